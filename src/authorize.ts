@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hasScope, type ScopeHolder } from './scopes.js';
+
+/** Options of {@link requireScope}. */
+export interface RequireScopeOptions<TReq> {
+  /**
+   * Where the token set is found on the request (default: `req.user`). Return the object that
+   * carries `scopes` (or `scope`) and `expiresAt`.
+   */
+  tokens?: (req: TReq) => ScopeHolder & { expiresAt?: number };
+  /** The object id to check (default: none, i.e. the permission on any object). */
+  objectId?: (req: TReq) => string | undefined;
+}
+
+/** What {@link requireScope} passes to `next` when the request is not allowed. */
+export class ScopeError extends Error {
+  override readonly name = 'ScopeError';
+  /** 401 when there is no (unexpired) token, 403 when the scope does not grant the permission. */
+  readonly status: 401 | 403;
+  readonly code: 'unauthenticated' | 'token_expired' | 'insufficient_scope';
+  readonly permission: string;
+  readonly objectId: string | undefined;
+
+  constructor(code: ScopeError['code'], permission: string, objectId: string | undefined) {
+    const target = objectId === undefined ? permission : `${permission} on ${objectId}`;
+    super(
+      code === 'insufficient_scope'
+        ? `The Persona access token does not grant ${target}`
+        : code === 'token_expired'
+          ? 'The Persona access token has expired; connect again'
+          : 'Sign in with Persona first',
+    );
+    this.code = code;
+    this.status = code === 'insufficient_scope' ? 403 : 401;
+    this.permission = permission;
+    this.objectId = objectId;
+  }
+}
+
+type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * Express/Connect middleware that lets a request through only when the signed-in token set
+ * grants `permission` (on the object `options.objectId(req)` names, when given) and has not
+ * expired. Otherwise it calls `next(new ScopeError(…))` with status 401 (no token, or expired:
+ * code `unauthenticated` / `token_expired`) or 403 (code `insufficient_scope`), for your error
+ * handler to render.
+ */
+export function requireScope<TReq extends IncomingMessage = IncomingMessage & { user?: unknown; params?: Record<string, string> }>(
+  permission: string,
+  options: RequireScopeOptions<TReq> = {},
+): Middleware<TReq> {
+  const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ScopeHolder & { expiresAt?: number });
+  return (req, _res, next) => {
+    const objectId = options.objectId?.(req);
+    const tokens = tokensOf(req);
+    if (!tokens || typeof tokens !== 'object') return next(new ScopeError('unauthenticated', permission, objectId));
+    if (typeof tokens.expiresAt === 'number' && tokens.expiresAt <= Date.now()) {
+      return next(new ScopeError('token_expired', permission, objectId));
+    }
+    if (!hasScope(tokens, permission, objectId)) return next(new ScopeError('insufficient_scope', permission, objectId));
+    next();
+  };
+}

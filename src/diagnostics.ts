@@ -1,0 +1,67 @@
+import { channel } from 'node:diagnostics_channel';
+import type { PersonaOAuthErrorCode } from './errors.js';
+
+/** What is published (and logged) once per code exchange. Never carries a secret. */
+export interface ExchangeReport {
+  outcome: 'success' | 'error';
+  /** The error code, when the exchange failed. */
+  code?: PersonaOAuthErrorCode;
+  /** Persona's HTTP status of the last attempt, when a response arrived. */
+  personaStatus: number | undefined;
+  requestId: string | undefined;
+  durationMs: number;
+  /** HTTP attempts made (1 unless a connection failure or a 429 was retried). */
+  attempts: number;
+}
+
+/**
+ * The `diagnostics_channel` name on which one {@link ExchangeReport} is published per exchange,
+ * for APM tools: `diagnostics_channel.subscribe(EXCHANGE_CHANNEL, (report) => …)`.
+ */
+export const EXCHANGE_CHANNEL = 'passport-withpersona:exchange';
+
+const exchangeChannel = channel(EXCHANGE_CHANNEL);
+const NAMESPACE = 'passport-withpersona';
+
+let cachedFor: string | undefined;
+let cachedEnabled = false;
+
+// Follows the `debug` package's convention (`DEBUG=passport-withpersona`, `DEBUG=*`,
+// `DEBUG=passport-*,-other`) without depending on it, plus Node's own `NODE_DEBUG`.
+function logEnabled(): boolean {
+  const key = `${process.env.DEBUG ?? ''}\u0000${process.env.NODE_DEBUG ?? ''}`;
+  if (key === cachedFor) return cachedEnabled;
+  cachedFor = key;
+  cachedEnabled = matches(process.env.DEBUG ?? '') || matches(process.env.NODE_DEBUG ?? '');
+  return cachedEnabled;
+}
+
+function matches(patterns: string): boolean {
+  let enabled = false;
+  for (const raw of patterns.split(/[\s,]+/)) {
+    if (!raw) continue;
+    const negated = raw.startsWith('-');
+    const pattern = negated ? raw.slice(1) : raw;
+    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+    if (re.test(NAMESPACE)) {
+      if (negated) return false;
+      enabled = true;
+    }
+  }
+  return enabled;
+}
+
+/** Publishes one exchange report and, when enabled, writes one log line to stderr. */
+export function reportExchange(report: ExchangeReport): void {
+  if (exchangeChannel.hasSubscribers) exchangeChannel.publish(report);
+  if (!logEnabled()) return;
+  const parts = [
+    `${NAMESPACE} exchange ${report.outcome}`,
+    report.code ? `code=${report.code}` : '',
+    `persona_status=${report.personaStatus ?? '-'}`,
+    `duration_ms=${report.durationMs.toFixed(1)}`,
+    `attempts=${report.attempts}`,
+    `request_id=${report.requestId ?? '-'}`,
+  ];
+  process.stderr.write(`${parts.filter(Boolean).join(' ')}\n`);
+}

@@ -1,0 +1,371 @@
+import { createHmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { reportExchange } from './diagnostics.js';
+import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
+import { parseTokenResponse, type PersonaTokenSet } from './token.js';
+
+/** Casing Persona uses for response keys, sent as `Key-Inflection`. */
+export type KeyInflection = 'kebab' | 'snake' | 'camel';
+
+/** Everything one code exchange needs; built once per strategy. */
+export interface ExchangeConfig {
+  /** Absolute URL of `POST /api/v1/oauth/token`. */
+  tokenURL: URL;
+  apiKey: string;
+  personaVersion?: string | undefined;
+  keyInflection?: KeyInflection | undefined;
+  /** One deadline for the whole exchange, retries included. */
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** How many times a connection failure or a 429 may be retried. */
+  retries: number;
+  dispatcher: Dispatcher;
+  userAgent: string;
+}
+
+const CONNECTION_FAILURES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const BASE_BACKOFF_MS = 200;
+const MAX_PERSONA_ERRORS = 10;
+const MAX_ERROR_TEXT = 500;
+
+/**
+ * The `Idempotency-Key` for a code: an HMAC of the code keyed by the API key. Retries and double
+ * submits of one code carry one key, and the key reveals neither the code nor the API key.
+ */
+export function idempotencyKeyFor(apiKey: string, code: string): string {
+  return `pwp1-${createHmac('sha256', apiKey).update(code).digest('base64url')}`;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+// Request ids go into logs and error messages: keep them short and printable.
+function readRequestId(headers: IncomingHttpHeaders): string | undefined {
+  const value = header(headers, 'request-id');
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
+}
+
+function readSeconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+class TooLarge {}
+
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number, declared: string | undefined): Promise<Buffer | TooLarge> {
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+    body.destroy();
+    return new TooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return new TooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): PersonaErrorDetail[] {
+  if (raw instanceof TooLarge) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const list = (parsed as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(list)) return [];
+  const out: PersonaErrorDetail[] = [];
+  for (const item of list.slice(0, MAX_PERSONA_ERRORS)) {
+    if (item === null || typeof item !== 'object') continue;
+    const { title, details, source } = item as { title?: unknown; details?: unknown; source?: unknown };
+    if (typeof title !== 'string') continue;
+    const detail: PersonaErrorDetail = { title: clip(redact(title, secrets)) };
+    if (typeof details === 'string') detail.details = clip(redact(details, secrets));
+    const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
+    if (typeof pointer === 'string') detail.pointer = clip(redact(pointer, secrets));
+    out.push(detail);
+  }
+  return out;
+}
+
+function describe(personaErrors: readonly PersonaErrorDetail[]): string {
+  const first = personaErrors[0];
+  if (!first) return '';
+  return first.details ? `: ${first.title} (${first.details})` : `: ${first.title}`;
+}
+
+interface ErrorContext {
+  personaStatus: number;
+  requestId: string | undefined;
+  personaErrors: PersonaErrorDetail[];
+  retryAfter: number | undefined;
+}
+
+function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
+  const { personaStatus: status } = ctx;
+  const why = describe(ctx.personaErrors);
+  const init = {
+    personaStatus: status,
+    requestId: ctx.requestId,
+    personaErrors: ctx.personaErrors,
+  };
+  if (status === 400 || status === 404 || status === 409 || status === 422) {
+    return new PersonaOAuthError(
+      'invalid_grant',
+      `Persona refused the authorization code (HTTP ${status})${why}; it may be expired, already used or issued to another organization`,
+      { ...init, status: 401 },
+    );
+  }
+  if (status === 401) {
+    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, {
+      ...init,
+      status: 500,
+    });
+  }
+  if (status === 403) {
+    return new PersonaOAuthError(
+      'forbidden',
+      `Persona refused the token request (HTTP 403)${why}; the API key may lack OAuth access or a quota is exhausted`,
+      { ...init, status: 500 },
+    );
+  }
+  if (status === 429) {
+    return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {
+      ...init,
+      status: 503,
+      retryAfter: ctx.retryAfter,
+    });
+  }
+  if (status >= 500 && status <= 599) {
+    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, {
+      ...init,
+      status: 502,
+    });
+  }
+  return new PersonaOAuthError('invalid_response', `Persona's token endpoint answered with unexpected HTTP ${status}`, {
+    ...init,
+    status: 502,
+  });
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_FAILURES.has(code);
+}
+
+/**
+ * Exchanges authorization codes at Persona's token endpoint.
+ *
+ * Holds the long-lived parts of the job: the configuration, the prepared headers, and the map of
+ * exchanges in flight, so that two identical callbacks racing in one process (a double click)
+ * make one request to Persona and share its outcome.
+ */
+export class CodeExchanger {
+  readonly config: ExchangeConfig;
+  readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
+  readonly #baseHeaders: Record<string, string>;
+  readonly #origin: string;
+  readonly #path: string;
+
+  constructor(config: ExchangeConfig) {
+    this.config = config;
+    this.#origin = config.tokenURL.origin;
+    this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${config.apiKey}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      'user-agent': config.userAgent,
+    };
+    if (config.personaVersion) headers['persona-version'] = config.personaVersion;
+    if (config.keyInflection) headers['key-inflection'] = config.keyInflection;
+    this.#baseHeaders = headers;
+  }
+
+  /**
+   * Exchanges `code` for a token set.
+   *
+   * @throws {PersonaOAuthError} with the code describing the failure (see the README's table).
+   */
+  exchange(code: string): Promise<PersonaTokenSet> {
+    const key = idempotencyKeyFor(this.config.apiKey, code);
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    const started = this.#run(code, key).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, started);
+    return started;
+  }
+
+  async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
+    const { timeoutMs, retries, dispatcher, maxResponseBytes } = this.config;
+    const secrets = [this.config.apiKey, code];
+    const startedAt = performance.now();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const body = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
+    const headers = { ...this.#baseHeaders, 'idempotency-key': idempotencyKey };
+    let attempts = 0;
+    let personaStatus: number | undefined;
+    let requestId: string | undefined;
+
+    const timeout = (cause?: unknown): PersonaOAuthError =>
+      new PersonaOAuthError('timeout', `Persona's token endpoint did not answer within ${timeoutMs} ms`, {
+        status: 504,
+        personaStatus,
+        requestId,
+        cause,
+      });
+    const remaining = (): number => timeoutMs - (performance.now() - startedAt);
+
+    try {
+      for (;;) {
+        attempts += 1;
+        let response: Dispatcher.ResponseData;
+        try {
+          response = await dispatcher.request({
+            origin: this.#origin,
+            path: this.#path,
+            method: 'POST',
+            headers,
+            body,
+            signal: controller.signal,
+            // The abort signal is the deadline; these only stop undici's own 300 s defaults.
+            headersTimeout: timeoutMs + 1000,
+            bodyTimeout: timeoutMs + 1000,
+          });
+        } catch (error) {
+          if (controller.signal.aborted) throw timeout(error);
+          if (attempts <= retries && isConnectionFailure(error)) {
+            const wait = BASE_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random() / 2);
+            if (wait < remaining()) {
+              await sleep(wait);
+              continue;
+            }
+          }
+          throw new PersonaOAuthError('network', `Could not reach Persona's token endpoint (${this.#origin})`, {
+            status: 502,
+            cause: error,
+          });
+        }
+
+        personaStatus = response.statusCode;
+        requestId = readRequestId(response.headers);
+        const status = response.statusCode;
+
+        if (status >= 300 && status < 400) {
+          response.body.destroy();
+          throw new PersonaOAuthError(
+            'invalid_response',
+            `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,
+            { status: 502, personaStatus, requestId },
+          );
+        }
+
+        let raw: Buffer | TooLarge;
+        try {
+          raw = await readBody(response.body, maxResponseBytes, header(response.headers, 'content-length'));
+        } catch (error) {
+          if (controller.signal.aborted) throw timeout(error);
+          throw new PersonaOAuthError('network', `The connection to Persona broke while reading the token response`, {
+            status: 502,
+            personaStatus,
+            requestId,
+            cause: error,
+          });
+        }
+
+        if (status >= 200 && status < 300) {
+          if (raw instanceof TooLarge) {
+            throw new PersonaOAuthError(
+              'invalid_response',
+              `Persona's token response is larger than ${maxResponseBytes} bytes`,
+              { status: 502, personaStatus, requestId },
+            );
+          }
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(raw.toString('utf8'));
+          } catch {
+            throw new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, {
+              status: 502,
+              personaStatus,
+              requestId,
+            });
+          }
+          const tokens = parseTokenResponse(parsed, { requestId, personaStatus });
+          reportExchange({
+            outcome: 'success',
+            personaStatus,
+            requestId,
+            durationMs: performance.now() - startedAt,
+            attempts,
+          });
+          return tokens;
+        }
+
+        const retryAfter =
+          readSeconds(header(response.headers, 'ratelimit-reset')) ??
+          readSeconds(header(response.headers, 'retry-after'));
+        const error = errorForStatus({
+          personaStatus: status,
+          requestId,
+          personaErrors: readPersonaErrors(raw, secrets),
+          retryAfter,
+        });
+        if (status === 429 && attempts <= retries) {
+          // Persona does not store a 429 under the idempotency key, so a retry with the same key
+          // really runs again.
+          const base = retryAfter !== undefined ? retryAfter * 1000 : BASE_BACKOFF_MS * 2 ** (attempts - 1);
+          const wait = base + Math.random() * Math.min(250, base / 2 + 50);
+          if (wait < remaining()) {
+            await sleep(wait);
+            continue;
+          }
+        }
+        throw error;
+      }
+    } catch (error) {
+      const failure =
+        error instanceof PersonaOAuthError
+          ? error
+          : controller.signal.aborted
+            ? timeout(error)
+            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error });
+      reportExchange({
+        outcome: 'error',
+        code: failure.code,
+        personaStatus: failure.personaStatus,
+        requestId: failure.requestId,
+        durationMs: performance.now() - startedAt,
+        attempts,
+      });
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

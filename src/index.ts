@@ -1,0 +1,38 @@
+export {
+  PersonaStrategy,
+  DEFAULT_BASE_URL,
+  type PersonaStrategyOptions,
+  type PersonaAuthenticateOptions,
+  type PersonaAuthInfo,
+  type PersonaChallenge,
+  type PersonaVerify,
+  type PersonaVerifyWithRequest,
+  type PersonaVerifyCallback,
+  type PersonaVerifyResult,
+} from './strategy.js';
+export { parseTokenResponse, type PersonaTokenSet, type ParseTokenContext } from './token.js';
+export { parseScopes, formatScopes, hasScope, type PersonaScope, type PersonaScopeLike, type ScopeHolder } from './scopes.js';
+export {
+  PersonaOAuthError,
+  isPersonaOAuthError,
+  redact,
+  type PersonaOAuthErrorCode,
+  type PersonaErrorDetail,
+  type PersonaOAuthErrorInit,
+} from './errors.js';
+export { idempotencyKeyFor, type KeyInflection } from './exchange.js';
+export { readCallbackInput, type CallbackInput } from './callback-input.js';
+export { isSafeReturnTo } from './return-to.js';
+export { requireScope, ScopeError, type RequireScopeOptions } from './authorize.js';
+export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
+export {
+  SessionStateStore,
+  SignedStateStore,
+  type SessionStateStoreOptions,
+  type SignedStateStoreOptions,
+  type AppState,
+  type PersonaRequest,
+  type StateStore,
+  type StateVerification,
+} from './state/index.js';
+export { VERSION } from './version.js';

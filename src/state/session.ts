@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { safeEqual } from './compare.js';
+import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
+
+/** Options of {@link SessionStateStore}. */
+export interface SessionStateStoreOptions {
+  /** Session key the pending flows live under (default `passport-withpersona:state`). */
+  key?: string;
+  /** How long a flow may take, in seconds (default 600). */
+  ttlSeconds?: number;
+  /** Pending flows kept per session, oldest evicted beyond it (default 10). */
+  maxFlows?: number;
+}
+
+interface PendingFlow {
+  state: string;
+  expiresAt: number;
+  appState?: AppState;
+}
+
+function sessionOf(req: PersonaRequest): Record<string, unknown> {
+  const session = req.session;
+  if (!session || typeof session !== 'object') {
+    throw new Error(
+      'passport-withpersona: state: true needs a session (express-session or similar) on req.session; ' +
+        'use state: { signed: { secrets } } for stateless state',
+    );
+  }
+  return session as Record<string, unknown>;
+}
+
+function pendingFlows(value: unknown, now: number): PendingFlow[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (f): f is PendingFlow =>
+      f !== null &&
+      typeof f === 'object' &&
+      typeof (f as PendingFlow).state === 'string' &&
+      typeof (f as PendingFlow).expiresAt === 'number' &&
+      (f as PendingFlow).expiresAt > now,
+  );
+}
+
+/**
+ * Session-backed CSRF state (what `state: true` uses).
+ *
+ * Keeps several outstanding flows per session (several tabs), each one-time and expiring; the
+ * oldest is evicted when more than `maxFlows` are pending. Needs `req.session`.
+ */
+export class SessionStateStore implements StateStore {
+  private readonly key: string;
+  private readonly ttlMs: number;
+  private readonly maxFlows: number;
+
+  constructor(options: SessionStateStoreOptions = {}) {
+    this.key = options.key ?? 'passport-withpersona:state';
+    this.ttlMs = (options.ttlSeconds ?? 600) * 1000;
+    this.maxFlows = options.maxFlows ?? 10;
+  }
+
+  async store(req: PersonaRequest, appState: AppState): Promise<string> {
+    const session = sessionOf(req);
+    const now = Date.now();
+    const flows = pendingFlows(session[this.key], now);
+    const state = randomBytes(24).toString('base64url');
+    const flow: PendingFlow = { state, expiresAt: now + this.ttlMs };
+    if (appState.returnTo !== undefined) flow.appState = { returnTo: appState.returnTo };
+    flows.push(flow);
+    session[this.key] = flows.slice(-this.maxFlows);
+    return state;
+  }
+
+  async verify(req: PersonaRequest, state: string): Promise<StateVerification> {
+    const session = sessionOf(req);
+    const stored: unknown = session[this.key];
+    const all = Array.isArray(stored) ? (stored as unknown[]) : [];
+    const now = Date.now();
+    let found: PendingFlow | undefined;
+    // Compare against every entry so timing does not tell where (or whether) a match was.
+    for (const entry of all) {
+      const candidate = entry as PendingFlow | null;
+      if (candidate && typeof candidate.state === 'string' && safeEqual(candidate.state, state)) {
+        found = candidate;
+      }
+    }
+    const remaining = pendingFlows(all, now).filter((f) => f !== found);
+    if (remaining.length > 0) session[this.key] = remaining;
+    else delete session[this.key];
+    if (!found) return { valid: false, reason: 'unknown' };
+    if (typeof found.expiresAt !== 'number' || found.expiresAt <= now) return { valid: false, reason: 'expired' };
+    return { valid: true, appState: found.appState ? { ...found.appState } : {} };
+  }
+}

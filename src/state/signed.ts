@@ -1,0 +1,156 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { safeEqual } from './compare.js';
+import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
+
+/** Options of {@link SignedStateStore} (`state: { signed: { … } }`). */
+export interface SignedStateStoreOptions {
+  /**
+   * HMAC secrets, at least 32 characters each. The first signs; all verify, so a secret can be
+   * rotated by putting the new one first and dropping the old one after `ttlSeconds`.
+   */
+  secrets: readonly string[];
+  /** How long a flow may take, in seconds (default 600). */
+  ttlSeconds?: number;
+  /** Prefix of the per-flow nonce cookies (default `pwp_state`). */
+  cookieName?: string;
+  /** Pending flows (cookies) kept per browser, oldest evicted beyond it (default 10). */
+  maxFlows?: number;
+  /** Cookie `Secure` attribute: `'auto'` (default) sets it when the request came over HTTPS. */
+  secure?: boolean | 'auto';
+  /** Cookie `SameSite` (default `lax`; a cross-site form POST callback needs `none` + Secure). */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** Cookie `Path` (default `/`). */
+  path?: string;
+}
+
+const FLOW_ID = /^[A-Za-z0-9_-]{16}$/;
+const COOKIE_VALUE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
+
+function parseCookies(header: string | string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const text = Array.isArray(header) ? header.join('; ') : (header ?? '');
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (name && !out.has(name)) out.set(name, part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function responseOf(req: PersonaRequest): ServerResponse {
+  if (!req.res) {
+    throw new Error('passport-withpersona: signed state needs req.res (Express) to set its nonce cookie');
+  }
+  return req.res;
+}
+
+function appendSetCookie(res: ServerResponse, cookie: string): void {
+  const current = res.getHeader('set-cookie');
+  const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+  res.setHeader('set-cookie', [...list, cookie]);
+}
+
+/**
+ * Stateless CSRF state: each state is an HMAC-signed, expiring token bound to a nonce cookie
+ * set on the browser that started the flow, so any instance holding the secrets can verify it
+ * without a shared store.
+ *
+ * Each flow gets its own cookie (`<cookieName>_<flowId>`), cleared when its callback arrives:
+ * a state works once, only in the browser that started it, and several tabs work side by side
+ * (the oldest is evicted beyond `maxFlows`). `returnTo` is carried inside the signed token.
+ */
+export class SignedStateStore implements StateStore {
+  private readonly secrets: readonly string[];
+  private readonly ttlMs: number;
+  private readonly cookieName: string;
+  private readonly maxFlows: number;
+  private readonly secure: boolean | 'auto';
+  private readonly sameSite: string;
+  private readonly path: string;
+
+  constructor(options: SignedStateStoreOptions) {
+    const secrets = options?.secrets;
+    if (!Array.isArray(secrets) || secrets.length === 0) {
+      throw new TypeError('passport-withpersona: signed state needs at least one secret');
+    }
+    for (const s of secrets) {
+      if (typeof s !== 'string' || s.length < 32) {
+        throw new TypeError('passport-withpersona: each signed-state secret must be a string of at least 32 characters');
+      }
+    }
+    this.secrets = [...secrets];
+    this.ttlMs = (options.ttlSeconds ?? 600) * 1000;
+    this.cookieName = options.cookieName ?? 'pwp_state';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.cookieName)) {
+      throw new TypeError('passport-withpersona: cookieName may hold only letters, digits, _ and -');
+    }
+    this.maxFlows = options.maxFlows ?? 10;
+    this.secure = options.secure ?? 'auto';
+    this.sameSite = options.sameSite ?? 'lax';
+    this.path = options.path ?? '/';
+  }
+
+  private mac(secret: string, flowId: string, expires: string, returnTo: string, nonce: string): string {
+    return createHmac('sha256', secret)
+      .update(`pwp-state-v1\n${flowId}\n${expires}\n${returnTo}\n${nonce}`)
+      .digest('base64url');
+  }
+
+  private cookie(req: PersonaRequest, flowId: string, value: string, maxAgeSeconds: number): string {
+    const secure = this.secure === 'auto' ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted) : this.secure;
+    const sameSite = this.sameSite[0]?.toUpperCase() + this.sameSite.slice(1);
+    return `${this.cookieName}_${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
+      secure || this.sameSite === 'none' ? '; Secure' : ''
+    }`;
+  }
+
+  async store(req: PersonaRequest, appState: AppState): Promise<string> {
+    const res = responseOf(req);
+    const now = Date.now();
+    const flowId = randomBytes(12).toString('base64url');
+    const nonce = randomBytes(16).toString('base64url');
+    const expires = (now + this.ttlMs).toString(36);
+    const returnTo = appState.returnTo ?? '';
+    const signature = this.mac(this.secrets[0] as string, flowId, expires, returnTo, nonce);
+
+    // Evict the oldest pending flows of this browser beyond maxFlows.
+    const prefix = `${this.cookieName}_`;
+    const pending: { flowId: string; issuedAt: number }[] = [];
+    for (const [name, value] of parseCookies(req.headers.cookie)) {
+      const match = name.startsWith(prefix) ? COOKIE_VALUE.exec(value) : null;
+      if (match) pending.push({ flowId: name.slice(prefix.length), issuedAt: parseInt(match[1] as string, 36) });
+    }
+    pending.sort((a, b) => a.issuedAt - b.issuedAt);
+    for (const old of pending.slice(0, Math.max(0, pending.length - this.maxFlows + 1))) {
+      appendSetCookie(res, this.cookie(req, old.flowId, '', 0));
+    }
+    appendSetCookie(res, this.cookie(req, flowId, `${now.toString(36)}.${nonce}`, Math.ceil(this.ttlMs / 1000)));
+    return `${flowId}.${expires}.${Buffer.from(returnTo).toString('base64url')}.${signature}`;
+  }
+
+  async verify(req: PersonaRequest, state: string): Promise<StateVerification> {
+    const parts = state.split('.');
+    if (parts.length !== 4) return { valid: false, reason: 'forged' };
+    const [flowId, expires, encodedReturnTo, signature] = parts as [string, string, string, string];
+    if (!FLOW_ID.test(flowId) || !/^[0-9a-z]{1,12}$/.test(expires)) return { valid: false, reason: 'forged' };
+
+    const cookieValue = parseCookies(req.headers.cookie).get(`${this.cookieName}_${flowId}`);
+    if (cookieValue === undefined) return { valid: false, reason: 'unknown' };
+    // One-time: whatever the outcome, this flow's cookie is gone.
+    appendSetCookie(responseOf(req), this.cookie(req, flowId, '', 0));
+    const match = COOKIE_VALUE.exec(cookieValue);
+    if (!match) return { valid: false, reason: 'forged' };
+    const nonce = match[2] as string;
+    const returnTo = Buffer.from(encodedReturnTo, 'base64url').toString('utf8');
+
+    let authentic = false;
+    for (const secret of this.secrets) {
+      if (safeEqual(this.mac(secret, flowId, expires, returnTo, nonce), signature)) authentic = true;
+    }
+    if (!authentic) return { valid: false, reason: 'forged' };
+    if (parseInt(expires, 36) <= Date.now()) return { valid: false, reason: 'expired' };
+    return { valid: true, appState: returnTo ? { returnTo } : {} };
+  }
+}

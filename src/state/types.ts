@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Application state that rides along with a flow and comes back on success (`req.authInfo`). */
+export interface AppState {
+  /** Same-origin relative path to return to after sign-in (see `isSafeReturnTo`). */
+  returnTo?: string;
+}
+
+/** The outcome of checking a callback's `state`. */
+export type StateVerification =
+  | { valid: true; appState: AppState }
+  | { valid: false; reason: 'missing' | 'unknown' | 'expired' | 'forged' };
+
+/**
+ * The request shape this library reads: a Node request, plus what Express and
+ * express-session add when present.
+ */
+export interface PersonaRequest extends IncomingMessage {
+  query?: unknown;
+  body?: unknown;
+  session?: unknown;
+  secure?: boolean;
+  res?: ServerResponse;
+}
+
+/**
+ * Where CSRF `state` values live between the start of a flow and its callback.
+ *
+ * `store` creates a new state for a flow, remembering `appState`; `verify` checks a callback's
+ * state and consumes it (a second `verify` of the same state must be invalid). Implement this
+ * to keep state elsewhere (a database, a cache); both methods may reject, which fails the
+ * request with an error (HTTP 500), not a 403.
+ */
+export interface StateStore {
+  store(req: PersonaRequest, appState: AppState): Promise<string>;
+  verify(req: PersonaRequest, state: string): Promise<StateVerification>;
+}
