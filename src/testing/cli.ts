@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * `persona-emulator`: runs the Persona emulator until SIGINT or SIGTERM and prints what a
+ * developer needs to point an app at it (URL, organisations, API keys, inquiry ids).
+ */
+import { startPersonaEmulator } from './emulator.js';
+import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
+
+const USAGE = `Usage: persona-emulator [options]
+
+Runs a local Persona (OAuth authorize/token and GET /api/v1/inquiries/:id) until Ctrl-C.
+
+Options:
+  --port <n>          TCP port (default 4010; 0 picks a free one)
+  --host <address>    interface to listen on (default 127.0.0.1)
+  --rate-limit <n>    requests per minute for the environment (default 300)
+  --code-ttl <s>      authorization code lifetime in seconds (default 600)
+  --token-ttl <s>     access token lifetime in seconds (default 3600)
+  --seed <text>       same organisation ids, API keys and inquiry ids on every start
+  --enable-faults     expose the control endpoints under /__emulator/ (faults, clock, rate limit)
+  --json              print the startup summary as one JSON line
+  -h, --help          show this help
+`;
+
+interface CliOptions {
+  emulator: PersonaEmulatorOptions;
+  json: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): CliOptions {
+  const result: CliOptions = { emulator: { port: 4010 }, json: false, help: false };
+  const integer = (name: string, raw: string | undefined, min: number, max: number): number => {
+    if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`${name} needs a whole number`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new UsageError(`${name} must be from ${min} to ${max}`);
+    return value;
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      i += 1;
+      return argv[i];
+    };
+    switch (name) {
+      case '-h':
+      case '--help':
+        result.help = true;
+        break;
+      case '--port':
+        result.emulator.port = integer('--port', value(), 0, 65_535);
+        break;
+      case '--host': {
+        const host = value();
+        if (!host) throw new UsageError('--host needs an address');
+        result.emulator.host = host;
+        break;
+      }
+      case '--rate-limit':
+        result.emulator.rateLimit = integer('--rate-limit', value(), 1, 1_000_000_000);
+        break;
+      case '--code-ttl':
+        result.emulator.codeTtlSeconds = integer('--code-ttl', value(), 1, 1_000_000_000);
+        break;
+      case '--token-ttl':
+        result.emulator.tokenTtlSeconds = integer('--token-ttl', value(), 1, 1_000_000_000);
+        break;
+      case '--seed': {
+        const seed = value();
+        if (!seed) throw new UsageError('--seed needs a value');
+        result.emulator.seed = seed;
+        break;
+      }
+      case '--enable-faults':
+        result.emulator.control = true;
+        break;
+      case '--json':
+        result.json = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  return result;
+}
+
+function summary(emulator: PersonaEmulator, control: boolean): string {
+  const lines = [`Persona emulator listening on ${emulator.url}`, `environment  ${emulator.environmentId}`, 'organizations:'];
+  for (const org of emulator.organizations) {
+    const role = org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
+    lines.push(`  ${role.padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);
+  }
+  lines.push("owner's inquiries:");
+  for (const inquiry of emulator.owner.inquiries) {
+    lines.push(`  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`);
+  }
+  lines.push(
+    control
+      ? `control: POST/DELETE ${emulator.url}/__emulator/faults, POST ${emulator.url}/__emulator/clock, POST ${emulator.url}/__emulator/rate-limit/reset`
+      : 'control endpoints: off (start with --enable-faults to inject faults)',
+    'Press Ctrl-C to stop.',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function jsonSummary(emulator: PersonaEmulator, control: boolean): string {
+  return `${JSON.stringify({
+    url: emulator.url,
+    environmentId: emulator.environmentId,
+    control,
+    organizations: emulator.organizations.map((org) => ({
+      role: org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other',
+      id: org.id,
+      name: org.name,
+      apiKey: org.apiKey,
+      inquiries: org.inquiries.map((inquiry) => inquiry.id),
+    })),
+  })}\n`;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`persona-emulator: ${error.message}\nRun persona-emulator --help for the options.\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  const emulator = await startPersonaEmulator(options.emulator);
+  const control = options.emulator.control === true;
+  process.stdout.write(options.json ? jsonSummary(emulator, control) : summary(emulator, control));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`persona-emulator: ${signal}, shutting down\n`);
+    emulator.close().then(
+      () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

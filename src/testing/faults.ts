@@ -1,0 +1,125 @@
+import type { EmulatorEndpoint, EmulatorFault } from './types.js';
+
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry'];
+
+/** True for `authorize`, `token` and `inquiry`. */
+export function isEmulatorEndpoint(value: unknown): value is EmulatorEndpoint {
+  return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function wholeNumber(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a fault given by a caller (the handle, or JSON on the control endpoint) and returns
+ * a clean copy. Throws TypeError saying what is wrong.
+ */
+export function validateFault(input: unknown): EmulatorFault {
+  if (!isObject(input)) throw new TypeError('a fault must be an object with a kind');
+  switch (input.kind) {
+    case 'latency':
+      return { kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) };
+    case 'status': {
+      const fault: EmulatorFault = { kind: 'status', status: wholeNumber(input.status, 'status.status', 100, 599) };
+      if (input.body !== undefined) fault.body = input.body;
+      if (input.headers !== undefined) {
+        if (!isObject(input.headers) || !Object.values(input.headers).every((v) => typeof v === 'string')) {
+          throw new TypeError('status.headers must be an object of strings');
+        }
+        fault.headers = { ...(input.headers as Record<string, string>) };
+      }
+      if (input.layer !== undefined) {
+        if (input.layer !== 'persona' && input.layer !== 'edge') throw new TypeError("status.layer must be 'persona' or 'edge'");
+        fault.layer = input.layer;
+      }
+      return fault;
+    }
+    case 'malformed':
+      return { kind: 'malformed' };
+    case 'oversized': {
+      const fault: EmulatorFault = { kind: 'oversized', bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31) };
+      if (input.chunked !== undefined) {
+        if (typeof input.chunked !== 'boolean') throw new TypeError('oversized.chunked must be a boolean');
+        fault.chunked = input.chunked;
+      }
+      return fault;
+    }
+    case 'no-headers':
+      return { kind: 'no-headers' };
+    case 'drip': {
+      const fault: EmulatorFault = { kind: 'drip', intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000) };
+      if (input.chunks !== undefined) fault.chunks = wholeNumber(input.chunks, 'drip.chunks', 1, 100_000);
+      return fault;
+    }
+    case 'reset': {
+      if (input.when !== undefined && input.when !== 'before-headers' && input.when !== 'after-headers') {
+        throw new TypeError("reset.when must be 'before-headers' or 'after-headers'");
+      }
+      return input.when === undefined ? { kind: 'reset' } : { kind: 'reset', when: input.when };
+    }
+    case 'redirect': {
+      const fault: EmulatorFault = { kind: 'redirect' };
+      if (input.status !== undefined) {
+        if (input.status !== 301 && input.status !== 302 && input.status !== 307 && input.status !== 308) {
+          throw new TypeError('redirect.status must be 301, 302, 307 or 308');
+        }
+        fault.status = input.status;
+      }
+      if (input.location !== undefined) {
+        if (typeof input.location !== 'string' || input.location === '' || /[\r\n]/.test(input.location)) {
+          throw new TypeError('redirect.location must be a non-empty string on one line');
+        }
+        fault.location = input.location;
+      }
+      return fault;
+    }
+    default:
+      throw new TypeError(
+        'fault.kind must be one of latency, status, malformed, oversized, no-headers, drip, reset, redirect',
+      );
+  }
+}
+
+interface Armed {
+  fault: EmulatorFault;
+  /** Requests left; undefined: until cleared. */
+  remaining: number | undefined;
+}
+
+/** The faults armed on each endpoint, used up one request at a time. */
+export class FaultBoard {
+  private readonly armed = new Map<EmulatorEndpoint, Armed>();
+
+  set(endpoint: EmulatorEndpoint, fault: EmulatorFault | null, times?: number): void {
+    if (!isEmulatorEndpoint(endpoint)) throw new TypeError('endpoint must be authorize, token or inquiry');
+    if (fault === null) {
+      this.armed.delete(endpoint);
+      return;
+    }
+    const clean = validateFault(fault);
+    const remaining = times === undefined ? undefined : wholeNumber(times, 'times', 1);
+    this.armed.set(endpoint, { fault: clean, remaining });
+  }
+
+  clear(): void {
+    this.armed.clear();
+  }
+
+  /** The fault the next request to `endpoint` meets, counting it as used. */
+  take(endpoint: EmulatorEndpoint): EmulatorFault | undefined {
+    const armed = this.armed.get(endpoint);
+    if (!armed) return undefined;
+    if (armed.remaining !== undefined) {
+      armed.remaining -= 1;
+      if (armed.remaining <= 0) this.armed.delete(endpoint);
+    }
+    return armed.fault;
+  }
+}

@@ -1,0 +1,136 @@
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { normalizeParamKey } from './inflection.js';
+
+/** A response as the emulator decides it, before any fault disturbs its delivery. */
+export interface EmulatorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A JSON response. */
+export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): EmulatorResponse {
+  return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+}
+
+/** One entry of Persona's `errors` array. */
+export interface PersonaErrorEntry {
+  title: string;
+  details?: string;
+  pointer?: string;
+}
+
+/** A response in Persona's error form: `{"errors":[{"title","details","source":{"pointer"}}]}`. */
+export function errorResponse(status: number, error: PersonaErrorEntry, headers: Record<string, string> = {}): EmulatorResponse {
+  const entry: Record<string, unknown> = { title: error.title };
+  if (error.details !== undefined) entry.details = error.details;
+  if (error.pointer !== undefined) entry.source = { pointer: error.pointer };
+  return jsonResponse(status, { errors: [entry] }, headers);
+}
+
+/** The reason phrase of a status, used as a default error title. */
+export function statusTitle(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
+/** A request body read up to a cap. */
+export interface ReadBody {
+  bytes: Buffer;
+  /** True when the body went past the cap; `bytes` then holds only the first `cap` bytes. */
+  tooLarge: boolean;
+}
+
+/**
+ * Reads the request body, keeping at most `cap` bytes. A larger body is drained (so the client
+ * can finish sending and read the 413) up to `drainLimit` bytes, after which reading stops.
+ */
+export function readBody(req: IncomingMessage, cap: number, drainLimit: number): Promise<ReadBody> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let seen = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      resolve({ bytes: Buffer.concat(chunks), tooLarge: seen > cap });
+    };
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (kept < cap) {
+        const part = chunk.subarray(0, cap - kept);
+        chunks.push(part);
+        kept += part.length;
+      }
+      if (seen > drainLimit) {
+        req.pause();
+        finish();
+      }
+    });
+    req.on('end', finish);
+    req.on('error', finish);
+    req.on('close', finish);
+  });
+}
+
+/** Request parameters, keys normalised to kebab-case. */
+export type Params = Map<string, string>;
+
+export type ParsedParams = { ok: true; params: Params } | { ok: false; details: string };
+
+/**
+ * Parses a POST body: `application/json` (an object of strings) or
+ * `application/x-www-form-urlencoded` (also assumed when there is no Content-Type).
+ * Keys may be kebab, snake or camel case; the same parameter twice is an error.
+ */
+export function parseParams(raw: string, contentTypeHeader: string | undefined): ParsedParams {
+  const contentType = (contentTypeHeader ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const params: Params = new Map();
+  const add = (key: string, value: string): string | undefined => {
+    const name = normalizeParamKey(key);
+    if (params.has(name)) return `parameter ${name} is given more than once`;
+    params.set(name, value);
+    return undefined;
+  };
+
+  if (contentType === 'application/json' || contentType.endsWith('+json')) {
+    if (raw.trim() === '') return { ok: true, params };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { ok: false, details: 'The request body is not valid JSON' };
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return { ok: false, details: 'The request body must be a JSON object' };
+    }
+    for (const [key, inner] of Object.entries(value)) {
+      if (inner === null || inner === undefined) continue;
+      if (typeof inner !== 'string') return { ok: false, details: `parameter ${normalizeParamKey(key)} must be a string` };
+      const problem = add(key, inner);
+      if (problem) return { ok: false, details: problem };
+    }
+    return { ok: true, params };
+  }
+
+  if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
+    for (const [key, value] of new URLSearchParams(raw)) {
+      const problem = add(key, value);
+      if (problem) return { ok: false, details: problem };
+    }
+    return { ok: true, params };
+  }
+
+  return {
+    ok: false,
+    details: `Unsupported Content-Type ${contentType}: use application/x-www-form-urlencoded or application/json`,
+  };
+}
+
+/** A header as one string (the first value when repeated). */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,19 @@
+/**
+ * `passport-withpersona/testing`: a local Persona to test against.
+ *
+ * `startPersonaEmulator()` runs a real HTTP server on loopback that speaks Persona's OAuth
+ * endpoints (Create Authorization, Create Access Token) and `GET /api/v1/inquiries/:id`, with
+ * seeded organisations, an emulated clock and fault injection. It shares no code with the
+ * client side of the library.
+ */
+export { startPersonaEmulator, KNOWN_PERSONA_VERSIONS } from './emulator.js';
+export type {
+  EmulatedInquiry,
+  EmulatedOrganization,
+  EmulatedRequest,
+  EmulatorClock,
+  EmulatorEndpoint,
+  EmulatorFault,
+  PersonaEmulator,
+  PersonaEmulatorOptions,
+} from './types.js';

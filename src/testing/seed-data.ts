@@ -1,0 +1,68 @@
+import type { EmulatedInquiry } from './types.js';
+
+/** An inquiry to seed, without id or timestamps (those depend on the seed and the clock). */
+export type SeedInquiry = Omit<EmulatedInquiry, 'id' | 'createdAt' | 'completedAt' | 'inquiryTemplateId'> & {
+  /** How long before the clock's start the inquiry was created, in hours. */
+  ageHours: number;
+  /** How long after creation it finished, in minutes; null while unfinished. */
+  completedAfterMinutes: number | null;
+};
+
+/** The data owner's inquiries: one of each common status, fictional people and example.com addresses. */
+export const OWNER_INQUIRIES: readonly SeedInquiry[] = [
+  {
+    status: 'approved', nameFirst: 'Jane', nameMiddle: 'Amelia', nameLast: 'Doe', birthdate: '1990-04-12',
+    referenceId: 'customer-1001', emailAddress: 'jane.doe@example.com', phoneNumber: '+14155550101',
+    addressStreet1: '123 Market Street', addressCity: 'San Francisco', addressSubdivision: 'California',
+    addressPostalCode: '94105', addressCountryCode: 'US', tags: ['vip'], ageHours: 240, completedAfterMinutes: 7,
+  },
+  {
+    status: 'completed', nameFirst: 'Rahul', nameMiddle: null, nameLast: 'Mehta', birthdate: '1985-11-02',
+    referenceId: 'customer-1002', emailAddress: 'rahul.mehta@example.com', phoneNumber: '+442079460958',
+    addressStreet1: '221B Baker Street', addressCity: 'London', addressSubdivision: 'England',
+    addressPostalCode: 'NW1 6XE', addressCountryCode: 'GB', tags: [], ageHours: 120, completedAfterMinutes: 4,
+  },
+  {
+    status: 'pending', nameFirst: 'María', nameMiddle: 'José', nameLast: 'García', birthdate: '1978-02-28',
+    referenceId: 'customer-1003', emailAddress: 'maria.garcia@example.com', phoneNumber: '+34915550123',
+    addressStreet1: 'Calle de Alcalá 42', addressCity: 'Madrid', addressSubdivision: 'Madrid',
+    addressPostalCode: '28014', addressCountryCode: 'ES', tags: [], ageHours: 2, completedAfterMinutes: null,
+  },
+  {
+    status: 'declined', nameFirst: 'Kenji', nameMiddle: null, nameLast: 'Sato', birthdate: '2001-07-19',
+    referenceId: 'customer-1004', emailAddress: 'kenji.sato@example.com', phoneNumber: '+81355550199',
+    addressStreet1: '1-1 Marunouchi', addressCity: 'Tokyo', addressSubdivision: 'Tokyo',
+    addressPostalCode: '100-0005', addressCountryCode: 'JP', tags: ['manual-review'], ageHours: 72, completedAfterMinutes: 12,
+  },
+  {
+    status: 'needs_review', nameFirst: 'Amara', nameMiddle: 'Chioma', nameLast: 'Okafor', birthdate: '1995-09-30',
+    referenceId: 'customer-1005', emailAddress: 'amara.okafor@example.com', phoneNumber: '+2348055550111',
+    addressStreet1: '15 Awolowo Road', addressCity: 'Lagos', addressSubdivision: 'Lagos',
+    addressPostalCode: '106104', addressCountryCode: 'NG', tags: [], ageHours: 30, completedAfterMinutes: 9,
+  },
+  {
+    status: 'expired', nameFirst: 'Lukas', nameMiddle: null, nameLast: 'Schmidt', birthdate: '1969-12-01',
+    referenceId: null, emailAddress: null, phoneNumber: null,
+    addressStreet1: null, addressCity: null, addressSubdivision: null,
+    addressPostalCode: null, addressCountryCode: 'DE', tags: [], ageHours: 400, completedAfterMinutes: null,
+  },
+];
+
+/** The recipient's own inquiries. */
+export const RECIPIENT_INQUIRIES: readonly SeedInquiry[] = [
+  {
+    status: 'approved', nameFirst: 'Chloé', nameMiddle: null, nameLast: 'Martin', birthdate: '1992-03-08',
+    referenceId: 'applicant-77', emailAddress: 'chloe.martin@example.com', phoneNumber: '+33155550142',
+    addressStreet1: '8 Rue de Rivoli', addressCity: 'Paris', addressSubdivision: 'Île-de-France',
+    addressPostalCode: '75004', addressCountryCode: 'FR', tags: [], ageHours: 50, completedAfterMinutes: 5,
+  },
+  {
+    status: 'created', nameFirst: 'Noah', nameMiddle: null, nameLast: 'Williams', birthdate: null,
+    referenceId: 'applicant-78', emailAddress: null, phoneNumber: null,
+    addressStreet1: null, addressCity: null, addressSubdivision: null,
+    addressPostalCode: null, addressCountryCode: null, tags: [], ageHours: 1, completedAfterMinutes: null,
+  },
+];
+
+/** Statuses after which an inquiry has a completion time. */
+export const FINISHED_STATUSES: ReadonlySet<string> = new Set(['completed', 'approved', 'declined', 'failed', 'needs_review']);

@@ -1,0 +1,204 @@
+/**
+ * Public types of the Persona emulator (`passport-withpersona/testing`).
+ *
+ * These types are the emulator's own: it shares no code with the client side of the library,
+ * so that a misreading of Persona's API copied into both sides cannot hide itself.
+ */
+
+/**
+ * An inquiry held by an emulated organisation. The object is live: changing a field (say,
+ * `status`) changes what `GET /api/v1/inquiries/:id` answers from then on.
+ *
+ * Fields beyond the first five are optional here so callers can build partial objects;
+ * inquiries created by the emulator always have every field (null when unknown).
+ */
+export interface EmulatedInquiry {
+  /** `inq_…` */
+  id: string;
+  /** Persona inquiry status: `created`, `pending`, `completed`, `approved`, `declined`, `expired`, `failed`, `needs_review`. */
+  status: string;
+  nameFirst: string;
+  nameLast: string;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  nameMiddle?: string | null;
+  referenceId?: string | null;
+  /** `YYYY-MM-DD` */
+  birthdate?: string | null;
+  emailAddress?: string | null;
+  phoneNumber?: string | null;
+  addressStreet1?: string | null;
+  addressCity?: string | null;
+  addressSubdivision?: string | null;
+  addressPostalCode?: string | null;
+  /** ISO 3166-1 alpha-2, e.g. `US`. */
+  addressCountryCode?: string | null;
+  /** ISO 8601 timestamp, or null while the inquiry is not finished. */
+  completedAt?: string | null;
+  tags?: string[];
+  /** `itmpl_…` */
+  inquiryTemplateId?: string;
+}
+
+/**
+ * An emulated Persona organisation with its one API key. Live object: the emulator reads
+ * `apiKey` and `inquiries` on every request.
+ */
+export interface EmulatedOrganization {
+  /** `org_…` */
+  id: string;
+  name: string;
+  /** `persona_sandbox_<uuid>` unless given. Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  inquiries: EmulatedInquiry[];
+}
+
+/** The emulated endpoints a fault can be attached to. */
+export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry';
+
+/**
+ * A failure to inject on an endpoint (see {@link PersonaEmulator.setFault}).
+ *
+ * - `latency`: wait `ms` milliseconds, then handle the request normally.
+ * - `status`: answer `status` with `body` (object → JSON, string → raw; default: a Persona
+ *   error document for 4xx/5xx, `{}` otherwise) and extra `headers`. With `layer: 'persona'`
+ *   (the default) the answer comes from Persona itself: authentication, rate limiting and the
+ *   idempotency lookup run first, and the answer is stored under the request's Idempotency-Key
+ *   (except 401 and 429). With `layer: 'edge'` it comes from in front of Persona (a load
+ *   balancer, say): nothing runs, nothing is stored, nothing is counted.
+ * - `malformed`: 201, `Content-Type: application/json`, a body that is not valid JSON.
+ * - `oversized`: 201 with a JSON-looking body of exactly `bytes` bytes (streamed; with
+ *   `chunked: true` no Content-Length is sent, so only counting can catch it).
+ * - `no-headers`: read the request and never answer; the socket stays open until `close()`.
+ * - `drip`: send the headers at once, then the real body in `chunks` pieces (default 10),
+ *   one every `intervalMs`.
+ * - `reset`: reset the TCP connection, before any response byte (default) or after the
+ *   headers and part of the body.
+ * - `redirect`: answer `status` (default 302) with `Location: location` (default: the same
+ *   URL on the emulator), from in front of Persona: the request is not processed.
+ *
+ * Except for `status` and `redirect`, the request is processed in full (codes are consumed,
+ * responses stored under the Idempotency-Key) and only the answer's delivery is disturbed:
+ * the worst case for a client, and the one an Idempotency-Key exists for.
+ */
+export type EmulatorFault =
+  | { kind: 'latency'; ms: number }
+  | {
+      kind: 'status';
+      status: number;
+      body?: unknown;
+      headers?: Record<string, string>;
+      layer?: 'persona' | 'edge';
+    }
+  | { kind: 'malformed' }
+  | { kind: 'oversized'; bytes: number; chunked?: boolean }
+  | { kind: 'no-headers' }
+  | { kind: 'drip'; intervalMs: number; chunks?: number }
+  | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
+  | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string };
+
+/** One request the emulator received, as recorded in {@link PersonaEmulator.requests}. */
+export interface EmulatedRequest {
+  /** Which emulated endpoint the path names (whatever the method), or `other`. */
+  endpoint: EmulatorEndpoint | 'other';
+  method: string;
+  /** The request target as sent: path and query string. */
+  path: string;
+  /** Request headers, names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw body, decoded as UTF-8 (cut at the body cap when it was larger). */
+  body: string;
+  /** Status line sent, or undefined while none was sent (or never will be: `no-headers`, `reset`). */
+  status: number | undefined;
+  /** The `Request-Id` given to this request (`req_…`). */
+  requestId: string;
+  /** Emulated-clock time (epoch ms) the request arrived. */
+  receivedAt: number;
+}
+
+/** Options of {@link startPersonaEmulator}. Every one is optional. */
+export interface PersonaEmulatorOptions {
+  /** TCP port; default 0 (a free one, see `url`). */
+  port?: number;
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Requests per 60-second window for the (single) environment; default 300. */
+  rateLimit?: number;
+  /** Lifetime of an authorization code in seconds; default 600. */
+  codeTtlSeconds?: number;
+  /** Lifetime of an access token in seconds; default 3600. */
+  tokenTtlSeconds?: number;
+  /** How long a stored Idempotency-Key answer is replayed, in seconds; default 86400. */
+  idempotencyTtlSeconds?: number;
+  /** Largest request body accepted, in bytes; default 65536. Larger → 413. */
+  maxBodyBytes?: number;
+  /**
+   * Makes the seeded data (environment, organisation ids, API keys, inquiry ids) the same on
+   * every start. Codes, access tokens and request ids stay cryptographically random.
+   */
+  seed?: string | number;
+  /** Start of the emulated clock (epoch ms); default `Date.now()`. */
+  now?: number;
+  /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
+  freezeClock?: boolean;
+  /** Accepted `Persona-Version` values; default {@link KNOWN_PERSONA_VERSIONS}. */
+  personaVersions?: readonly string[];
+  /** Expose the `/__emulator/*` control endpoints (faults, clock, rate limit); default false. */
+  control?: boolean;
+}
+
+/** The emulated clock every expiry, rate-limit window and idempotency record is measured on. */
+export interface EmulatorClock {
+  /** Current emulated time, epoch milliseconds. */
+  now(): number;
+  /** Move the clock forward by `ms` (≥ 0). Throws RangeError otherwise. */
+  advance(ms: number): void;
+  /** Jump to `epochMs`. Throws RangeError when it is not a finite number. */
+  set(epochMs: number): void;
+}
+
+/** A running emulator, as resolved by {@link startPersonaEmulator}. */
+export interface PersonaEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash). */
+  url: string;
+  /** `env_…`: the one environment all organisations share (and whose rate limit they share). */
+  environmentId: string;
+  /** The data owner, seeded with realistic inquiries. */
+  owner: EmulatedOrganization;
+  /** The recipient, with two inquiries of its own. */
+  recipient: EmulatedOrganization;
+  /** Every organisation: owner, recipient, then those added. */
+  organizations: EmulatedOrganization[];
+  /** Add an organisation. Throws when the API key is already in use or empty. */
+  addOrganization(init?: { name?: string; apiKey?: string }): EmulatedOrganization;
+  /** Add an inquiry to an organisation. Throws on an unknown organisation or a bad/duplicate id. */
+  addInquiry(orgId: string, init?: Partial<EmulatedInquiry>): EmulatedInquiry;
+  /**
+   * Create an authorization code without HTTP, with the same rules as
+   * `POST /api/v1/oauth/authorize`. `from` defaults to the owner, `clientId` to the recipient.
+   * Throws an Error saying what is wrong on invalid input.
+   */
+  createAuthorization(init: {
+    scope: string | string[];
+    from?: string;
+    clientId?: string;
+  }): { code: string; expiresIn: number };
+  clock: EmulatorClock;
+  /**
+   * Set (or clear with null) the fault of an endpoint. `times`: how many of the next requests
+   * to that endpoint meet it (counted on arrival); default: until cleared. Throws TypeError on
+   * an invalid fault.
+   */
+  setFault(endpoint: EmulatorEndpoint, fault: EmulatorFault | null, options?: { times?: number }): void;
+  /** Remove every fault. */
+  clearFaults(): void;
+  /**
+   * Every request received, in order (control requests excepted). The array is kept in place:
+   * `requests.length = 0` empties it.
+   */
+  requests: EmulatedRequest[];
+  /** Start a fresh rate-limit window. */
+  resetRateLimit(): void;
+  /** Stop listening and destroy every open socket, hung ones included. Safe to call twice. */
+  close(): Promise<void>;
+}
