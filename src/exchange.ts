@@ -66,9 +66,15 @@ function sleep(ms: number): Promise<void> {
 
 class TooLarge {}
 
+// Destroying undici's body emits an AbortError; without a listener it would crash the process.
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 async function readBody(body: Dispatcher.ResponseData['body'], limit: number, declared: string | undefined): Promise<Buffer | TooLarge> {
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
-    body.destroy();
+    discard(body);
     return new TooLarge();
   }
   const chunks: Buffer[] = [];
@@ -76,7 +82,7 @@ async function readBody(body: Dispatcher.ResponseData['body'], limit: number, de
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      body.destroy();
+      discard(body);
       return new TooLarge();
     }
     chunks.push(chunk);
@@ -277,7 +283,7 @@ export class CodeExchanger {
         const status = response.statusCode;
 
         if (status >= 300 && status < 400) {
-          response.body.destroy();
+          discard(response.body);
           throw new PersonaOAuthError(
             'invalid_response',
             `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,

@@ -193,6 +193,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
   private readonly authorizationURL: URL | undefined;
   private readonly callbackURL: string | undefined;
   private readonly ownedAgent: Agent | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(options: PersonaStrategyOptions & { passReqToCallback?: false }, verify?: PersonaVerify<TUser>);
   constructor(options: PersonaStrategyOptions & { passReqToCallback: true }, verify: PersonaVerifyWithRequest<TUser>);
@@ -260,10 +261,12 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
   /**
    * Closes the connection pool this strategy created (not a `dispatcher` you passed in).
-   * Call it on shutdown so no keep-alive socket holds the process open.
+   * Call it on shutdown so no keep-alive socket holds the process open; calling it again is harmless.
    */
-  async close(): Promise<void> {
-    await this.ownedAgent?.close();
+  close(): Promise<void> {
+    if (!this.ownedAgent) return Promise.resolve();
+    this.closing ??= this.ownedAgent.close();
+    return this.closing;
   }
 
   /**

@@ -1,0 +1,247 @@
+import express, { type Express } from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PersonaStrategy, type PersonaStrategyOptions, type StateStore } from '../../src/index.js';
+import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+
+let emulator: PersonaEmulator;
+const strategies: PersonaStrategy[] = [];
+const SECRET_A = 'a'.repeat(16) + 'signing-secret-one-0123456789';
+const SECRET_B = 'b'.repeat(16) + 'signing-secret-two-0123456789';
+
+beforeAll(async () => {
+  emulator = await startPersonaEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.requests.length = 0;
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(strategies.splice(0).map((s) => s.close()));
+});
+
+function tokenRequests() {
+  return emulator.requests.filter((r) => r.endpoint === 'token');
+}
+
+/** A recipient app: session (optional), Passport, start route and callback route. */
+function recipientApp(state: PersonaStrategyOptions['state'], withSession = true): Express {
+  const passport = new Passport();
+  const strategy = new PersonaStrategy({
+    apiKey: emulator.recipient.apiKey,
+    baseURL: emulator.url,
+    authorizationURL: 'http://127.0.0.1:9/owner/share',
+    callbackURL: 'http://127.0.0.1:9/callback',
+    state,
+  });
+  strategies.push(strategy);
+  passport.use(strategy as never);
+  const app = express();
+  if (withSession) {
+    app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, name: 'sid' }));
+  }
+  app.get('/start', (req, res, next) => {
+    const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined;
+    passport.authenticate('persona', { session: false, ...(returnTo ? { returnTo } : {}) })(req, res, next);
+  });
+  app.get('/callback', (req, res, next) => {
+    passport.authenticate('persona', { session: false }, (err: unknown, user: unknown, info: unknown, status: unknown) => {
+      if (err) return next(err);
+      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ info });
+      res.json({ ok: true, info });
+    })(req, res, next);
+  });
+  return app;
+}
+
+function stateFrom(location: string | undefined): string {
+  const state = new URL(location ?? 'http://x.invalid').searchParams.get('state');
+  if (!state) throw new Error(`no state in ${location}`);
+  return state;
+}
+
+function share(): string {
+  const id = emulator.owner.inquiries[0]?.id ?? '';
+  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
+}
+
+function cookiesOf(res: request.Response): string {
+  const set = (res.headers['set-cookie'] ?? []) as unknown as string[];
+  return set
+    .map((c) => c.split(';')[0] ?? '')
+    .filter((c) => !c.endsWith('='))
+    .join('; ');
+}
+
+describe('session-backed state (state: true)', () => {
+  it('round-trips: start redirects with state, callback with it signs in', async () => {
+    const agent = request.agent(recipientApp(true));
+    const start = await agent.get('/start');
+    expect(start.status).toBe(302);
+    const location = new URL(start.headers.location as string);
+    expect(location.pathname).toBe('/owner/share');
+    expect(location.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:9/callback');
+    const state = stateFrom(start.headers.location);
+    const res = await agent.get('/callback').query({ code: share(), state });
+    expect(res.status).toBe(200);
+  });
+
+  it('keeps several tabs, and each state works once', async () => {
+    const agent = request.agent(recipientApp(true));
+    const states: string[] = [];
+    for (let i = 0; i < 3; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
+    for (const state of [states[2], states[0], states[1]]) {
+      expect((await agent.get('/callback').query({ code: share(), state })).status).toBe(200);
+    }
+    const replay = await agent.get('/callback').query({ code: share(), state: states[0] });
+    expect(replay.status).toBe(403);
+    expect(replay.body.info.code).toBe('invalid_state');
+  });
+
+  it('evicts the oldest beyond 10 outstanding flows', async () => {
+    const agent = request.agent(recipientApp(true));
+    const states: string[] = [];
+    for (let i = 0; i < 11; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
+    expect((await agent.get('/callback').query({ code: share(), state: states[0] })).status).toBe(403);
+    expect((await agent.get('/callback').query({ code: share(), state: states[1] })).status).toBe(200);
+    expect((await agent.get('/callback').query({ code: share(), state: states[10] })).status).toBe(200);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['unknown', 'x'.repeat(32)],
+  ])('%s state → 403 invalid_state, before the error parameter and without calling Persona', async (_n, state) => {
+    const agent = request.agent(recipientApp(true));
+    await agent.get('/start');
+    const res = await agent.get('/callback').query({ code: share(), error: 'access_denied', ...(state ? { state } : {}) });
+    expect(res.status).toBe(403);
+    expect(res.body.info.code).toBe('invalid_state');
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
+  it('a state from another browser (session) is refused', async () => {
+    const app = recipientApp(true);
+    const victim = request.agent(app);
+    const attacker = request.agent(app);
+    const attackerState = stateFrom((await attacker.get('/start')).headers.location);
+    await victim.get('/start');
+    const res = await victim.get('/callback').query({ code: share(), state: attackerState });
+    expect(res.status).toBe(403);
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
+  it('expires after 10 minutes', async () => {
+    const agent = request.agent(recipientApp(true));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const state = stateFrom((await agent.get('/start')).headers.location);
+    vi.setSystemTime(Date.now() + 10 * 60 * 1000 + 1);
+    const res = await agent.get('/callback').query({ code: share(), state });
+    expect(res.status).toBe(403);
+    expect(res.body.info.message).toContain('expired');
+  });
+
+  it('an access_denied with a valid state → 403 access_denied', async () => {
+    const agent = request.agent(recipientApp(true));
+    const state = stateFrom((await agent.get('/start')).headers.location);
+    const res = await agent.get('/callback').query({ error: 'access_denied', state });
+    expect(res.status).toBe(403);
+    expect(res.body.info.code).toBe('access_denied');
+  });
+
+  it('without a session → error 500 with a clear message', async () => {
+    const res = await request(recipientApp(true, false)).get('/start');
+    expect(res.status).toBe(500);
+  });
+
+  it('carries returnTo and refuses unsafe ones', async () => {
+    const agent = request.agent(recipientApp(true));
+    const state = stateFrom((await agent.get('/start').query({ returnTo: '/inquiries/inq_1?tab=2' })).headers.location);
+    const ok = await agent.get('/callback').query({ code: share(), state });
+    expect(ok.body.info.returnTo).toBe('/inquiries/inq_1?tab=2');
+    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', '/%2F%2Fevil', '/a\tb']) {
+      const res = await agent.get('/start').query({ returnTo: bad });
+      expect(res.status, bad).toBe(400);
+    }
+  });
+});
+
+describe('signed state (stateless, several instances)', () => {
+  it('a flow started on one instance completes on another with no shared store', async () => {
+    const one = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const two = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const start = await request(one).get('/start').query({ returnTo: '/profile' });
+    expect(start.status).toBe(302);
+    const cookie = cookiesOf(start);
+    expect(cookie).toMatch(/^pwp_state_[A-Za-z0-9_-]{16}=/);
+    const setCookie = String((start.headers['set-cookie'] as unknown as string[])[0]);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Lax');
+    const state = stateFrom(start.headers.location);
+    const res = await request(two).get('/callback').set('cookie', cookie).query({ code: share(), state });
+    expect(res.status).toBe(200);
+    expect(res.body.info.returnTo).toBe('/profile');
+    // The flow's cookie is cleared: a replay from the same browser fails.
+    const cleared = (res.headers['set-cookie'] as unknown as string[]).join('\n');
+    expect(cleared).toMatch(/pwp_state_[^=]+=;.*Max-Age=0/);
+    const replay = await request(two).get('/callback').query({ code: share(), state });
+    expect(replay.status).toBe(403);
+  });
+
+  it('refuses a state without its cookie (another browser), forged or expired', async () => {
+    const app = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const start = await request(app).get('/start');
+    const cookie = cookiesOf(start);
+    const state = stateFrom(start.headers.location);
+    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(403);
+    const [id, exp, rt, sig] = state.split('.');
+    const forged = `${id}.${exp}.${Buffer.from('//evil').toString('base64url')}.${sig}`;
+    expect(rt).toBe('');
+    const f = await request(app).get('/callback').set('cookie', cookie).query({ code: share(), state: forged });
+    expect(f.status).toBe(403);
+    expect(f.body.info.message).toContain('forged');
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const late = await request(app).get('/start');
+    vi.setSystemTime(Date.now() + 11 * 60 * 1000);
+    const e = await request(app).get('/callback').set('cookie', cookiesOf(late)).query({ code: share(), state: stateFrom(late.headers.location) });
+    expect(e.status).toBe(403);
+    expect(e.body.info.message).toContain('expired');
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
+  it('rotates secrets: the first signs, all verify', async () => {
+    const old = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const rotated = recipientApp({ signed: { secrets: [SECRET_B, SECRET_A] } }, false);
+    const onlyNew = recipientApp({ signed: { secrets: [SECRET_B] } }, false);
+    const s1 = await request(old).get('/start');
+    expect((await request(rotated).get('/callback').set('cookie', cookiesOf(s1)).query({ code: share(), state: stateFrom(s1.headers.location) })).status).toBe(200);
+    const s2 = await request(old).get('/start');
+    expect((await request(onlyNew).get('/callback').set('cookie', cookiesOf(s2)).query({ code: share(), state: stateFrom(s2.headers.location) })).status).toBe(403);
+  });
+});
+
+describe('custom StateStore', () => {
+  it('uses store() and verify() of any object', async () => {
+    const issued = new Set<string>();
+    const store: StateStore = {
+      async store() {
+        const s = `custom-${issued.size}`;
+        issued.add(s);
+        return s;
+      },
+      async verify(_req, state) {
+        return issued.delete(state) ? { valid: true, appState: {} } : { valid: false, reason: 'unknown' };
+      },
+    };
+    const app = recipientApp(store, false);
+    const state = stateFrom((await request(app).get('/start')).headers.location);
+    expect(state).toBe('custom-0');
+    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(200);
+    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(403);
+  });
+});
