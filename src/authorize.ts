@@ -1,5 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isPersonaOAuthError, type PersonaOAuthError } from './errors.js';
 import { hasScope, type ScopeHolder } from './scopes.js';
+
+/** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
+export type ExpiringScopeHolder = (NonNullable<ScopeHolder> & { expiresAt?: number | undefined }) | null | undefined;
 
 /** Options of {@link requireScope}. */
 export interface RequireScopeOptions<TReq> {
@@ -7,7 +11,7 @@ export interface RequireScopeOptions<TReq> {
    * Where the token set is found on the request (default: `req.user`). Return the object that
    * carries `scopes` (or `scope`) and `expiresAt`.
    */
-  tokens?: (req: TReq) => ScopeHolder & { expiresAt?: number };
+  tokens?: (req: TReq) => ExpiringScopeHolder;
   /** The object id to check (default: none, i.e. the permission on any object). */
   objectId?: (req: TReq) => string | undefined;
 }
@@ -50,7 +54,7 @@ export function requireScope<TReq extends IncomingMessage = IncomingMessage & { 
   permission: string,
   options: RequireScopeOptions<TReq> = {},
 ): Middleware<TReq> {
-  const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ScopeHolder & { expiresAt?: number });
+  const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ExpiringScopeHolder);
   return (req, _res, next) => {
     const objectId = options.objectId?.(req);
     const tokens = tokensOf(req);
@@ -60,5 +64,34 @@ export function requireScope<TReq extends IncomingMessage = IncomingMessage & { 
     }
     if (!hasScope(tokens, permission, objectId)) return next(new ScopeError('insufficient_scope', permission, objectId));
     next();
+  };
+}
+
+/** Options of {@link personaErrorHandler}. */
+export interface PersonaErrorHandlerOptions {
+  /** Render the answer yourself; the status and `Retry-After` are already set. Default: JSON. */
+  render?: (err: PersonaOAuthError | ScopeError, req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/**
+ * Express error middleware for this library's errors: answers a {@link PersonaOAuthError} or a
+ * {@link ScopeError} with its `status`, adds `Retry-After` when Persona's rate limit says how long
+ * to wait, and sends `{ error: code, message, requestId }` (or calls `render`). Every other error
+ * is passed on with `next(err)`. Nothing it sends contains a secret.
+ */
+export function personaErrorHandler(
+  options: PersonaErrorHandlerOptions = {},
+): (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  return (err, req, res, next) => {
+    const known = isPersonaOAuthError(err) || err instanceof ScopeError;
+    if (!known || res.headersSent) return next(err);
+    res.statusCode = err.status;
+    res.setHeader('cache-control', 'no-store');
+    if (isPersonaOAuthError(err) && err.retryAfter !== undefined) res.setHeader('retry-after', String(err.retryAfter));
+    if (options.render) return options.render(err, req, res);
+    const body: Record<string, unknown> = { error: err.code, message: err.message };
+    if (isPersonaOAuthError(err) && err.requestId !== undefined) body.requestId = err.requestId;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(body));
   };
 }

@@ -23,7 +23,14 @@ export {
 export { idempotencyKeyFor, type KeyInflection } from './exchange.js';
 export { readCallbackInput, type CallbackInput } from './callback-input.js';
 export { isSafeReturnTo } from './return-to.js';
-export { requireScope, ScopeError, type RequireScopeOptions } from './authorize.js';
+export {
+  requireScope,
+  ScopeError,
+  personaErrorHandler,
+  type RequireScopeOptions,
+  type ExpiringScopeHolder,
+  type PersonaErrorHandlerOptions,
+} from './authorize.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
 export {
   SessionStateStore,
