@@ -1,0 +1,21 @@
+// Child process entry: one callback server on loopback.  Usage: node bench/serve.mjs <name> <tokenBase>
+import http from 'node:http';
+import { exitWithParent, reportReady } from './child.mjs';
+
+const [name, tokenBase] = process.argv.slice(2);
+if (!name || !tokenBase) {
+  console.error('usage: node bench/serve.mjs <server-name> <token-base-url>');
+  process.exit(2);
+}
+const { create } = await import(`./servers/${name}.mjs`);
+const { handler, close } = create({ tokenBase });
+const server = http.createServer(handler);
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+server.listen(0, '127.0.0.1', () => {
+  reportReady({ port: server.address().port, pid: process.pid });
+});
+exitWithParent(() => {
+  server.close();
+  close();
+});
