@@ -1,0 +1,2 @@
+import { PersonaStrategy } from 'passport-withpersona';
+export const ok = typeof PersonaStrategy === 'function';

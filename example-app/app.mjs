@@ -1,0 +1,207 @@
+// The sample app: one Express 5 app playing both organisations. The recipient (Org B) is the
+// library's user; the data owner (Org A) is simulated so the whole flow runs on one machine.
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { PersonaStrategy } from 'passport-withpersona';
+import { Agent } from 'undici';
+import { ownerRouter } from './owner.mjs';
+import { recipientRouter } from './recipient.mjs';
+import { csrfToken, noStore, securityHeaders } from './security.mjs';
+import { homePage, problemPage } from './views.mjs';
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+export const SESSION_COOKIE = 'persona_sample.sid';
+
+function defaultLog(message, error) {
+  const detail = error ? ` ${error.name ?? 'Error'}${error.code ? ` ${error.code}` : ''}: ${error.message ?? String(error)}` : '';
+  console.error(`[example-app] ${message}${detail}`);
+}
+
+/**
+ * Builds the app. Options:
+ * - `publicURL` (required): where browsers reach the app, e.g. `http://127.0.0.1:3000`; the
+ *   callback (`/auth/persona/callback`) and the owner's share page are derived from it. Behind a
+ *   load balancer every instance gets the same one.
+ * - `sessionSecret` (required): a string, or an array (first signs, all verify).
+ * - `sessionStore`: an express-session store (default: memory).
+ * - `persona`: `{ apiKey, baseURL?, organizationName?, label?, timeoutMs? }`, the recipient's side.
+ * - `owner`: `{ apiKey, baseURL, name, recipientOrgId, inquiries: () => inquiry[] }` to simulate
+ *   the data owner; omit it to hide the owner side.
+ * - `authorizationURL`: the data owner's share page when `owner` is omitted.
+ * - `secureCookies`: default true when `publicURL` is https.
+ * - `log(message, error?)`: where failures are reported (default: stderr).
+ *
+ * Returns `{ app, strategy, callbackURL, close }`; `close()` releases the outbound connection pools.
+ */
+export function createApp(options) {
+  if (!options || typeof options !== 'object') throw new TypeError('createApp(options) needs options');
+  const { persona, owner, sessionStore } = options;
+  const log = options.log ?? defaultLog;
+  let origin;
+  try {
+    origin = new URL(options.publicURL).origin;
+  } catch {
+    throw new TypeError('createApp: publicURL must be an absolute URL such as http://127.0.0.1:3000');
+  }
+  const secret = options.sessionSecret;
+  if (!(typeof secret === 'string' && secret.length > 0) && !(Array.isArray(secret) && secret.length > 0)) {
+    throw new TypeError('createApp: sessionSecret is required');
+  }
+  if (!persona || typeof persona.apiKey !== 'string' || persona.apiKey === '') {
+    throw new TypeError('createApp: persona.apiKey (the recipient organisation’s key) is required');
+  }
+
+  const callbackURL = `${origin}/auth/persona/callback`;
+  const authorizationURL = owner ? `${origin}/owner/share` : options.authorizationURL;
+  const personaBaseURL = persona.baseURL ?? 'https://api.withpersona.com';
+  const site = {
+    recipientName: persona.organizationName ?? 'Org B',
+    ownerName: owner ? owner.name ?? 'Org A' : undefined,
+    personaLabel: persona.label ?? personaBaseURL,
+    canStart: Boolean(authorizationURL),
+  };
+
+  // The library: the recipient's API key, where to send a browser that has no code yet, where
+  // the owner sends it back, and CSRF state kept in the session.
+  const strategy = new PersonaStrategy({
+    apiKey: persona.apiKey,
+    baseURL: personaBaseURL,
+    authorizationURL,
+    callbackURL,
+    state: true,
+    timeoutMs: persona.timeoutMs ?? 10_000,
+  });
+  const passport = new Passport();
+  passport.use(strategy);
+  // The user is the token set itself (access token, expiry, scopes): small and JSON-serialisable.
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user, done) => done(null, user));
+
+  // One keep-alive pool for the app's own calls to Persona (Create Authorization, inquiries).
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.get('/healthz', noStore, (_req, res) => {
+    res.json({ status: 'ok', owner: Boolean(owner), persona: personaBaseURL });
+  });
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret,
+      store: sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: options.secureCookies ?? origin.startsWith('https:'),
+        maxAge: 2 * 60 * 60 * 1000,
+        path: '/',
+      },
+    }),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  app.get('/', noStore, (req, res) => {
+    res.type('html').send(
+      String(homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined })),
+    );
+  });
+
+  if (owner) {
+    app.use(ownerRouter({ owner, site, callbackURL, dispatcher, log }));
+  } else {
+    app.all('/owner/share', (_req, res) => {
+      res.status(404).type('html').send(
+        String(
+          problemPage({
+            site,
+            side: 'owner',
+            title: 'The data owner side is switched off',
+            message: 'This instance talks to a real Persona API (PERSONA_API_KEY is set), so it does not simulate the data owner.',
+            startAgain: false,
+          }),
+        ),
+      );
+    });
+  }
+  app.use(recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName: SESSION_COOKIE, dispatcher, log }));
+
+  app.use((_req, res) => {
+    res.status(404).type('html').send(
+      String(problemPage({ site, side: undefined, title: 'Page not found', message: 'There is no page at this address.', startAgain: false })),
+    );
+  });
+  // Last resort: a page with the status and no internals (no message, no stack trace).
+  app.use((err, _req, res, _next) => {
+    const status = Number.isInteger(err?.status) && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) log('unhandled error', err);
+    if (res.headersSent) return res.end();
+    res.status(status).type('html').send(
+      String(
+        problemPage({
+          site,
+          side: undefined,
+          title: status >= 500 ? 'Something went wrong' : 'This request could not be handled',
+          message: status >= 500 ? 'The app hit an unexpected error. It has been logged.' : 'The request was not valid.',
+          code: status >= 500 ? 'internal_error' : 'bad_request',
+        }),
+      ),
+    );
+  });
+
+  let closing;
+  const close = () => {
+    closing ??= Promise.all([strategy.close(), dispatcher.close()]).then(() => undefined);
+    return closing;
+  };
+  return { app, strategy, callbackURL, close };
+}
+
+/**
+ * Creates an HTTP server, listens (default 127.0.0.1, a free port), then builds the app with
+ * `publicURL` defaulting to the address it got. Resolves to `{ url, server, app, strategy, close }`;
+ * `close()` stops the server (open connections included) and the app's pools.
+ */
+export async function startApp(options = {}) {
+  const host = options.host ?? '127.0.0.1';
+  let handler = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = createServer((req, res) => handler(req, res));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  let built;
+  try {
+    built = createApp({ ...options, publicURL: options.publicURL ?? url });
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  handler = built.app;
+  let closing;
+  const close = () => {
+    closing ??= new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }).then(() => built.close());
+    return closing;
+  };
+  return { url, server, app: built.app, strategy: built.strategy, callbackURL: built.callbackURL, close };
+}

@@ -1,0 +1,201 @@
+// The data owner's side (Org A). In real life this is another organisation's web app; here it is
+// simulated with the emulator's owner API key. It only ever talks to Persona over HTTP, exactly
+// as Org A would: Create Authorization (POST /api/v1/oauth/authorize) with its own key.
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { request } from 'undici';
+import { csrfToken, noStore, validCsrf } from './security.mjs';
+import { problemPage, sharePage } from './views.mjs';
+
+const MAX_STATE_LENGTH = 512;
+const PERSONA_TIMEOUT_MS = 10_000;
+
+/** A failed Create Authorization call, with what Persona said. */
+export class CreateAuthorizationError extends Error {
+  constructor(message, { status, requestId, cause } = {}) {
+    super(message, cause ? { cause } : undefined);
+    this.name = 'CreateAuthorizationError';
+    this.personaStatus = status;
+    this.requestId = requestId;
+  }
+}
+
+/**
+ * Calls Persona's Create Authorization as Org A: its API key, the recipient's organisation id as
+ * `client-id`, and `inquiry.read:<id>` per shared inquiry. Resolves to the code.
+ */
+export async function createAuthorization({ baseURL, apiKey, clientId, inquiryIds, dispatcher }) {
+  const url = `${String(baseURL).replace(/\/+$/, '')}/api/v1/oauth/authorize`;
+  const scope = inquiryIds.map((id) => `inquiry.read:${id}`).join(' ');
+  let response;
+  try {
+    response = await request(url, {
+      method: 'POST',
+      dispatcher,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        'key-inflection': 'kebab',
+        'idempotency-key': randomUUID(),
+      },
+      body: new URLSearchParams({ 'client-id': clientId, 'response-type': 'code', scope }).toString(),
+      headersTimeout: PERSONA_TIMEOUT_MS,
+      bodyTimeout: PERSONA_TIMEOUT_MS,
+      signal: AbortSignal.timeout(PERSONA_TIMEOUT_MS),
+    });
+  } catch (cause) {
+    throw new CreateAuthorizationError('Persona could not be reached', { cause });
+  }
+  const requestId = typeof response.headers['request-id'] === 'string' ? response.headers['request-id'] : undefined;
+  let text = '';
+  try {
+    text = await response.body.text();
+  } catch (cause) {
+    throw new CreateAuthorizationError('Persona’s answer was cut off', { status: response.statusCode, requestId, cause });
+  }
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    let detail = '';
+    try {
+      const first = JSON.parse(text)?.errors?.[0];
+      if (first && typeof first.title === 'string') detail = `: ${first.title}${first.details ? ` (${first.details})` : ''}`;
+    } catch {
+      // Not JSON: the status says enough.
+    }
+    throw new CreateAuthorizationError(`Persona answered ${response.statusCode}${detail}`.slice(0, 300), {
+      status: response.statusCode,
+      requestId,
+    });
+  }
+  let code;
+  try {
+    code = JSON.parse(text)?.code;
+  } catch {
+    code = undefined;
+  }
+  if (typeof code !== 'string' || code === '') {
+    throw new CreateAuthorizationError('Persona’s answer had no code', { status: response.statusCode, requestId });
+  }
+  return code;
+}
+
+function single(value) {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function validState(state) {
+  return typeof state === 'string' && state.length > 0 && state.length <= MAX_STATE_LENGTH && /^[\x21-\x7e]+$/.test(state);
+}
+
+/**
+ * The owner's routes: GET /owner/share (the form) and POST /owner/share (create the
+ * authorization, or decline). The browser is only ever sent back to `callbackURL`, the
+ * recipient's registered callback: any other redirect_uri is refused, so the page cannot be
+ * used as an open redirect or to send a code to someone else.
+ */
+export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
+  const router = express.Router();
+  const page = (res, status, view) => res.status(status).type('html').send(String(view));
+  const problem = (res, status, fields) => page(res, status, problemPage({ site, side: 'owner', ...fields }));
+
+  /** Checks redirect_uri and state; answers the problem page and returns false when they are wrong. */
+  function checkRequest(res, redirectUri, state) {
+    if (redirectUri !== callbackURL) {
+      problem(res, 400, {
+        title: 'Unknown return address',
+        message: `This share request asks to send the result to an address that is not ${site.recipientName}'s registered callback. Nothing was shared and you were not redirected.`,
+        hint: 'Start again from the recipient’s page.',
+        code: 'invalid_redirect_uri',
+      });
+      return false;
+    }
+    if (!validState(state)) {
+      problem(res, 400, {
+        title: 'Incomplete share request',
+        message: `This share request has no valid state, so ${site.recipientName} could not check where it came from. Nothing was shared.`,
+        code: 'invalid_request',
+      });
+      return false;
+    }
+    return true;
+  }
+
+  const renderForm = (req, res, status, { state, redirectUri, error, selected }) =>
+    page(
+      res,
+      status,
+      sharePage({ site, inquiries: owner.inquiries(), state, redirectUri, csrfToken: csrfToken(req), error, selected }),
+    );
+
+  router.get('/owner/share', noStore, (req, res) => {
+    const redirectUri = single(req.query.redirect_uri);
+    const state = single(req.query.state);
+    if (!checkRequest(res, redirectUri, state)) return;
+    renderForm(req, res, 200, { state, redirectUri });
+  });
+
+  router.post('/owner/share', noStore, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), async (req, res) => {
+    const body = req.body ?? {};
+    const redirectUri = single(body.redirect_uri);
+    const state = single(body.state);
+    if (!checkRequest(res, redirectUri, state)) return;
+    if (!validCsrf(req)) {
+      return problem(res, 403, {
+        title: 'This form has expired',
+        message: 'The share form was not sent from this browser session (or the session ended). Nothing was shared.',
+        hint: 'Start again from the recipient’s page.',
+        code: 'invalid_csrf',
+      });
+    }
+
+    const back = new URL(callbackURL);
+    back.searchParams.set('state', state);
+    const decision = single(body.decision);
+    if (decision === 'decline') {
+      back.searchParams.set('error', 'access_denied');
+      return res.redirect(303, back.toString());
+    }
+    if (decision !== 'share') {
+      return problem(res, 400, { title: 'Unknown choice', message: 'Choose “Share selected inquiries” or “Decline”.' });
+    }
+
+    const picked = [body.inquiry ?? []].flat().filter((id) => typeof id === 'string');
+    const known = new Set(owner.inquiries().map((inquiry) => inquiry.id));
+    const unknown = picked.filter((id) => !known.has(id));
+    if (picked.length === 0 || unknown.length > 0) {
+      return renderForm(req, res, 422, {
+        state,
+        redirectUri,
+        selected: picked.filter((id) => known.has(id)),
+        error:
+          picked.length === 0
+            ? 'Pick at least one inquiry to share, or decline.'
+            : `${unknown.length === 1 ? 'One of the chosen inquiries is' : 'Some chosen inquiries are'} not ${site.ownerName}'s.`,
+      });
+    }
+
+    let code;
+    try {
+      code = await createAuthorization({
+        baseURL: owner.baseURL,
+        apiKey: owner.apiKey,
+        clientId: owner.recipientOrgId,
+        inquiryIds: [...new Set(picked)],
+        dispatcher,
+      });
+    } catch (error) {
+      log('owner: Create Authorization failed', error);
+      return problem(res, 502, {
+        title: 'Persona did not create the authorization',
+        message: `${site.ownerName} could not create the authorization: ${error.message}. Nothing was shared.`,
+        hint: 'Try again in a moment.',
+        code: error.personaStatus ? `persona_${error.personaStatus}` : 'persona_unreachable',
+        requestId: error.requestId,
+      });
+    }
+    back.searchParams.set('code', code);
+    res.redirect(303, back.toString());
+  });
+
+  return router;
+}

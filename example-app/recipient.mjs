@@ -1,0 +1,275 @@
+// The recipient's side (Org B): the library's user. Sign-in with passport + express-session and
+// PersonaStrategy on the callback, then pages that use the access token within its scope.
+import express from 'express';
+import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
+import { request } from 'undici';
+import { csrfToken, noStore, validCsrf } from './security.mjs';
+import { inquiryPage, problemPage, profilePage } from './views.mjs';
+
+const PERSONA_TIMEOUT_MS = 10_000;
+const MAX_INQUIRY_BYTES = 256 * 1024;
+
+/** What a failed callback (a Passport "fail") means for the person who clicked the link. */
+const FAILURES = {
+  invalid_grant: {
+    title: 'This link was already used or has expired',
+    message: 'Persona refused the authorization code: a code works once, and only for a few minutes.',
+    hint: 'Start again to ask the data owner for a new one.',
+  },
+  access_denied: {
+    title: 'The data owner declined to share',
+    message: 'Nothing was shared, so you are not signed in.',
+    hint: 'Start again if that was a mistake.',
+  },
+  invalid_state: {
+    title: 'This sign-in link is not valid here',
+    message:
+      'The link did not come from a sign-in started in this browser, or it was already used, changed or left too long. It was not sent to Persona.',
+    hint: 'Start again from this page to get a fresh link.',
+  },
+  invalid_request: {
+    title: 'This sign-in link is malformed',
+    message: 'The link is missing its code or carries values that cannot be right. It was not sent to Persona.',
+  },
+  authorization_error: {
+    title: 'The data owner reported an error',
+    message: 'The data owner’s side could not complete the share.',
+  },
+  verify_rejected: {
+    title: 'The account was not accepted',
+    message: 'Persona accepted the code, but this app did not accept the result.',
+  },
+};
+
+/** What an error (Persona or the network failed, not the person) means. */
+function errorView(error) {
+  switch (error.code) {
+    case 'rate_limited':
+      return { title: 'Persona is busy', message: 'Persona is rate limiting requests right now.', hint: 'Wait a minute, then start again.' };
+    case 'timeout':
+      return { title: 'Persona did not answer in time', message: 'The token exchange took too long and was abandoned.' };
+    case 'invalid_api_key':
+    case 'forbidden':
+      return {
+        title: 'This app is not configured correctly',
+        message: 'Persona refused this app’s API key, so the code could not be exchanged.',
+        hint: 'Check PERSONA_API_KEY.',
+      };
+    default:
+      return { title: 'Persona is unavailable', message: 'Persona could not be reached or gave an answer this app could not use.' };
+  }
+}
+
+function isExpired(user) {
+  return typeof user?.expiresAt === 'number' && user.expiresAt <= Date.now();
+}
+
+function personaHeader(value) {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The recipient's routes: /auth/persona, /auth/persona/callback, /profile, /inquiries/:id and
+ * /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance).
+ */
+export function recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName, dispatcher, log }) {
+  const router = express.Router();
+  const send = (res, status, view) => res.status(status).type('html').send(String(view));
+  const problem = (req, res, status, fields) =>
+    send(res, status, problemPage({ site, side: 'recipient', csrfToken: req.user ? csrfToken(req) : undefined, ...fields }));
+
+  const notSignedIn = (req, res) =>
+    problem(req, res, 401, {
+      title: 'You are not signed in',
+      message: `Connect with Persona first: the data owner chooses what to share with ${site.recipientName}.`,
+      code: 'unauthenticated',
+    });
+  const reconnect = (req, res) =>
+    problem(req, res, 401, {
+      title: 'Your access has expired: reconnect',
+      message:
+        'Persona access tokens last one hour and cannot be refreshed, so this app no longer uses the one it had.',
+      hint: 'Reconnect to ask the data owner for a new code.',
+      code: 'token_expired',
+    });
+  const notShared = (req, res, id) =>
+    problem(req, res, 403, {
+      title: 'This inquiry was not shared with you',
+      message: `The data owner did not include ${id} in what it shared with ${site.recipientName}, so this app did not ask Persona for it.`,
+      hint: 'Start again and ask the owner to share it, or go back to the inquiries you have.',
+      code: 'insufficient_scope',
+    });
+
+  // Both the start (no code yet: redirect to the owner's share page with state and redirect_uri)
+  // and the callback (check state, exchange the code, sign in) go through the strategy. A custom
+  // callback turns every outcome into a page that says what happened.
+  const authenticate = (req, res, next) => {
+    passport.authenticate(strategy.name, (err, user, info, status) => {
+      if (err) {
+        log('callback: token exchange error', err);
+        if (!isPersonaOAuthError(err)) return next(err);
+        if (err.code === 'rate_limited' && err.retryAfter !== undefined) res.set('Retry-After', String(err.retryAfter));
+        return problem(req, res, err.status ?? 502, { ...errorView(err), code: err.code, requestId: err.requestId });
+      }
+      if (!user) {
+        const code = typeof info?.code === 'string' ? info.code : 'invalid_request';
+        const view = FAILURES[code] ?? FAILURES.invalid_request;
+        return problem(req, res, typeof status === 'number' ? status : 401, { ...view, code, requestId: info?.requestId });
+      }
+      // Passport regenerates the session on login (no session fixation); then a clean URL, so the
+      // code leaves the address bar and the history.
+      req.logIn(user, (loginError) => {
+        if (loginError) return next(loginError);
+        res.redirect(303, '/profile');
+      });
+    })(req, res, next);
+  };
+
+  router.get('/auth/persona', noStore, (req, res, next) => {
+    if (!site.canStart) {
+      return problem(req, res, 400, {
+        title: 'Connecting is not available here',
+        message: 'This instance has no data owner share page to send you to (PERSONA_AUTHORIZATION_URL is not set).',
+        startAgain: false,
+      });
+    }
+    authenticate(req, res, next);
+  });
+
+  router.get(
+    '/auth/persona/callback',
+    (_req, res, next) => {
+      res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      next();
+    },
+    authenticate,
+  );
+
+  router.get('/profile', noStore, (req, res) => {
+    if (!req.user) return notSignedIn(req, res);
+    if (isExpired(req.user)) return reconnect(req, res);
+    send(res, 200, profilePage({ site, user: req.user, now: Date.now(), csrfToken: csrfToken(req) }));
+  });
+
+  router.get(
+    '/inquiries/:id',
+    noStore,
+    requireScope('inquiry.read', { objectId: (req) => req.params.id }),
+    async (req, res) => {
+      const id = req.params.id;
+      const url = `${personaBaseURL.replace(/\/+$/, '')}/api/v1/inquiries/${encodeURIComponent(id)}`;
+      let response;
+      try {
+        response = await request(url, {
+          method: 'GET',
+          dispatcher,
+          headers: { authorization: `Bearer ${req.user.accessToken}`, accept: 'application/json', 'key-inflection': 'kebab' },
+          headersTimeout: PERSONA_TIMEOUT_MS,
+          bodyTimeout: PERSONA_TIMEOUT_MS,
+          signal: AbortSignal.timeout(PERSONA_TIMEOUT_MS),
+        });
+      } catch (error) {
+        log('inquiry: Persona unreachable', error);
+        return problem(req, res, 502, {
+          title: 'Persona is unavailable',
+          message: 'Persona could not be reached to read this inquiry.',
+          hint: 'Try again in a moment.',
+          code: 'network',
+          startAgain: false,
+        });
+      }
+      const requestId = personaHeader(response.headers['request-id']);
+      let text = '';
+      try {
+        text = await readCapped(response.body, MAX_INQUIRY_BYTES);
+      } catch (error) {
+        log('inquiry: unreadable answer', error);
+        text = '';
+      }
+      if (response.statusCode === 200) {
+        let document;
+        try {
+          document = JSON.parse(text);
+        } catch {
+          document = undefined;
+        }
+        const data = document?.data;
+        if (data && data.type === 'inquiry' && data.id === id) {
+          return send(res, 200, inquiryPage({ site, inquiry: data, requestId }));
+        }
+      }
+      if (response.statusCode === 401) return reconnect(req, res);
+      if (response.statusCode === 403) return notShared(req, res, id);
+      if (response.statusCode === 404) {
+        return problem(req, res, 404, {
+          title: 'No such inquiry',
+          message: `Persona has no inquiry ${id}.`,
+          requestId,
+          code: 'not_found',
+          startAgain: false,
+        });
+      }
+      if (response.statusCode === 429) {
+        return problem(req, res, 503, {
+          title: 'Persona is busy',
+          message: 'Persona is rate limiting requests right now.',
+          hint: 'Wait a minute, then try again.',
+          code: 'rate_limited',
+          requestId,
+          startAgain: false,
+        });
+      }
+      return problem(req, res, 502, {
+        title: 'Persona is unavailable',
+        message: `Persona could not give this inquiry (HTTP ${response.statusCode}).`,
+        hint: 'Try again in a moment.',
+        code: 'persona_unavailable',
+        requestId,
+        startAgain: false,
+      });
+    },
+  );
+
+  router.post('/logout', express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
+    if (!validCsrf(req)) {
+      if (!req.user) return res.redirect(303, '/');
+      return problem(req, res, 403, {
+        title: 'Sign-out form expired',
+        message: 'The sign-out form did not come from this session. You are still signed in.',
+        hint: 'Use the Sign out button below.',
+        code: 'invalid_csrf',
+        startAgain: false,
+      });
+    }
+    req.session.destroy((error) => {
+      if (error) return next(error);
+      res.clearCookie(sessionCookieName, { path: '/' });
+      res.redirect(303, '/');
+    });
+  });
+
+  // requireScope's refusals become pages: 401 (not signed in, or the token expired and is not
+  // used) and 403 (the token does not cover this inquiry, so Persona is not even asked).
+  router.use((err, req, res, next) => {
+    if (!(err instanceof ScopeError)) return next(err);
+    if (err.code === 'token_expired') return reconnect(req, res);
+    if (err.code === 'unauthenticated') return notSignedIn(req, res);
+    return notShared(req, res, err.objectId ?? 'this object');
+  });
+
+  return router;
+}
+
+async function readCapped(body, limit) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new Error(`response larger than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,308 @@
+// Every page of the sample. Pure functions from data to HTML: no request, no I/O. Each page says
+// which side of the exchange it belongs to: the recipient (Org B, the library's user) or the
+// data owner (Org A, simulated with the emulator's owner key).
+import { html } from './html.mjs';
+
+/** "59 min 12 s", "1 h 0 min", "8 s". */
+export function formatDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return `${hours} h ${minutes} min`;
+  if (minutes > 0) return `${minutes} min ${seconds} s`;
+  return `${seconds} s`;
+}
+
+/** The access token as it may be shown: never whole. */
+export function maskToken(token) {
+  const text = String(token ?? '');
+  return text.length <= 24 ? '…' : `${text.slice(0, 24)}…`;
+}
+
+function isoTime(ms) {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const SIDES = {
+  recipient: { label: 'Recipient (Org B)', note: 'signs in with passport-withpersona' },
+  owner: { label: 'Data owner (Org A)', note: 'shares inquiries through Persona' },
+};
+
+function sideBand(side, site) {
+  if (!SIDES[side]) return '';
+  const org = side === 'owner' ? site.ownerName : site.recipientName;
+  return html`<div class="side-band side-${side}">
+  <div class="wrap">
+    <span class="side-label">${SIDES[side].label}</span>
+    <span class="side-org">${org}</span>
+    <span class="side-note">${SIDES[side].note}</span>
+  </div>
+</div>`;
+}
+
+/**
+ * The page frame. `side` is 'recipient', 'owner' or undefined (neutral pages such as 404).
+ * `site` carries the organisation names and where Persona is.
+ */
+export function layout({ title, side, site, body }) {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Persona OAuth sample</title>
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body class="${side ? `page-${side}` : 'page-neutral'}">
+<a class="skip" href="#main">Skip to content</a>
+<header class="site">
+  <div class="wrap">
+    <a class="brand" href="/">Persona OAuth sample</a>
+    <span class="tagline">passport-withpersona · two organisations, one app</span>
+  </div>
+</header>
+${sideBand(side, site)}
+<main id="main" class="wrap">
+${body}
+</main>
+<footer class="site">
+  <div class="wrap">
+    <p>Persona API: ${site.personaLabel}. This sample keeps the recipient's token in its session and never shows it whole.</p>
+  </div>
+</footer>
+</body>
+</html>
+`;
+}
+
+function signOutForm(csrfToken) {
+  return html`<form class="inline" method="post" action="/logout">
+  <input type="hidden" name="_csrf" value="${csrfToken}">
+  <button type="submit" class="button secondary">Sign out</button>
+</form>`;
+}
+
+function connectButton(site, label = 'Connect with Persona') {
+  if (!site.canStart) {
+    return html`<p class="note">Starting a flow needs the data owner's share page: set
+<code>PERSONA_AUTHORIZATION_URL</code>. Codes sent to <code>/auth/persona/callback</code> still work.</p>`;
+  }
+  return html`<a class="button" href="/auth/persona">${label}</a>`;
+}
+
+function inquiryIds(user) {
+  return (user?.scopes ?? []).filter((s) => s.permission === 'inquiry.read').map((s) => s.objectId);
+}
+
+/** GET / — what this is and the current state. */
+export function homePage({ site, user, now, csrfToken }) {
+  const expired = user && typeof user.expiresAt === 'number' && user.expiresAt <= now;
+  let status;
+  if (!user) {
+    status = html`<p class="status status-out"><strong>Not signed in.</strong> Nothing is shared with ${site.recipientName} yet.</p>
+<p>${connectButton(site)}</p>`;
+  } else if (expired) {
+    status = html`<p class="status status-warn"><strong>The access has expired.</strong> Persona access tokens last one hour and
+cannot be refreshed: ask the data owner for a new code.</p>
+<div class="actions">${connectButton(site, 'Reconnect')} ${signOutForm(csrfToken)}</div>`;
+  } else {
+    const ids = inquiryIds(user);
+    status = html`<p class="status status-in"><strong>Signed in.</strong> ${ids.length === 1 ? '1 inquiry is' : `${ids.length} inquiries are`}
+shared with ${site.recipientName} for another ${formatDuration(user.expiresAt - now)}.</p>
+<ul class="plain">${ids.map((id) => html`<li><a href="/inquiries/${encodeURIComponent(id)}"><code>${id}</code></a></li>`)}</ul>
+<div class="actions"><a class="button" href="/profile">Open the profile</a> ${signOutForm(csrfToken)}</div>`;
+  }
+
+  const ownerCard = site.ownerName
+    ? html`<section class="card card-owner" aria-labelledby="owner-title">
+  <h2 id="owner-title"><span class="pill pill-owner">Data owner (Org A)</span> ${site.ownerName}</h2>
+  <p>Holds the inquiries. Its share page (<code>/owner/share</code>) lists them; the person picks some and
+  confirms, and the owner calls Persona's <em>Create Authorization</em> with its own API key, naming
+  ${site.recipientName} and the chosen inquiries. The browser then returns to the recipient with the code.</p>
+</section>`
+    : html`<section class="card card-owner" aria-labelledby="owner-title">
+  <h2 id="owner-title"><span class="pill pill-owner">Data owner (Org A)</span> not simulated</h2>
+  <p>This instance talks to a real Persona API with <code>PERSONA_API_KEY</code>, so the simulated owner
+  side is switched off. The data owner sends people to <code>/auth/persona/callback</code> with a code.</p>
+</section>`;
+
+  return layout({
+    title: 'Home',
+    side: 'recipient',
+    site,
+    body: html`<h1>Share Persona inquiries between two organisations</h1>
+<p class="lead">${site.ownerName ?? 'A data owner'} shares some of its Persona inquiries with ${site.recipientName}.
+${site.recipientName} signs in with <code>passport-withpersona</code>, exchanges the one-time code for an access
+token valid one hour, and reads only what was shared.</p>
+<section class="card card-recipient" aria-labelledby="recipient-title">
+  <h2 id="recipient-title"><span class="pill pill-recipient">Recipient (Org B)</span> ${site.recipientName}</h2>
+  ${status}
+</section>
+${ownerCard}
+<section aria-labelledby="steps-title">
+  <h2 id="steps-title">The flow</h2>
+  <ol class="steps">
+    <li><strong>Connect</strong>: <code>GET /auth/persona</code> sends you to the data owner's share page with a one-time <code>state</code>.</li>
+    <li><strong>Share</strong>: the owner creates an authorization for the inquiries you pick and sends you back with a <code>code</code>.</li>
+    <li><strong>Exchange</strong>: the strategy checks the state, trades the code for an access token and signs you in.</li>
+    <li><strong>Read</strong>: each inquiry page checks the token's scope, then fetches the inquiry from Persona with it.</li>
+  </ol>
+</section>`,
+  });
+}
+
+function statusBadge(status) {
+  return html`<span class="badge badge-${String(status).replace(/[^a-z_]/g, '')}">${String(status).replace(/_/g, ' ')}</span>`;
+}
+
+function fullName(inquiry) {
+  return [inquiry.nameFirst, inquiry.nameMiddle, inquiry.nameLast].filter(Boolean).join(' ');
+}
+
+/** GET /owner/share — the owner's form, one checkbox per inquiry. */
+export function sharePage({ site, inquiries, state, redirectUri, csrfToken, error, selected = [] }) {
+  const chosen = new Set(selected);
+  return layout({
+    title: 'Share inquiries',
+    side: 'owner',
+    site,
+    body: html`<h1>Share inquiries with ${site.recipientName}</h1>
+<p class="lead">${site.recipientName} (Org B) asks to read some of ${site.ownerName}'s Persona inquiries.
+Pick the ones to share. ${site.recipientName} gets read access to those inquiries only, for one hour.</p>
+${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
+<form method="post" action="/owner/share" class="card card-owner">
+  <input type="hidden" name="_csrf" value="${csrfToken}">
+  <input type="hidden" name="state" value="${state}">
+  <input type="hidden" name="redirect_uri" value="${redirectUri}">
+  <fieldset>
+    <legend>Inquiries to share</legend>
+    <ul class="choices">
+    ${inquiries.map(
+      (inq) => html`<li>
+      <input type="checkbox" id="inq-${inq.id}" name="inquiry" value="${inq.id}"${chosen.has(inq.id) ? html` checked` : ''}>
+      <label for="inq-${inq.id}"><span class="choice-name">${fullName(inq)}</span>
+        <span class="choice-meta">${statusBadge(inq.status)} <code>${inq.id}</code> · created ${isoTime(Date.parse(inq.createdAt))}</span></label>
+    </li>`,
+    )}
+    </ul>
+  </fieldset>
+  <p class="fine">Scope requested for each: <code>inquiry.read</code>. Returning to
+  <code>${redirectUri}</code>.</p>
+  <div class="actions">
+    <button type="submit" name="decision" value="share" class="button owner">Share selected inquiries</button>
+    <button type="submit" name="decision" value="decline" class="button secondary">Decline</button>
+  </div>
+</form>`,
+  });
+}
+
+/** GET /profile — time left, scopes as a table, one link per shared inquiry. */
+export function profilePage({ site, user, now, csrfToken }) {
+  const left = user.expiresAt - now;
+  return layout({
+    title: 'Profile',
+    side: 'recipient',
+    site,
+    body: html`<h1>Signed in with Persona</h1>
+<p class="lead">${site.ownerName ?? 'The data owner'} shared ${user.scopes.length === 1 ? 'one object' : `${user.scopes.length} objects`}
+with ${site.recipientName}. The access token is kept in the server-side session.</p>
+<section class="card card-recipient" aria-labelledby="token-title">
+  <h2 id="token-title">Access token</h2>
+  <dl class="facts">
+    <div><dt>Time left</dt><dd><strong class="time-left">${formatDuration(left)}</strong>
+      (until <time datetime="${isoTime(user.expiresAt)}">${isoTime(user.expiresAt)}</time>)</dd></div>
+    <div><dt>Token</dt><dd><code class="token">${maskToken(user.accessToken)}</code> <span class="fine">(masked)</span></dd></div>
+    <div><dt>Type</dt><dd>${user.tokenType}</dd></div>
+    ${user.requestId ? html`<div><dt>Exchange request</dt><dd><code>${user.requestId}</code></dd></div>` : ''}
+  </dl>
+</section>
+<section class="card card-recipient" aria-labelledby="scopes-title">
+  <h2 id="scopes-title">Granted scopes</h2>
+  <table class="scopes">
+    <caption>What the access token may read, from its <code>scope</code></caption>
+    <thead><tr><th scope="col">Permission</th><th scope="col">Object</th><th scope="col">Open</th></tr></thead>
+    <tbody>
+    ${user.scopes.map(
+      (scope) => html`<tr>
+      <td><code>${scope.permission}</code></td>
+      <td><code>${scope.objectId}</code></td>
+      <td>${
+        scope.permission === 'inquiry.read'
+          ? html`<a href="/inquiries/${encodeURIComponent(scope.objectId)}">View inquiry <span class="visually-hidden">${scope.objectId}</span></a>`
+          : html`<span class="fine">not shown by this sample</span>`
+      }</td>
+    </tr>`,
+    )}
+    </tbody>
+  </table>
+</section>
+<div class="actions">${connectButton(site, 'Connect again')} ${signOutForm(csrfToken)}</div>`,
+  });
+}
+
+function field(label, value) {
+  const shown = value === null || value === undefined || value === '' ? html`<span class="fine">not given</span>` : value;
+  return html`<div><dt>${label}</dt><dd>${shown}</dd></div>`;
+}
+
+/** GET /inquiries/:id — one inquiry as fetched from Persona with the access token. */
+export function inquiryPage({ site, inquiry, requestId }) {
+  const a = inquiry.attributes ?? {};
+  const name = [a['name-first'], a['name-middle'], a['name-last']].filter(Boolean).join(' ');
+  const address = [a['address-street-1'], a['address-city'], a['address-subdivision'], a['address-postal-code'], a['address-country-code']]
+    .filter(Boolean)
+    .join(', ');
+  const tags = Array.isArray(a.tags) && a.tags.length > 0 ? a.tags.join(', ') : null;
+  return layout({
+    title: `Inquiry ${inquiry.id}`,
+    side: 'recipient',
+    site,
+    body: html`<p class="crumbs"><a href="/profile">← Profile</a></p>
+<h1>${name || 'Inquiry'} <span class="id"><code>${inquiry.id}</code></span></h1>
+<p class="lead">Read from Persona with <code>GET /api/v1/inquiries/${inquiry.id}</code> and the access token,
+after <code>requireScope('inquiry.read')</code> checked the token grants this inquiry.</p>
+<section class="card card-recipient" aria-labelledby="inquiry-title">
+  <h2 id="inquiry-title">Inquiry</h2>
+  <dl class="facts">
+    ${field('Status', a.status ? statusBadge(a.status) : null)}
+    ${field('Name', name)}
+    ${field('Birthdate', a.birthdate)}
+    ${field('Email', a['email-address'])}
+    ${field('Phone', a['phone-number'])}
+    ${field('Address', address)}
+    ${field('Reference ID', a['reference-id'])}
+    ${field('Created', a['created-at'])}
+    ${field('Completed', a['completed-at'])}
+    ${field('Tags', tags)}
+  </dl>
+</section>
+${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
+  });
+}
+
+/**
+ * Any page that explains a failure: what happened, what to do, and (when known) the error code
+ * and Persona's Request-Id. Never a stack trace.
+ */
+export function problemPage({ site, side = 'recipient', title, message, hint, code, requestId, startAgain = true, csrfToken }) {
+  return layout({
+    title,
+    side,
+    site,
+    body: html`<div class="problem" role="alert">
+  <h1>${title}</h1>
+  <p class="lead">${message}</p>
+  ${hint ? html`<p>${hint}</p>` : ''}
+</div>
+${code || requestId ? html`<dl class="facts small">
+  ${code ? html`<div><dt>Error code</dt><dd><code>${code}</code></dd></div>` : ''}
+  ${requestId ? html`<div><dt>Persona Request-Id</dt><dd><code>${requestId}</code></dd></div>` : ''}
+</dl>` : ''}
+<div class="actions">
+  ${startAgain ? connectButton(site, 'Start again') : ''}
+  <a class="button secondary" href="/">Home</a>
+  ${csrfToken ? signOutForm(csrfToken) : ''}
+</div>`,
+  });
+}
