@@ -91,7 +91,11 @@ function parseArgs(argv: readonly string[]): CliOptions {
 }
 
 function summary(emulator: PersonaEmulator, control: boolean): string {
-  const lines = [`Persona emulator listening on ${emulator.url}`, `environment  ${emulator.environmentId}`, 'organizations:'];
+  const lines = [
+    `Persona emulator listening on ${emulator.url}`,
+    `environment  ${emulator.environmentId}`,
+    'organizations:',
+  ];
   for (const org of emulator.organizations) {
     const role = org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
     lines.push(`  ${role.padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);

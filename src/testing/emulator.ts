@@ -212,7 +212,8 @@ class Emulator implements PersonaEmulator {
     if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
       throw new TypeError('apiKey must be a non-empty string without whitespace');
     }
-    if (this.organizations.some((org) => org.apiKey === apiKey)) throw new Error('apiKey is already used by another organization');
+    if (this.organizations.some((org) => org.apiKey === apiKey))
+      throw new Error('apiKey is already used by another organization');
     const org: EmulatedOrganization = {
       id: prefixedId(this.dataRandom, 'org_'),
       name: init.name ?? `Organization ${this.organizations.length + 1}`,
@@ -228,7 +229,8 @@ class Emulator implements PersonaEmulator {
     const org = this.organizations.find((candidate) => candidate.id === orgId);
     if (!org) throw new Error(`no organization ${String(orgId)}`);
     const id = init.id ?? prefixedId(this.dataRandom, 'inq_');
-    if (typeof id !== 'string' || !INQUIRY_ID.test(id)) throw new TypeError('an inquiry id must look like inq_<letters and digits>');
+    if (typeof id !== 'string' || !INQUIRY_ID.test(id))
+      throw new TypeError('an inquiry id must look like inq_<letters and digits>');
     if (this.findInquiry(id)) throw new Error(`inquiry ${id} already exists`);
     const status = init.status ?? 'approved';
     const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
@@ -268,7 +270,8 @@ class Emulator implements PersonaEmulator {
     if (!to) throw new Error(`createAuthorization: client-id ${String(clientId)} names no organization`);
     if (to.id === from.id) throw new Error('createAuthorization: an organization cannot authorize itself');
     const raw = Array.isArray(init.scope) ? init.scope.join(' ') : init.scope;
-    if (typeof raw !== 'string') throw new TypeError('createAuthorization: scope must be a string or an array of strings');
+    if (typeof raw !== 'string')
+      throw new TypeError('createAuthorization: scope must be a string or an array of strings');
     const scopes = this.checkScope(raw, from, 'kebab');
     if (!scopes.ok) throw new Error(`createAuthorization: ${scopes.error.details ?? scopes.error.title}`);
     return this.issueCode(from, to, scopes.scopes);
@@ -313,7 +316,8 @@ class Emulator implements PersonaEmulator {
       ...fields,
       tags: [...(fields.tags ?? [])],
       createdAt: new Date(created).toISOString(),
-      completedAt: completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),
+      completedAt:
+        completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),
     });
   }
 
@@ -325,7 +329,11 @@ class Emulator implements PersonaEmulator {
     return undefined;
   }
 
-  private issueCode(from: EmulatedOrganization, to: EmulatedOrganization, scopes: string[]): { code: string; expiresIn: number } {
+  private issueCode(
+    from: EmulatedOrganization,
+    to: EmulatedOrganization,
+    scopes: string[],
+  ): { code: string; expiresIn: number } {
     const code = authorizationCode();
     this.codes.set(code, {
       fromOrgId: from.id,
@@ -346,10 +354,18 @@ class Emulator implements PersonaEmulator {
     const pointer = `/${inflectKey('scope', inflection)}`;
     const entries = [...new Set(raw.split(/\s+/).filter((entry) => entry !== ''))];
     if (entries.length === 0) {
-      return { ok: false, status: 400, error: { title: 'Invalid parameter', details: 'scope must list at least one permission:object pair', pointer } };
+      return {
+        ok: false,
+        status: 400,
+        error: { title: 'Invalid parameter', details: 'scope must list at least one permission:object pair', pointer },
+      };
     }
     if (entries.length > MAX_SCOPE_ENTRIES) {
-      return { ok: false, status: 400, error: { title: 'Invalid parameter', details: `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`, pointer } };
+      return {
+        ok: false,
+        status: 400,
+        error: { title: 'Invalid parameter', details: `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`, pointer },
+      };
     }
     const parsed: { permission: string; resource: string; object: string }[] = [];
     for (const entry of entries) {
@@ -358,19 +374,35 @@ class Emulator implements PersonaEmulator {
         return {
           ok: false,
           status: 400,
-          error: { title: 'Invalid parameter', details: `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`, pointer },
+          error: {
+            title: 'Invalid parameter',
+            details: `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`,
+            pointer,
+          },
         };
       }
       parsed.push({ permission: `${match[1]}.${match[2]}`, resource: match[1] ?? '', object: match[3] ?? '' });
     }
     for (const { object } of parsed) {
       if (!from.inquiries.some((inquiry) => inquiry.id === object)) {
-        return { ok: false, status: 404, error: { title: 'Record not found', details: `${object} was not found`, pointer } };
+        return {
+          ok: false,
+          status: 404,
+          error: { title: 'Record not found', details: `${object} was not found`, pointer },
+        };
       }
     }
     for (const { permission, resource, object } of parsed) {
       if (resource !== 'inquiry') {
-        return { ok: false, status: 422, error: { title: 'Invalid parameter', details: `permission ${permission} does not apply to ${object}`, pointer } };
+        return {
+          ok: false,
+          status: 422,
+          error: {
+            title: 'Invalid parameter',
+            details: `permission ${permission} does not apply to ${object}`,
+            pointer,
+          },
+        };
       }
     }
     return { ok: true, scopes: entries };
@@ -416,7 +448,8 @@ class Emulator implements PersonaEmulator {
         await this.onControl(req, res, pathname, requestId);
         return;
       }
-      const route = pathname === undefined ? ({ endpoint: 'other', methods: [] } satisfies Route) : matchRoute(pathname);
+      const route =
+        pathname === undefined ? ({ endpoint: 'other', methods: [] } satisfies Route) : matchRoute(pathname);
       const read = await readBody(req, this.maxBodyBytes, Math.max(this.maxBodyBytes * 16, 1024 * 1024));
       if (this.closing) return;
       record = {
@@ -436,7 +469,10 @@ class Emulator implements PersonaEmulator {
       if (fault?.kind === 'redirect') {
         const location = fault.location ?? `${this.url}${target}`;
         this.send(res, record, requestId, {
-          ...errorResponse(fault.status ?? 302, { title: statusTitle(fault.status ?? 302), details: `Moved to ${location}` }),
+          ...errorResponse(fault.status ?? 302, {
+            title: statusTitle(fault.status ?? 302),
+            details: `Moved to ${location}`,
+          }),
           headers: { 'content-type': JSON_TYPE, location },
         });
         return;
@@ -472,7 +508,10 @@ class Emulator implements PersonaEmulator {
     const inflection: KeyInflection = requestedInflection ?? 'kebab';
 
     if (route.endpoint === 'other') {
-      return errorResponse(404, { title: 'Not Found', details: `No route matches ${method} ${pathnameOf(req.url ?? '/') ?? req.url ?? ''}` });
+      return errorResponse(404, {
+        title: 'Not Found',
+        details: `No route matches ${method} ${pathnameOf(req.url ?? '/') ?? req.url ?? ''}`,
+      });
     }
     if (!route.methods.includes(method)) {
       return errorResponse(
@@ -482,11 +521,15 @@ class Emulator implements PersonaEmulator {
       );
     }
     if (ctx.tooLarge) {
-      return errorResponse(413, { title: 'Payload Too Large', details: `The request body is larger than ${this.maxBodyBytes} bytes` });
+      return errorResponse(413, {
+        title: 'Payload Too Large',
+        details: `The request body is larger than ${this.maxBodyBytes} bytes`,
+      });
     }
 
     const principal = this.authenticate(headerValue(req.headers.authorization));
-    if ('status' in principal) return errorResponse(principal.status, principal.error, { 'www-authenticate': 'Bearer' });
+    if ('status' in principal)
+      return errorResponse(principal.status, principal.error, { 'www-authenticate': 'Bearer' });
 
     const rate = this.countRequest();
     const common: Record<string, string> = {
@@ -519,7 +562,10 @@ class Emulator implements PersonaEmulator {
     }
     if (requestedInflection === null) {
       return withCommon(
-        errorResponse(400, { title: 'Invalid Key-Inflection', details: 'Key-Inflection must be kebab, snake or camel' }),
+        errorResponse(400, {
+          title: 'Invalid Key-Inflection',
+          details: 'Key-Inflection must be kebab, snake or camel',
+        }),
       );
     }
 
@@ -539,7 +585,9 @@ class Emulator implements PersonaEmulator {
       }
       storeKey = `${principal.credential}\u0000${idempotencyKey}`;
       fingerprint = `${method} ${route.endpoint} ${
-        parsed?.ok ? JSON.stringify([...parsed.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : `raw:${ctx.body}`
+        parsed?.ok
+          ? JSON.stringify([...parsed.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+          : `raw:${ctx.body}`
       }`;
       const stored = this.idempotency.get(storeKey);
       if (stored && this.clock.now() - stored.storedAt >= this.idempotencyTtlMs) this.idempotency.delete(storeKey);
@@ -595,7 +643,10 @@ class Emulator implements PersonaEmulator {
       });
     }
     if (!parsed?.ok) {
-      return errorResponse(400, { title: 'Bad Request', details: parsed?.details ?? 'The request body could not be read' });
+      return errorResponse(400, {
+        title: 'Bad Request',
+        details: parsed?.details ?? 'The request body could not be read',
+      });
     }
     return route.endpoint === 'authorize'
       ? this.createAuthorizationHttp(principal.org, parsed.params, inflection)
@@ -658,10 +709,18 @@ class Emulator implements PersonaEmulator {
 
   // ── Endpoints ─────────────────────────────────────────────────────────────
 
-  private createAuthorizationHttp(caller: EmulatedOrganization, params: Params, inflection: KeyInflection): EmulatorResponse {
+  private createAuthorizationHttp(
+    caller: EmulatedOrganization,
+    params: Params,
+    inflection: KeyInflection,
+  ): EmulatorResponse {
     const pointer = (name: string): string => `/${inflectKey(name, inflection)}`;
     const missing = (name: string): EmulatorResponse =>
-      errorResponse(400, { title: 'Missing required parameter', details: `${inflectKey(name, inflection)} is required`, pointer: pointer(name) });
+      errorResponse(400, {
+        title: 'Missing required parameter',
+        details: `${inflectKey(name, inflection)} is required`,
+        pointer: pointer(name),
+      });
 
     const clientId = params.get('client-id');
     const responseType = params.get('response-type');
@@ -681,7 +740,11 @@ class Emulator implements PersonaEmulator {
     if (!scopes.ok && scopes.status === 400) return errorResponse(scopes.status, scopes.error);
     const recipient = this.organizations.find((org) => org.id === clientId);
     if (!recipient) {
-      return errorResponse(404, { title: 'Record not found', details: `Organization ${clientId} was not found`, pointer: pointer('client-id') });
+      return errorResponse(404, {
+        title: 'Record not found',
+        details: `Organization ${clientId} was not found`,
+        pointer: pointer('client-id'),
+      });
     }
     if (recipient.id === caller.id) {
       return errorResponse(422, {
@@ -693,7 +756,9 @@ class Emulator implements PersonaEmulator {
     if (!scopes.ok) return errorResponse(scopes.status, scopes.error);
 
     const { code, expiresIn } = this.issueCode(caller, recipient, scopes.scopes);
-    return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), { 'cache-control': 'no-store' });
+    return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), {
+      'cache-control': 'no-store',
+    });
   }
 
   private createAccessToken(caller: EmulatedOrganization, params: Params, inflection: KeyInflection): EmulatorResponse {
@@ -719,18 +784,35 @@ class Emulator implements PersonaEmulator {
     const record = this.codes.get(code);
     // Another organisation's code gets the same answer as an unknown one: it must not reveal that it exists.
     if (!record || record.toOrgId !== caller.id) {
-      return errorResponse(404, { title: 'Record not found', details: 'Authorization code not found', pointer: '/code' });
+      return errorResponse(404, {
+        title: 'Record not found',
+        details: 'Authorization code not found',
+        pointer: '/code',
+      });
     }
     if (record.usedAt !== undefined) {
-      return errorResponse(409, { title: 'Conflict', details: 'The authorization code has already been used', pointer: '/code' });
+      return errorResponse(409, {
+        title: 'Conflict',
+        details: 'The authorization code has already been used',
+        pointer: '/code',
+      });
     }
     const now = this.clock.now();
     if (now >= record.expiresAt) {
-      return errorResponse(422, { title: 'Unprocessable entity', details: 'The authorization code has expired', pointer: '/code' });
+      return errorResponse(422, {
+        title: 'Unprocessable entity',
+        details: 'The authorization code has expired',
+        pointer: '/code',
+      });
     }
     record.usedAt = now;
     const accessToken = `persona_access_token_${uuid(secureRandom)}`;
-    const token: TokenRecord = { orgId: caller.id, ownerOrgId: record.fromOrgId, scopes: record.scopes, expiresAt: now + this.tokenTtlMs };
+    const token: TokenRecord = {
+      orgId: caller.id,
+      ownerOrgId: record.fromOrgId,
+      scopes: record.scopes,
+      expiresAt: now + this.tokenTtlMs,
+    };
     this.tokens.set(accessToken, token);
     const body = {
       'access-token': accessToken,
@@ -746,9 +828,14 @@ class Emulator implements PersonaEmulator {
     if (principal.kind === 'access-token') {
       // Outside its scope a token gets 403 whether or not the inquiry exists: the answer reveals nothing.
       if (!principal.token.scopes.includes(`inquiry.read:${id}`)) {
-        return errorResponse(403, { title: 'Forbidden', details: `The access token's scope does not grant inquiry.read on ${id}` });
+        return errorResponse(403, {
+          title: 'Forbidden',
+          details: `The access token's scope does not grant inquiry.read on ${id}`,
+        });
       }
-      found = this.organizations.find((org) => org.id === principal.token.ownerOrgId)?.inquiries.find((inq) => inq.id === id);
+      found = this.organizations
+        .find((org) => org.id === principal.token.ownerOrgId)
+        ?.inquiries.find((inq) => inq.id === id);
     } else {
       found = principal.org.inquiries.find((inquiry) => inquiry.id === id);
     }
@@ -780,7 +867,9 @@ class Emulator implements PersonaEmulator {
           tags: inquiry.tags ?? [],
         },
         relationships: {
-          'inquiry-template': { data: inquiry.inquiryTemplateId ? { type: 'inquiry-template', id: inquiry.inquiryTemplateId } : null },
+          'inquiry-template': {
+            data: inquiry.inquiryTemplateId ? { type: 'inquiry-template', id: inquiry.inquiryTemplateId } : null,
+          },
           reports: { data: [] },
           verifications: { data: [] },
         },
@@ -790,14 +879,28 @@ class Emulator implements PersonaEmulator {
 
   // ── Delivery (where faults disturb the answer) ────────────────────────────
 
-  private writeHead(res: ServerResponse, record: EmulatedRequest | undefined, requestId: string, status: number, headers: Record<string, string>): void {
+  private writeHead(
+    res: ServerResponse,
+    record: EmulatedRequest | undefined,
+    requestId: string,
+    status: number,
+    headers: Record<string, string>,
+  ): void {
     res.writeHead(status, { ...headers, 'request-id': requestId });
     if (record) record.status = status;
   }
 
-  private send(res: ServerResponse, record: EmulatedRequest | undefined, requestId: string, response: EmulatorResponse): void {
+  private send(
+    res: ServerResponse,
+    record: EmulatedRequest | undefined,
+    requestId: string,
+    response: EmulatorResponse,
+  ): void {
     const body = Buffer.from(response.body, 'utf8');
-    this.writeHead(res, record, requestId, response.status, { ...response.headers, 'content-length': String(body.length) });
+    this.writeHead(res, record, requestId, response.status, {
+      ...response.headers,
+      'content-length': String(body.length),
+    });
     res.end(body);
   }
 
@@ -829,7 +932,10 @@ class Emulator implements PersonaEmulator {
       case 'reset':
         if (fault.when === 'after-headers') {
           const body = Buffer.from(response.body, 'utf8');
-          this.writeHead(res, record, requestId, response.status, { ...response.headers, 'content-length': String(body.length + 1) });
+          this.writeHead(res, record, requestId, response.status, {
+            ...response.headers,
+            'content-length': String(body.length + 1),
+          });
           res.write(body.subarray(0, Math.floor(body.length / 2)), () => {
             this.later(25, () => req.socket.resetAndDestroy());
           });
@@ -893,7 +999,10 @@ class Emulator implements PersonaEmulator {
     chunks: number,
   ): void {
     const body = Buffer.from(response.body, 'utf8');
-    this.writeHead(res, record, requestId, response.status, { ...response.headers, 'content-length': String(body.length) });
+    this.writeHead(res, record, requestId, response.status, {
+      ...response.headers,
+      'content-length': String(body.length),
+    });
     res.flushHeaders();
     const count = Math.max(1, Math.min(chunks, body.length));
     const size = Math.ceil(body.length / count);
@@ -913,7 +1022,12 @@ class Emulator implements PersonaEmulator {
 
   // ── Control endpoints (only with `control: true`) ─────────────────────────
 
-  private async onControl(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string): Promise<void> {
+  private async onControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    requestId: string,
+  ): Promise<void> {
     const read = await readBody(req, this.maxBodyBytes, this.maxBodyBytes);
     const method = req.method ?? 'GET';
     const reply = (response: EmulatorResponse): void => this.send(res, undefined, requestId, response);
@@ -924,7 +1038,8 @@ class Emulator implements PersonaEmulator {
       const text = read.bytes.toString('utf8');
       try {
         const value: unknown = text.trim() === '' ? {} : JSON.parse(text);
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('the body must be a JSON object');
+        if (value === null || typeof value !== 'object' || Array.isArray(value))
+          return bad('the body must be a JSON object');
         input = value as Record<string, unknown>;
       } catch {
         return bad('the body is not valid JSON');
@@ -971,7 +1086,8 @@ class Emulator implements PersonaEmulator {
 export async function startPersonaEmulator(options: PersonaEmulatorOptions = {}): Promise<PersonaEmulator> {
   const emulator = new Emulator(options);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError('port must be an integer from 0 to 65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new RangeError('port must be an integer from 0 to 65535');
   await emulator.listen(port, options.host ?? '127.0.0.1');
   return emulator;
 }

@@ -36,7 +36,8 @@ export function validateFault(input: unknown): EmulatorFault {
         fault.headers = { ...(input.headers as Record<string, string>) };
       }
       if (input.layer !== undefined) {
-        if (input.layer !== 'persona' && input.layer !== 'edge') throw new TypeError("status.layer must be 'persona' or 'edge'");
+        if (input.layer !== 'persona' && input.layer !== 'edge')
+          throw new TypeError("status.layer must be 'persona' or 'edge'");
         fault.layer = input.layer;
       }
       return fault;
@@ -44,7 +45,10 @@ export function validateFault(input: unknown): EmulatorFault {
     case 'malformed':
       return { kind: 'malformed' };
     case 'oversized': {
-      const fault: EmulatorFault = { kind: 'oversized', bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31) };
+      const fault: EmulatorFault = {
+        kind: 'oversized',
+        bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31),
+      };
       if (input.chunked !== undefined) {
         if (typeof input.chunked !== 'boolean') throw new TypeError('oversized.chunked must be a boolean');
         fault.chunked = input.chunked;
@@ -54,7 +58,10 @@ export function validateFault(input: unknown): EmulatorFault {
     case 'no-headers':
       return { kind: 'no-headers' };
     case 'drip': {
-      const fault: EmulatorFault = { kind: 'drip', intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000) };
+      const fault: EmulatorFault = {
+        kind: 'drip',
+        intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000),
+      };
       if (input.chunks !== undefined) fault.chunks = wholeNumber(input.chunks, 'drip.chunks', 1, 100_000);
       return fault;
     }

@@ -24,7 +24,11 @@ export interface PersonaErrorEntry {
 }
 
 /** A response in Persona's error form: `{"errors":[{"title","details","source":{"pointer"}}]}`. */
-export function errorResponse(status: number, error: PersonaErrorEntry, headers: Record<string, string> = {}): EmulatorResponse {
+export function errorResponse(
+  status: number,
+  error: PersonaErrorEntry,
+  headers: Record<string, string> = {},
+): EmulatorResponse {
   const entry: Record<string, unknown> = { title: error.title };
   if (error.details !== undefined) entry.details = error.details;
   if (error.pointer !== undefined) entry.source = { pointer: error.pointer };
@@ -109,7 +113,8 @@ export function parseParams(raw: string, contentTypeHeader: string | undefined):
     }
     for (const [key, inner] of Object.entries(value)) {
       if (inner === null || inner === undefined) continue;
-      if (typeof inner !== 'string') return { ok: false, details: `parameter ${normalizeParamKey(key)} must be a string` };
+      if (typeof inner !== 'string')
+        return { ok: false, details: `parameter ${normalizeParamKey(key)} must be a string` };
       const problem = add(key, inner);
       if (problem) return { ok: false, details: problem };
     }

@@ -18,7 +18,9 @@ export function seededRandom(seed: string | number): RandomSource {
   return {
     bytes(length) {
       while (pool.length < length) {
-        const block = createHash('sha256').update(`${String(seed)}\u0000${counter++}`).digest();
+        const block = createHash('sha256')
+          .update(`${String(seed)}\u0000${counter++}`)
+          .digest();
         pool = Buffer.concat([pool, block]);
       }
       const out = pool.subarray(0, length);

@@ -178,11 +178,10 @@ export interface PersonaEmulator {
    * `POST /api/v1/oauth/authorize`. `from` defaults to the owner, `clientId` to the recipient.
    * Throws an Error saying what is wrong on invalid input.
    */
-  createAuthorization(init: {
-    scope: string | string[];
-    from?: string;
-    clientId?: string;
-  }): { code: string; expiresIn: number };
+  createAuthorization(init: { scope: string | string[]; from?: string; clientId?: string }): {
+    code: string;
+    expiresIn: number;
+  };
   clock: EmulatorClock;
   /**
    * Set (or clear with null) the fault of an endpoint. `times`: how many of the next requests

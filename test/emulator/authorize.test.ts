@@ -40,9 +40,17 @@ describe('POST /api/v1/oauth/authorize', () => {
   });
 
   it('accepts request keys in snake_case, camelCase and JSON bodies', async () => {
-    const snake = await authorize(emu, { client_id: emu.recipient.id, response_type: 'code', scope: `inquiry.read:${inq}` });
+    const snake = await authorize(emu, {
+      client_id: emu.recipient.id,
+      response_type: 'code',
+      scope: `inquiry.read:${inq}`,
+    });
     expect(snake.status).toBe(201);
-    const camel = await authorize(emu, { clientId: emu.recipient.id, responseType: 'code', scope: `inquiry.read:${inq}` });
+    const camel = await authorize(emu, {
+      clientId: emu.recipient.id,
+      responseType: 'code',
+      scope: `inquiry.read:${inq}`,
+    });
     expect(camel.status).toBe(201);
     const json = await call(emu, '/api/v1/oauth/authorize', {
       key: emu.owner.apiKey,
@@ -52,7 +60,13 @@ describe('POST /api/v1/oauth/authorize', () => {
   });
 
   it('needs a valid API key: 401 in Persona error form otherwise', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${emu.owner.apiKey}` }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: `Basic ${emu.owner.apiKey}` },
+      { authorization: `Bearer ${emu.owner.apiKey} extra` },
+    ];
+    for (const headers of attempts) {
       const reply = await call(emu, '/api/v1/oauth/authorize', { form: valid(), headers });
       expect(reply.status).toBe(401);
       expect(firstError(reply).title).toMatch(/authenticated/);

@@ -24,10 +24,28 @@ function cliPath(): { path: string; cleanup?: () => void } {
   }
   const out = mkdtempSync(join(tmpdir(), 'persona-emulator-cli-'));
   const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [
-    tsc, '--outDir', out, '--rootDir', sources, '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-    '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', join(sources, 'cli.ts'),
-  ], { cwd: root, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      '--outDir',
+      out,
+      '--rootDir',
+      sources,
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      join(sources, 'cli.ts'),
+    ],
+    { cwd: root, stdio: 'pipe' },
+  );
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
   return { path: join(out, 'cli.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }
@@ -46,7 +64,8 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => cli.cleanup?.());
 afterEach(() => {
-  for (const { child } of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const { child } of running.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 function run(args: string[]): Running {

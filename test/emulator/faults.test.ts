@@ -68,7 +68,11 @@ describe('fault injection', () => {
     expect(firstError(plain).title).toBe('Service Unavailable');
     expect(plain.headers['request-id']).toMatch(/^req_/);
 
-    emu.setFault('token', { kind: 'status', status: 429, body: 'slow down', headers: { 'Retry-After': '7' } }, { times: 1 });
+    emu.setFault(
+      'token',
+      { kind: 'status', status: 429, body: 'slow down', headers: { 'Retry-After': '7' } },
+      { times: 1 },
+    );
     const raw = await exchange(emu, readCode(emu));
     expect(raw.status).toBe(429);
     expect(raw.text).toBe('slow down');
@@ -187,7 +191,9 @@ describe('fault injection', () => {
   it('drip: a body timeout shorter than the interval trips', async () => {
     // undici checks body timeouts on a coarse (about 1 s) timer: leave it room.
     emu.setFault('token', { kind: 'drip', intervalMs: 5000 }, { times: 1 });
-    await expect(exchange(emu, readCode(emu), { bodyTimeout: 500 })).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
+    await expect(exchange(emu, readCode(emu), { bodyTimeout: 500 })).rejects.toMatchObject({
+      code: 'UND_ERR_BODY_TIMEOUT',
+    });
   });
 
   it('reset before headers: the connection dies, yet the request was processed', async () => {
@@ -267,7 +273,9 @@ describe('control endpoints', () => {
     const invalid = await call(emu, '/__emulator/faults', { json: { endpoint: 'token', fault: { kind: 'boom' } } });
     expect(invalid.status).toBe(400);
     expect(firstError(invalid).details).toMatch(/kind/);
-    expect((await call(emu, '/__emulator/faults', { body: '{', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(
+      (await call(emu, '/__emulator/faults', { body: '{', headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(400);
 
     await call(emu, '/__emulator/faults', { json: { endpoint: 'token', fault: { kind: 'malformed' } } });
     expect((await call(emu, '/__emulator/faults', { method: 'DELETE' })).status).toBe(200);

@@ -19,7 +19,9 @@ describe('the emulator handle', () => {
     expect(emu.organizations).toEqual([emu.owner, emu.recipient]);
     for (const org of emu.organizations) {
       expect(org.id).toMatch(/^org_[A-Za-z0-9]{24}$/);
-      expect(org.apiKey).toMatch(/^persona_sandbox_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(org.apiKey).toMatch(
+        /^persona_sandbox_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     }
     expect(emu.owner.id).not.toBe(emu.recipient.id);
     expect(emu.owner.apiKey).not.toBe(emu.recipient.apiKey);
@@ -65,7 +67,11 @@ describe('the emulator handle', () => {
     const inquiry = emu.addInquiry(org.id, { nameFirst: 'Ada', nameLast: 'Lovelace', status: 'completed' });
     const reply = await call(emu, `/api/v1/inquiries/${inquiry.id}`, { key: 'persona_sandbox_custom' });
     expect(reply.status).toBe(200);
-    expect(reply.json.data.attributes).toMatchObject({ 'name-first': 'Ada', 'name-last': 'Lovelace', status: 'completed' });
+    expect(reply.json.data.attributes).toMatchObject({
+      'name-first': 'Ada',
+      'name-last': 'Lovelace',
+      status: 'completed',
+    });
     expect(() => emu.addOrganization({ apiKey: 'persona_sandbox_custom' })).toThrow(/already/);
     expect(() => emu.addOrganization({ apiKey: '' })).toThrow(TypeError);
   });
@@ -96,10 +102,16 @@ describe('the emulator handle', () => {
 
     expect(() => emu.createAuthorization({ scope: 'inquiry.read' })).toThrow(/not a resource\.action:object_id/);
     expect(() => emu.createAuthorization({ scope: '' })).toThrow(/at least one/);
-    expect(() => emu.createAuthorization({ scope: `inquiry.read:${emu.recipient.inquiries[0]?.id}` })).toThrow(/not found/);
+    expect(() => emu.createAuthorization({ scope: `inquiry.read:${emu.recipient.inquiries[0]?.id}` })).toThrow(
+      /not found/,
+    );
     expect(() => emu.createAuthorization({ scope: `inquiry.read:${a?.id}`, clientId: emu.owner.id })).toThrow(/itself/);
-    expect(() => emu.createAuthorization({ scope: `inquiry.read:${a?.id}`, clientId: 'org_nobody' })).toThrow(/no organization/);
-    expect(() => emu.createAuthorization({ scope: `inquiry.read:${a?.id}`, from: 'org_nobody' })).toThrow(/no organization/);
+    expect(() => emu.createAuthorization({ scope: `inquiry.read:${a?.id}`, clientId: 'org_nobody' })).toThrow(
+      /no organization/,
+    );
+    expect(() => emu.createAuthorization({ scope: `inquiry.read:${a?.id}`, from: 'org_nobody' })).toThrow(
+      /no organization/,
+    );
   });
 
   it('has a clock that starts at `now`, follows real time unless frozen, and can be moved', async () => {

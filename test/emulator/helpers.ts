@@ -6,6 +6,8 @@ export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body parsed as JSON (undefined when it does not parse); typed loosely so tests can index into it. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents and assert on them.
   json: any;
 }
 

@@ -36,16 +36,28 @@ describe('GET /api/v1/inquiries/:id', () => {
       'address-country-code': inquiry.addressCountryCode,
       'created-at': inquiry.createdAt,
     });
-    expect(data.relationships['inquiry-template'].data).toEqual({ type: 'inquiry-template', id: inquiry.inquiryTemplateId });
+    expect(data.relationships['inquiry-template'].data).toEqual({
+      type: 'inquiry-template',
+      id: inquiry.inquiryTemplateId,
+    });
   });
 
   it('inflects attribute and relationship keys, not values', async () => {
     const id = emu.owner.inquiries[0]?.id ?? '';
-    const snake = await call(emu, `/api/v1/inquiries/${id}`, { key: emu.owner.apiKey, headers: { 'key-inflection': 'snake' } });
+    const snake = await call(emu, `/api/v1/inquiries/${id}`, {
+      key: emu.owner.apiKey,
+      headers: { 'key-inflection': 'snake' },
+    });
     expect(Object.keys(snake.json.data.attributes)).toContain('address_street_1');
     expect(snake.json.data.relationships.inquiry_template.data.type).toBe('inquiry-template');
-    const camel = await call(emu, `/api/v1/inquiries/${id}`, { key: emu.owner.apiKey, headers: { 'key-inflection': 'camel' } });
-    expect(camel.json.data.attributes).toMatchObject({ nameFirst: expect.any(String), addressStreet1: expect.any(String) });
+    const camel = await call(emu, `/api/v1/inquiries/${id}`, {
+      key: emu.owner.apiKey,
+      headers: { 'key-inflection': 'camel' },
+    });
+    expect(camel.json.data.attributes).toMatchObject({
+      nameFirst: expect.any(String),
+      addressStreet1: expect.any(String),
+    });
     expect(Object.keys(camel.json.data.attributes)).not.toContain('name-first');
   });
 

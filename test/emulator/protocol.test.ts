@@ -99,7 +99,9 @@ describe('Idempotency-Key', () => {
   it('replays failures too, and the body as first rendered', async () => {
     emu = await startPersonaEmulator();
     const first = await exchange(emu, 'unknown-code', { headers: { 'idempotency-key': 'k3' } });
-    const replay = await exchange(emu, 'unknown-code', { headers: { 'idempotency-key': 'k3', 'key-inflection': 'snake' } });
+    const replay = await exchange(emu, 'unknown-code', {
+      headers: { 'idempotency-key': 'k3', 'key-inflection': 'snake' },
+    });
     expect(first.status).toBe(404);
     expect(replay.status).toBe(404);
     expect(replay.text).toBe(first.text);
@@ -117,7 +119,11 @@ describe('Idempotency-Key', () => {
     emu = await startPersonaEmulator();
     const inq = firstInquiry(emu);
     const form = { 'client-id': emu.recipient.id, 'response-type': 'code', scope: `inquiry.read:${inq}` };
-    const owner = await call(emu, '/api/v1/oauth/authorize', { key: emu.owner.apiKey, form, headers: { 'idempotency-key': 'same' } });
+    const owner = await call(emu, '/api/v1/oauth/authorize', {
+      key: emu.owner.apiKey,
+      form,
+      headers: { 'idempotency-key': 'same' },
+    });
     const token = await exchange(emu, readCode(emu), { headers: { 'idempotency-key': 'same' } });
     expect(owner.status).toBe(201);
     expect(token.status).toBe(201);

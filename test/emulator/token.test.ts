@@ -63,11 +63,17 @@ describe('POST /api/v1/oauth/token', () => {
     const noCode = await call(emu, '/api/v1/oauth/token', { key, form: { 'grant-type': 'authorization_code' } });
     expect(noCode.status).toBe(400);
     expect(firstError(noCode).source?.pointer).toBe('/code');
-    const emptyCode = await call(emu, '/api/v1/oauth/token', { key, form: { code: '', 'grant-type': 'authorization_code' } });
+    const emptyCode = await call(emu, '/api/v1/oauth/token', {
+      key,
+      form: { code: '', 'grant-type': 'authorization_code' },
+    });
     expect(emptyCode.status).toBe(400);
     const noGrant = await call(emu, '/api/v1/oauth/token', { key, form: { code: readCode(emu) } });
     expect(noGrant.status).toBe(400);
-    const wrongGrant = await call(emu, '/api/v1/oauth/token', { key, form: { code: readCode(emu), 'grant-type': 'client_credentials' } });
+    const wrongGrant = await call(emu, '/api/v1/oauth/token', {
+      key,
+      form: { code: readCode(emu), 'grant-type': 'client_credentials' },
+    });
     expect(wrongGrant.status).toBe(400);
     expect(firstError(wrongGrant).details).toMatch(/client_credentials/);
   });
