@@ -1,2 +1,0 @@
-import { PersonaStrategy } from 'passport-withpersona';
-export const ok = typeof PersonaStrategy === 'function';

@@ -1,0 +1,96 @@
+import { createServer } from 'node:net';
+import { expect } from 'vitest';
+import type { PersonaEmulator } from '../../src/testing/index.js';
+import type { SampleAppOptions } from '../../example-app/app.mjs';
+
+type SampleModule = typeof import('../../example-app/app.mjs');
+type SessionsModule = typeof import('../../example-app/sessions.mjs');
+
+// The sample imports the library by its package name (resolved through package.json `exports`
+// to dist/), as a user's app would. Loading it by file URL keeps it on Node's own resolver.
+export async function loadSample(): Promise<SampleModule> {
+  return (await import(/* @vite-ignore */ new URL('../../example-app/app.mjs', import.meta.url).href)) as SampleModule;
+}
+
+export async function loadSessions(): Promise<SessionsModule> {
+  return (await import(/* @vite-ignore */ new URL('../../example-app/sessions.mjs', import.meta.url).href)) as SessionsModule;
+}
+
+export const PUBLIC_URL = 'http://127.0.0.1:3999';
+export const CALLBACK_URL = `${PUBLIC_URL}/auth/persona/callback`;
+export const SESSION_SECRET = 'example-app test secret, long enough to be realistic';
+
+/** Options for an app simulating both organisations on the given emulator. */
+export function sampleOptions(emulator: PersonaEmulator, overrides: Partial<SampleAppOptions> = {}): SampleAppOptions {
+  return {
+    publicURL: PUBLIC_URL,
+    sessionSecret: SESSION_SECRET,
+    persona: { apiKey: emulator.recipient.apiKey, baseURL: emulator.url, organizationName: emulator.recipient.name },
+    owner: {
+      name: emulator.owner.name,
+      apiKey: emulator.owner.apiKey,
+      baseURL: emulator.url,
+      recipientOrgId: emulator.recipient.id,
+      inquiries: () => emulator.owner.inquiries,
+    },
+    log: () => undefined,
+    ...overrides,
+  };
+}
+
+/** A Location header (absolute or not) as a path with its query, to replay against any instance. */
+export function pathOf(location: string | undefined): string {
+  expect(location, 'a Location header').toBeTypeOf('string');
+  const url = new URL(location as string, PUBLIC_URL);
+  return `${url.pathname}${url.search}`;
+}
+
+/** The value of a hidden (or any) input named `name` in an HTML page. */
+export function inputValue(html: string, name: string): string {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  expect(match, `an input named ${name}`).not.toBeNull();
+  return (match as RegExpExecArray)[1] as string;
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before returning). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Decodes the HTML entities html.mjs produces, to compare attribute values with raw strings. */
+export function unescapeHtml(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&#96;/g, '`')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The access tokens the emulator has seen as Bearer credentials (i.e. not an API key). */
+export function bearerTokensSeen(emulator: PersonaEmulator): string[] {
+  const keys = new Set(emulator.organizations.map((org) => org.apiKey));
+  const tokens = new Set<string>();
+  for (const request of emulator.requests) {
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header)?.[1] : undefined;
+    if (token && !keys.has(token)) tokens.add(token);
+  }
+  return [...tokens];
+}
+
+/** Signs that a page leaked internals: a stack trace, file paths, an error class dump. */
+export function expectNoInternals(html: string): void {
+  expect(html).not.toMatch(/\n\s+at [\w.<>]+ \(/);
+  expect(html).not.toMatch(/node_modules|file:\/\//);
+  expect(html).not.toMatch(/PersonaOAuthError:|TypeError|ReferenceError/);
+}
