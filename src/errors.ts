@@ -105,6 +105,10 @@ export class PersonaOAuthError extends Error {
     };
   }
 
+  /**
+   * What `util.inspect` and `console.log` print: the stack, the fields of {@link toJSON}, and
+   * of the cause only its name and code.
+   */
   [inspect.custom](): string {
     const cause = this.cause as { code?: unknown; name?: unknown } | undefined;
     const causeText =

@@ -32,6 +32,14 @@ export interface PersonaRequest extends IncomingMessage {
  * request with an error (HTTP 500), not a 403.
  */
 export interface StateStore {
+  /**
+   * Creates the state for a new flow started by `req`, remembering `appState`, and resolves to
+   * the opaque value sent as the `state` parameter. A rejection errors the request (500).
+   */
   store(req: PersonaRequest, appState: AppState): Promise<string>;
+  /**
+   * Checks the `state` a callback brought back and consumes it: resolves to the flow's
+   * `appState` when valid, to the reason otherwise. A rejection errors the request (500).
+   */
   verify(req: PersonaRequest, state: string): Promise<StateVerification>;
 }
