@@ -539,7 +539,7 @@ class Emulator implements PersonaEmulator {
     };
     const withCommon = (response: EmulatorResponse, extra: Record<string, string> = {}): EmulatorResponse => ({
       ...response,
-      headers: { ...response.headers, ...common, ...extra },
+      headers: { ...common, ...response.headers, ...extra },
     });
 
     if (rate.limited) {
@@ -886,7 +886,7 @@ class Emulator implements PersonaEmulator {
     status: number,
     headers: Record<string, string>,
   ): void {
-    res.writeHead(status, { ...headers, 'request-id': requestId });
+    res.writeHead(status, { 'request-id': requestId, ...headers });
     if (record) record.status = status;
   }
 

@@ -78,6 +78,16 @@ describe('fault injection', () => {
     expect(raw.text).toBe('slow down');
     expect(raw.headers['retry-after']).toBe('7');
 
+    emu.setFault(
+      'token',
+      { kind: 'status', status: 429, headers: { 'RateLimit-Reset': '30', 'Request-Id': 'req_fixed' } },
+      { times: 1 },
+    );
+    const limited = await exchange(emu, readCode(emu));
+    expect(limited.headers['ratelimit-reset']).toBe('30');
+    expect(limited.headers['ratelimit-limit']).toBe('300');
+    expect(limited.headers['request-id']).toBe('req_fixed');
+
     emu.setFault('token', { kind: 'status', status: 201, body: { 'access-token': null } }, { times: 1 });
     const odd = await exchange(emu, readCode(emu));
     expect(odd.status).toBe(201);
