@@ -1,0 +1,179 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PersonaOAuthError, isPersonaOAuthError, redact } from '../../src/index.js';
+
+const API_KEY = 'persona_production_key_8c1f2d3e4a5b6c7d';
+const CODE = 'authcode_Zx9+/=&secret';
+const TOKEN = 'persona_access_token_d8b7f084-385f-4ff0-930e-1580ccefa16d';
+
+describe('PersonaOAuthError', () => {
+  it('carries every field it was built with', () => {
+    const cause = new Error('boom');
+    const error = new PersonaOAuthError('rate_limited', 'Slow down', {
+      status: 503,
+      personaStatus: 429,
+      requestId: 'req_1',
+      personaErrors: [{ title: 'Rate limit', details: 'too many', pointer: '/x' }],
+      retryAfter: 12,
+      cause,
+    });
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(PersonaOAuthError);
+    expect(error.name).toBe('PersonaOAuthError');
+    expect(error.code).toBe('rate_limited');
+    expect(error.message).toBe('Slow down');
+    expect(error.status).toBe(503);
+    expect(error.personaStatus).toBe(429);
+    expect(error.requestId).toBe('req_1');
+    expect(error.personaErrors).toEqual([{ title: 'Rate limit', details: 'too many', pointer: '/x' }]);
+    expect(error.retryAfter).toBe(12);
+    expect(error.cause).toBe(cause);
+    expect(error.stack?.split('\n')[0]).toBe('PersonaOAuthError: Slow down');
+    expect(String(error)).toBe('PersonaOAuthError: Slow down');
+  });
+
+  it('defaults the optional fields', () => {
+    const error = new PersonaOAuthError('timeout', 'late', { status: 504 });
+    expect(error.personaStatus).toBeUndefined();
+    expect(error.requestId).toBeUndefined();
+    expect(error.personaErrors).toEqual([]);
+    expect(error.retryAfter).toBeUndefined();
+    expect(error.cause).toBeUndefined();
+  });
+
+  it('copies personaErrors so later changes to the input do not leak in', () => {
+    const input = [{ title: 'a' }];
+    const error = new PersonaOAuthError('invalid_grant', 'x', { status: 401, personaErrors: input });
+    input[0]!.title = 'changed';
+    input.push({ title: 'b' });
+    expect(error.personaErrors).toEqual([{ title: 'a' }]);
+  });
+
+  it('redacts access-token shapes from its message and stack', () => {
+    const error = new PersonaOAuthError('invalid_response', `got ${TOKEN} back`, { status: 502 });
+    expect(error.message).toBe('got [REDACTED] back');
+    expect(error.stack).not.toContain(TOKEN);
+  });
+
+  it('toJSON gives the documented safe shape without the cause', () => {
+    const error = new PersonaOAuthError('network', 'down', { status: 502, cause: new Error(`key ${API_KEY}`) });
+    expect(error.toJSON()).toEqual({
+      name: 'PersonaOAuthError',
+      code: 'network',
+      message: 'down',
+      status: 502,
+      personaStatus: undefined,
+      requestId: undefined,
+      personaErrors: [],
+      retryAfter: undefined,
+    });
+  });
+
+  it('keeps a secret in the cause out of JSON.stringify and util.inspect', () => {
+    const cause = new Error(`connect failed with Authorization: Bearer ${API_KEY} for code ${CODE}, token ${TOKEN}`);
+    (cause as Error & { code: string }).code = 'ECONNRESET';
+    const error = new PersonaOAuthError('network', 'Could not reach Persona', { status: 502, cause });
+
+    const json = JSON.stringify(error);
+    expect(JSON.parse(json)).toMatchObject({ code: 'network', status: 502, message: 'Could not reach Persona' });
+    for (const secret of [API_KEY, CODE, TOKEN, 'connect failed']) {
+      expect(json).not.toContain(secret);
+    }
+
+    for (const text of [
+      inspect(error),
+      inspect(error, { depth: Infinity, showHidden: true }),
+      inspect({ wrapper: { error } }, { depth: Infinity }),
+      inspect([error]),
+    ]) {
+      for (const secret of [API_KEY, CODE, TOKEN, 'connect failed']) {
+        expect(text).not.toContain(secret);
+      }
+      expect(text).toContain('PersonaOAuthError: Could not reach Persona');
+      expect(text).toContain('"code": "network"');
+      expect(text).toContain('cause: Error (ECONNRESET)');
+    }
+  });
+
+  it('names a cause that is not an Error without printing it', () => {
+    const error = new PersonaOAuthError('network', 'x', { status: 502, cause: { secret: API_KEY } });
+    const text = inspect(error);
+    expect(text).not.toContain(API_KEY);
+    expect(text).toContain('cause: Error');
+    const typed = new PersonaOAuthError('network', 'x', { status: 502, cause: new TypeError(API_KEY) });
+    expect(inspect(typed)).toContain('cause: TypeError');
+    expect(inspect(typed)).not.toContain(API_KEY);
+  });
+
+  it('prints no cause line when there is none', () => {
+    expect(inspect(new PersonaOAuthError('timeout', 'late', { status: 504 }))).not.toContain('cause:');
+  });
+
+  it('keeps the cause non-enumerable', () => {
+    const error = new PersonaOAuthError('network', 'x', { status: 502, cause: new Error('c') });
+    expect(Object.keys(error)).not.toContain('cause');
+  });
+});
+
+describe('redact', () => {
+  it('replaces every occurrence of each given secret', () => {
+    expect(redact(`a ${API_KEY} b ${API_KEY} c ${CODE}`, [API_KEY, CODE])).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
+  });
+
+  it('replaces access-token shapes even when not given', () => {
+    expect(redact(`token=${TOKEN}; other=persona_access_token_X_y-Z`)).toBe('token=[REDACTED]; other=[REDACTED]');
+  });
+
+  it('replaces several access tokens and leaves surrounding text alone', () => {
+    expect(redact(`${TOKEN},${TOKEN}.`)).toBe('[REDACTED],[REDACTED].');
+  });
+
+  it('leaves text without secrets unchanged', () => {
+    expect(redact('Persona refused the code (HTTP 422)', [API_KEY])).toBe('Persona refused the code (HTTP 422)');
+    expect(redact('persona_access_token_', [])).toBe('persona_access_token_');
+  });
+
+  it('ignores undefined, empty and very short secrets', () => {
+    expect(redact('a b c abc', [undefined, '', 'a', 'abc'])).toBe('a b c abc');
+    expect(redact('abcd abcd', ['abcd'])).toBe('[REDACTED] [REDACTED]');
+  });
+
+  it('redacts a longer secret whole when a shorter one is a prefix of it, in either order', () => {
+    expect(redact('key=abcdefgh', ['abcdefgh', 'abcd'])).toBe('key=[REDACTED]');
+  });
+
+  // Bug: secrets are replaced in the order given, so when a shorter secret that is part of a
+  // longer one comes first, the rest of the longer secret survives: 'abcdefgh' becomes
+  // '[REDACTED]efgh'. Replacing longer secrets first would keep every piece out.
+  it.fails('redacts a longer secret whole when a shorter one that is part of it comes first', () => {
+    const text = redact('key=abcdefgh', ['abcd', 'abcdefgh']);
+    expect(text).not.toContain('efgh');
+    expect(text).toBe('key=[REDACTED]');
+  });
+
+  it('treats secrets literally, not as patterns', () => {
+    expect(redact('x.*+?y and xyz', ['x.*+?y'])).toBe('[REDACTED] and xyz');
+  });
+});
+
+describe('isPersonaOAuthError', () => {
+  it('recognises instances', () => {
+    expect(isPersonaOAuthError(new PersonaOAuthError('forbidden', 'x', { status: 500 }))).toBe(true);
+  });
+
+  it('recognises an error from a duplicated copy of the package', () => {
+    const foreign = Object.assign(new Error('x'), { name: 'PersonaOAuthError', code: 'forbidden', status: 500 });
+    expect(isPersonaOAuthError(foreign)).toBe(true);
+  });
+
+  it.each([
+    ['a plain Error', new Error('x')],
+    ['an Error named PersonaOAuthError without code/status', Object.assign(new Error('x'), { name: 'PersonaOAuthError' })],
+    ['a plain object with the right fields', { name: 'PersonaOAuthError', code: 'forbidden', status: 500, message: 'x' }],
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'PersonaOAuthError'],
+  ])('rejects %s', (_name, value) => {
+    expect(isPersonaOAuthError(value)).toBe(false);
+  });
+});
