@@ -463,6 +463,8 @@ class Emulator implements PersonaEmulator {
         receivedAt: this.clock.now(),
       };
       this.requests.push(record);
+      // A client that hung up mid-body gets nothing processed: a cut body is not a request.
+      if (!read.complete) return;
       const fault = route.endpoint === 'other' ? undefined : this.faults.take(route.endpoint);
 
       if (fault?.kind === 'latency' && !(await this.sleep(fault.ms))) return;
@@ -934,7 +936,7 @@ class Emulator implements PersonaEmulator {
           const body = Buffer.from(response.body, 'utf8');
           this.writeHead(res, record, requestId, response.status, {
             ...response.headers,
-            'content-length': String(body.length + 1),
+            'content-length': String(Math.max(body.length, 1)),
           });
           res.write(body.subarray(0, Math.floor(body.length / 2)), () => {
             this.later(25, () => req.socket.resetAndDestroy());

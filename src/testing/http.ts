@@ -45,6 +45,8 @@ export interface ReadBody {
   bytes: Buffer;
   /** True when the body went past the cap; `bytes` then holds only the first `cap` bytes. */
   tooLarge: boolean;
+  /** False when the client went away before the end of the body. */
+  complete: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export function readBody(req: IncomingMessage, cap: number, drainLimit: number):
     const finish = (): void => {
       if (done) return;
       done = true;
-      resolve({ bytes: Buffer.concat(chunks), tooLarge: seen > cap });
+      resolve({ bytes: Buffer.concat(chunks), tooLarge: seen > cap, complete: req.complete || seen > drainLimit });
     };
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;

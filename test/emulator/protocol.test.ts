@@ -279,6 +279,29 @@ describe('robustness', () => {
     expect((await call(emu, `/api/v1/inquiries/${firstInquiry(emu)}`, { key: emu.owner.apiKey })).status).toBe(200);
   });
 
+  it('does not process a request whose client hung up mid-body', async () => {
+    emu = await startPersonaEmulator();
+    const code = readCode(emu);
+    const body = new URLSearchParams({ code, 'grant-type': 'authorization_code' }).toString();
+    const { port } = new URL(emu.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /api/v1/oauth/token HTTP/1.1\r\nHost: x\r\n' +
+            `Authorization: Bearer ${emu.recipient.apiKey}\r\n` +
+            'Content-Type: application/x-www-form-urlencoded\r\n' +
+            `Content-Length: ${body.length + 10}\r\n\r\n${body}`,
+          () => setTimeout(() => socket.destroy(), 50),
+        );
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await expect.poll(() => emu.requests.length).toBe(1);
+    expect(emu.requests[0]).toMatchObject({ endpoint: 'token', status: undefined });
+    expect((await exchange(emu, code)).status).toBe(201);
+  });
+
   it('survives garbage on the socket', async () => {
     emu = await startPersonaEmulator();
     const { port } = new URL(emu.url);
