@@ -98,6 +98,7 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
       message: `The data owner did not include ${id} in what it shared with ${site.recipientName}, so this app did not ask Persona for it.`,
       hint: 'Start again and ask the owner to share it, or go back to the inquiries you have.',
       code: 'insufficient_scope',
+      backToProfile: true,
     });
 
   // Both the start (no code yet: redirect to the owner's share page with state and redirect_uri)
@@ -207,6 +208,7 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
           requestId,
           code: 'not_found',
           startAgain: false,
+          backToProfile: true,
         });
       }
       if (response.statusCode === 429) {

@@ -24,6 +24,20 @@ function isoTime(ms) {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** "18 Nov 2026, 17:49 UTC": for people; the ISO form goes in <time datetime>. */
+export function formatTime(value) {
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) return String(value ?? '');
+  const text = new Date(ms).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  return `${text} UTC`;
+}
+
+function timeElement(value) {
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) return value;
+  return html`<time datetime="${isoTime(ms)}">${formatTime(ms)}</time>`;
+}
+
 const SIDES = {
   recipient: { label: 'Recipient (Org B)', note: 'signs in with passport-withpersona' },
   owner: { label: 'Data owner (Org A)', note: 'shares inquiries through Persona' },
@@ -52,6 +66,7 @@ export function layout({ title, side, site, body }) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Persona OAuth sample</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/style.css">
 </head>
 <body class="${side ? `page-${side}` : 'page-neutral'}">
@@ -182,7 +197,7 @@ ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
       (inq) => html`<li>
       <input type="checkbox" id="inq-${inq.id}" name="inquiry" value="${inq.id}"${chosen.has(inq.id) ? html` checked` : ''}>
       <label for="inq-${inq.id}"><span class="choice-name">${fullName(inq)}</span>
-        <span class="choice-meta">${statusBadge(inq.status)} <code>${inq.id}</code> · created ${isoTime(Date.parse(inq.createdAt))}</span></label>
+        <span class="choice-meta">${statusBadge(inq.status)} <code>${inq.id}</code> · created ${timeElement(inq.createdAt)}</span></label>
     </li>`,
     )}
     </ul>
@@ -200,21 +215,25 @@ ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
 /** GET /profile — time left, scopes as a table, one link per shared inquiry. */
 export function profilePage({ site, user, now, csrfToken }) {
   const left = user.expiresAt - now;
+  const count = user.scopes.length;
+  const noun = user.scopes.every((s) => s.permission === 'inquiry.read')
+    ? (count === 1 ? 'one inquiry' : `${count} inquiries`)
+    : (count === 1 ? 'one object' : `${count} objects`);
   return layout({
     title: 'Profile',
     side: 'recipient',
     site,
     body: html`<h1>Signed in with Persona</h1>
-<p class="lead">${site.ownerName ?? 'The data owner'} shared ${user.scopes.length === 1 ? 'one object' : `${user.scopes.length} objects`}
-with ${site.recipientName}. The access token is kept in the server-side session.</p>
+<p class="lead">${site.ownerName ?? 'The data owner'} shared ${noun} with
+${site.recipientName}. The access token stays in the server-side session; pages show it masked.</p>
 <section class="card card-recipient" aria-labelledby="token-title">
   <h2 id="token-title">Access token</h2>
   <dl class="facts">
     <div><dt>Time left</dt><dd><strong class="time-left">${formatDuration(left)}</strong>
-      (until <time datetime="${isoTime(user.expiresAt)}">${isoTime(user.expiresAt)}</time>)</dd></div>
+      (until ${timeElement(user.expiresAt)})</dd></div>
     <div><dt>Token</dt><dd><code class="token">${maskToken(user.accessToken)}</code> <span class="fine">(masked)</span></dd></div>
     <div><dt>Type</dt><dd>${user.tokenType}</dd></div>
-    ${user.requestId ? html`<div><dt>Exchange request</dt><dd><code>${user.requestId}</code></dd></div>` : ''}
+    ${user.requestId ? html`<div><dt>Request-Id</dt><dd><code>${user.requestId}</code></dd></div>` : ''}
   </dl>
 </section>
 <section class="card card-recipient" aria-labelledby="scopes-title">
@@ -272,8 +291,8 @@ after <code>requireScope('inquiry.read')</code> checked the token grants this in
     ${field('Phone', a['phone-number'])}
     ${field('Address', address)}
     ${field('Reference ID', a['reference-id'])}
-    ${field('Created', a['created-at'])}
-    ${field('Completed', a['completed-at'])}
+    ${field('Created', a['created-at'] ? timeElement(a['created-at']) : null)}
+    ${field('Completed', a['completed-at'] ? timeElement(a['completed-at']) : null)}
     ${field('Tags', tags)}
   </dl>
 </section>
@@ -285,7 +304,7 @@ ${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code>
  * Any page that explains a failure: what happened, what to do, and (when known) the error code
  * and Persona's Request-Id. Never a stack trace.
  */
-export function problemPage({ site, side = 'recipient', title, message, hint, code, requestId, startAgain = true, csrfToken }) {
+export function problemPage({ site, side = 'recipient', title, message, hint, code, requestId, startAgain = true, backToProfile = false, csrfToken }) {
   return layout({
     title,
     side,
@@ -301,6 +320,7 @@ ${code || requestId ? html`<dl class="facts small">
 </dl>` : ''}
 <div class="actions">
   ${startAgain ? connectButton(site, 'Start again') : ''}
+  ${backToProfile ? html`<a class="button secondary" href="/profile">Back to your inquiries</a>` : ''}
   <a class="button secondary" href="/">Home</a>
   ${csrfToken ? signOutForm(csrfToken) : ''}
 </div>`,

@@ -1,0 +1,51 @@
+// Regenerates the README screenshots (docs/images/profile.png and share.png) by running the
+// flow in Debian's Chromium: `npm run build && node example-app/screenshot.mjs`.
+// CHROMIUM_PATH overrides /usr/bin/chromium. Nothing is downloaded.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startPersonaEmulator } from 'passport-withpersona/testing';
+import { chromium } from 'playwright-core';
+import { startApp } from './app.mjs';
+
+const OUT = fileURLToPath(new URL('../docs/images/', import.meta.url));
+mkdirSync(OUT, { recursive: true });
+
+const emulator = await startPersonaEmulator({ seed: 'passport-withpersona example-app' });
+const app = await startApp({
+  sessionSecret: 'screenshot only',
+  persona: {
+    apiKey: emulator.recipient.apiKey,
+    baseURL: emulator.url,
+    organizationName: emulator.recipient.name,
+    label: 'the bundled Persona emulator',
+  },
+  owner: {
+    name: emulator.owner.name,
+    apiKey: emulator.owner.apiKey,
+    baseURL: emulator.url,
+    recipientOrgId: emulator.recipient.id,
+    inquiries: () => emulator.owner.inquiries,
+  },
+});
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  await page.goto(`${app.url}/`);
+  await page.getByRole('link', { name: 'Connect with Persona' }).click();
+  await page.waitForURL((url) => url.pathname === '/owner/share');
+  await page.getByRole('checkbox', { name: /Jane Amelia Doe/ }).check();
+  await page.getByRole('checkbox', { name: /Rahul Mehta/ }).check();
+  await page.screenshot({ path: `${OUT}share.png`, fullPage: true });
+  await page.getByRole('button', { name: 'Share selected inquiries' }).click();
+  await page.waitForURL(`${app.url}/profile`);
+  await page.screenshot({ path: `${OUT}profile.png`, fullPage: true });
+  console.log(`wrote ${OUT}share.png and ${OUT}profile.png`);
+} finally {
+  await browser.close();
+  await app.close();
+  await emulator.close();
+}
