@@ -25,7 +25,8 @@ function single(source: Record<string, unknown>, name: ParamName): Single {
   if (value.length > MAX_PARAM_LENGTH) {
     return { ok: false, message: `The ${name} parameter is longer than ${MAX_PARAM_LENGTH} characters` };
   }
-  if (!PRINTABLE.test(value)) return { ok: false, message: `The ${name} parameter holds characters that are not printable ASCII` };
+  if (!PRINTABLE.test(value))
+    return { ok: false, message: `The ${name} parameter holds characters that are not printable ASCII` };
   return { ok: true, value };
 }
 
@@ -57,7 +58,9 @@ function hasAnyParam(source: Record<string, unknown>): boolean {
  * Picks where the callback parameters are: the form body of a POST that carries any of them,
  * otherwise the query string (`req.query` as parsed by Express, or the raw URL).
  */
-export function callbackParams(req: Pick<PersonaRequest, 'method' | 'body' | 'query' | 'url'>): Record<string, unknown> {
+export function callbackParams(
+  req: Pick<PersonaRequest, 'method' | 'body' | 'query' | 'url'>,
+): Record<string, unknown> {
   if (req.method === 'POST' && isRecord(req.body) && hasAnyParam(req.body)) return req.body;
   if (isRecord(req.query)) return req.query;
   return fromURL(req.url);

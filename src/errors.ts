@@ -53,9 +53,9 @@ const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/g;
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
   let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
-  }
+  // Longest first, so a secret that contains a shorter one is still removed whole.
+  const ordered = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
+  for (const secret of ordered) out = out.split(secret).join(REDACTED);
   return out.replace(ACCESS_TOKEN_PATTERN, REDACTED);
 }
 
@@ -88,7 +88,7 @@ export class PersonaOAuthError extends Error {
     this.retryAfter = init.retryAfter;
     // Keep `cause` off enumerable output so JSON and inspect never walk into a third-party
     // object we do not control.
-    Object.defineProperty(this, 'cause', { enumerable: false });
+    if (init.cause !== undefined) Object.defineProperty(this, 'cause', { enumerable: false });
   }
 
   /** A JSON shape safe to log or send: no secrets, no cause internals. */

@@ -178,6 +178,10 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
   });
 }
 
+function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
+  return { ...tokens, scopes: tokens.scopes.map((s) => ({ ...s })) };
+}
+
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CONNECTION_FAILURES.has(code);
@@ -220,7 +224,8 @@ export class CodeExchanger {
   exchange(code: string): Promise<PersonaTokenSet> {
     const key = idempotencyKeyFor(this.config.apiKey, code);
     const pending = this.#inFlight.get(key);
-    if (pending) return pending;
+    // A joiner gets its own copy, so one request's verify cannot change another's token set.
+    if (pending) return pending.then(copyTokens);
     const started = this.#run(code, key).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, started);
     return started;

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { callbackParams, readCallbackInput } from './callback-input.js';
 import { PersonaOAuthError, isPersonaOAuthError, type PersonaOAuthErrorCode } from './errors.js';
 import { CodeExchanger, type KeyInflection } from './exchange.js';
+import { integerOption } from './options.js';
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
 import { SignedStateStore, type SignedStateStoreOptions } from './state/signed.js';
@@ -147,14 +148,6 @@ function resolveBaseURL(value: string | URL | undefined): URL {
   return url;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`passport-withpersona: ${name} must be an integer ≥ ${min}`);
-  }
-  return value;
-}
-
 function resolveStateStore(option: PersonaStrategyOptions['state']): StateStore | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true) return new SessionStateStore();
@@ -221,9 +214,9 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       throw new TypeError('passport-withpersona: personaVersion must be a version date such as 2023-01-05');
     }
     const baseURL = resolveBaseURL(options.baseURL);
-    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
-    const maxResponseBytes = positiveInteger('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
-    const retries = positiveInteger('retries', options.retries, DEFAULT_RETRIES, 0);
+    const timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
+    const maxResponseBytes = integerOption('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
+    const retries = integerOption('retries', options.retries, DEFAULT_RETRIES, 0);
 
     if (options.authorizationURL !== undefined) {
       try {

@@ -47,6 +47,9 @@ const FIELDS = {
 // cannot smuggle header-splitting characters into later requests.
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 const MAX_TOKEN_LENGTH = 4096;
+// Persona's tokens live an hour; a lifetime beyond int32 seconds (68 years) is not a real answer
+// and would push expiresAt past what a Date can hold.
+const MAX_EXPIRES_IN = 2_147_483_647;
 
 function pick(body: Record<string, unknown>, names: readonly string[]): unknown {
   for (const name of names) {
@@ -94,8 +97,8 @@ export function parseTokenResponse(body: unknown, context: ParseTokenContext = {
   }
 
   const expiresIn = pick(record, FIELDS.expiresIn);
-  if (typeof expiresIn !== 'number' || !Number.isSafeInteger(expiresIn) || expiresIn < 0) {
-    throw invalid('expires-in missing or not a non-negative integer');
+  if (typeof expiresIn !== 'number' || !Number.isSafeInteger(expiresIn) || expiresIn < 0 || expiresIn > MAX_EXPIRES_IN) {
+    throw invalid('expires-in missing or not an integer from 0 to 2147483647');
   }
 
   const rawScope = pick(record, FIELDS.scope);
@@ -112,7 +115,7 @@ export function parseTokenResponse(body: unknown, context: ParseTokenContext = {
   const tokens: PersonaTokenSet = {
     accessToken,
     tokenType: 'bearer',
-    expiresIn,
+    expiresIn: expiresIn + 0, // normalises -0
     expiresAt: (context.now ?? Date.now()) + expiresIn * 1000,
     scope: typeof rawScope === 'string' ? rawScope : '',
     scopes,

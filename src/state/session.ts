@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
 import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
 
@@ -54,8 +55,9 @@ export class SessionStateStore implements StateStore {
 
   constructor(options: SessionStateStoreOptions = {}) {
     this.key = options.key ?? 'passport-withpersona:state';
-    this.ttlMs = (options.ttlSeconds ?? 600) * 1000;
-    this.maxFlows = options.maxFlows ?? 10;
+    if (typeof this.key !== 'string' || this.key === '') throw new TypeError('passport-withpersona: key must be a non-empty string');
+    this.ttlMs = integerOption('ttlSeconds', options.ttlSeconds, 600) * 1000;
+    this.maxFlows = integerOption('maxFlows', options.maxFlows, 10);
   }
 
   async store(req: PersonaRequest, appState: AppState): Promise<string> {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
 import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
 
@@ -81,15 +82,25 @@ export class SignedStateStore implements StateStore {
       }
     }
     this.secrets = [...secrets];
-    this.ttlMs = (options.ttlSeconds ?? 600) * 1000;
+    this.ttlMs = integerOption('ttlSeconds', options.ttlSeconds, 600) * 1000;
     this.cookieName = options.cookieName ?? 'pwp_state';
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.cookieName)) {
       throw new TypeError('passport-withpersona: cookieName may hold only letters, digits, _ and -');
     }
-    this.maxFlows = options.maxFlows ?? 10;
+    this.maxFlows = integerOption('maxFlows', options.maxFlows, 10);
     this.secure = options.secure ?? 'auto';
+    if (this.secure !== 'auto' && typeof this.secure !== 'boolean') {
+      throw new TypeError("passport-withpersona: secure must be true, false or 'auto'");
+    }
     this.sameSite = options.sameSite ?? 'lax';
+    if (!['lax', 'strict', 'none'].includes(this.sameSite)) {
+      throw new TypeError('passport-withpersona: sameSite must be lax, strict or none');
+    }
     this.path = options.path ?? '/';
+    // The path goes into Set-Cookie as is: no separators or control characters.
+    if (typeof this.path !== 'string' || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(this.path)) {
+      throw new TypeError('passport-withpersona: path must start with / and hold no ; or spaces');
+    }
   }
 
   private mac(secret: string, flowId: string, expires: string, returnTo: string, nonce: string): string {

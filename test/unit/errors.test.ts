@@ -145,7 +145,7 @@ describe('redact', () => {
   // Bug: secrets are replaced in the order given, so when a shorter secret that is part of a
   // longer one comes first, the rest of the longer secret survives: 'abcdefgh' becomes
   // '[REDACTED]efgh'. Replacing longer secrets first would keep every piece out.
-  it.fails('redacts a longer secret whole when a shorter one that is part of it comes first', () => {
+  it('redacts a longer secret whole when a shorter one that is part of it comes first', () => {
     const text = redact('key=abcdefgh', ['abcd', 'abcdefgh']);
     expect(text).not.toContain('efgh');
     expect(text).toBe('key=[REDACTED]');

@@ -375,7 +375,10 @@ describe('exchange: in-flight deduplication and retries', () => {
     const s = strategy();
     const [a, b] = await Promise.all([s.exchanger.exchange(CODE), s.exchanger.exchange(CODE)]);
     expect(calls).toBe(1);
-    expect(a).toBe(b);
+    // Equal but separate objects: one request's verify cannot change the other's token set.
+    expect(a).toEqual(b);
+    expect(a).not.toBe(b);
+    expect(a.scopes).not.toBe(b.scopes);
     expect(a.accessToken).toBe(TOKEN);
   });
 

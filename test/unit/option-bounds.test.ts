@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { PersonaOAuthError, parseTokenResponse, PersonaOAuthError as E, SessionStateStore, SignedStateStore } from '../../src/index.js';
+
+const SECRET = 's'.repeat(40);
+
+describe('state store options are validated', () => {
+  it.each([0, -1, 1.5, Number.NaN, '10'])('SessionStateStore maxFlows %s → TypeError', (maxFlows) => {
+    expect(() => new SessionStateStore({ maxFlows: maxFlows as number })).toThrow(TypeError);
+  });
+  it.each([0, -5, 2.5])('SessionStateStore ttlSeconds %s → TypeError', (ttlSeconds) => {
+    expect(() => new SessionStateStore({ ttlSeconds })).toThrow(TypeError);
+  });
+  it.each([0, 1.5])('SignedStateStore maxFlows %s → TypeError', (maxFlows) => {
+    expect(() => new SignedStateStore({ secrets: [SECRET], maxFlows })).toThrow(TypeError);
+  });
+  it.each(['/; Domain=evil.example', '/a b', 'relative', '/x\r\nSet-Cookie: a=b'])('SignedStateStore path %j → TypeError', (path) => {
+    expect(() => new SignedStateStore({ secrets: [SECRET], path })).toThrow(TypeError);
+  });
+  it('SignedStateStore rejects an unknown sameSite or secure value', () => {
+    expect(() => new SignedStateStore({ secrets: [SECRET], sameSite: 'sometimes' as 'lax' })).toThrow(TypeError);
+    expect(() => new SignedStateStore({ secrets: [SECRET], secure: 'yes' as unknown as boolean })).toThrow(TypeError);
+  });
+  it('accepts sane values', () => {
+    expect(() => new SignedStateStore({ secrets: [SECRET], path: '/auth', maxFlows: 3, ttlSeconds: 60 })).not.toThrow();
+    expect(() => new SessionStateStore({ maxFlows: 1, ttlSeconds: 1 })).not.toThrow();
+  });
+});
+
+describe('token lifetime bounds', () => {
+  const base = { 'access-token': 'persona_access_token_a', 'token-type': 'bearer', scope: null };
+  it('refuses a lifetime beyond int32 seconds', () => {
+    expect(() => parseTokenResponse({ ...base, 'expires-in': 2 ** 31 })).toThrow(PersonaOAuthError);
+    expect(() => parseTokenResponse({ ...base, 'expires-in': Number.MAX_SAFE_INTEGER })).toThrow(E);
+  });
+  it('accepts the largest bound and normalises -0 to 0', () => {
+    expect(parseTokenResponse({ ...base, 'expires-in': 2 ** 31 - 1 }, { now: 0 }).expiresAt).toBe((2 ** 31 - 1) * 1000);
+    expect(Object.is(parseTokenResponse({ ...base, 'expires-in': -0 }).expiresIn, 0)).toBe(true);
+  });
+});
