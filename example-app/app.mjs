@@ -16,7 +16,9 @@ const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 export const SESSION_COOKIE = 'persona_sample.sid';
 
 function defaultLog(message, error) {
-  const detail = error ? ` ${error.name ?? 'Error'}${error.code ? ` ${error.code}` : ''}: ${error.message ?? String(error)}` : '';
+  const detail = error
+    ? ` ${error.name ?? 'Error'}${error.code ? ` ${error.code}` : ''}: ${error.message ?? String(error)}`
+    : '';
   console.error(`[example-app] ${message}${detail}`);
 }
 
@@ -59,7 +61,7 @@ export function createApp(options) {
   const personaBaseURL = persona.baseURL ?? 'https://api.withpersona.com';
   const site = {
     recipientName: persona.organizationName ?? 'Org B',
-    ownerName: owner ? owner.name ?? 'Org A' : undefined,
+    ownerName: owner ? (owner.name ?? 'Org A') : undefined,
     personaLabel: persona.label ?? personaBaseURL,
     canStart: Boolean(authorizationURL),
   };
@@ -111,51 +113,74 @@ export function createApp(options) {
   app.use(passport.session());
 
   app.get('/', noStore, (req, res) => {
-    res.type('html').send(
-      String(homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined })),
-    );
+    res
+      .type('html')
+      .send(
+        String(homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined })),
+      );
   });
 
   if (owner) {
     app.use(ownerRouter({ owner, site, callbackURL, dispatcher, log }));
   } else {
     app.all('/owner/share', (_req, res) => {
-      res.status(404).type('html').send(
+      res
+        .status(404)
+        .type('html')
+        .send(
+          String(
+            problemPage({
+              site,
+              side: 'owner',
+              title: 'The data owner side is switched off',
+              message:
+                'This instance talks to a real Persona API (PERSONA_API_KEY is set), so it does not simulate the data owner.',
+              startAgain: false,
+            }),
+          ),
+        );
+    });
+  }
+  app.use(
+    recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName: SESSION_COOKIE, dispatcher, log }),
+  );
+
+  app.use((_req, res) => {
+    res
+      .status(404)
+      .type('html')
+      .send(
         String(
           problemPage({
             site,
-            side: 'owner',
-            title: 'The data owner side is switched off',
-            message: 'This instance talks to a real Persona API (PERSONA_API_KEY is set), so it does not simulate the data owner.',
+            side: undefined,
+            title: 'Page not found',
+            message: 'There is no page at this address.',
             startAgain: false,
           }),
         ),
       );
-    });
-  }
-  app.use(recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName: SESSION_COOKIE, dispatcher, log }));
-
-  app.use((_req, res) => {
-    res.status(404).type('html').send(
-      String(problemPage({ site, side: undefined, title: 'Page not found', message: 'There is no page at this address.', startAgain: false })),
-    );
   });
   // Last resort: a page with the status and no internals (no message, no stack trace).
   app.use((err, _req, res, _next) => {
     const status = Number.isInteger(err?.status) && err.status >= 400 && err.status < 600 ? err.status : 500;
     if (status >= 500) log('unhandled error', err);
     if (res.headersSent) return res.end();
-    res.status(status).type('html').send(
-      String(
-        problemPage({
-          site,
-          side: undefined,
-          title: status >= 500 ? 'Something went wrong' : 'This request could not be handled',
-          message: status >= 500 ? 'The app hit an unexpected error. It has been logged.' : 'The request was not valid.',
-          code: status >= 500 ? 'internal_error' : 'bad_request',
-        }),
-      ),
-    );
+    res
+      .status(status)
+      .type('html')
+      .send(
+        String(
+          problemPage({
+            site,
+            side: undefined,
+            title: status >= 500 ? 'Something went wrong' : 'This request could not be handled',
+            message:
+              status >= 500 ? 'The app hit an unexpected error. It has been logged.' : 'The request was not valid.',
+            code: status >= 500 ? 'internal_error' : 'bad_request',
+          }),
+        ),
+      );
   });
 
   let closing;

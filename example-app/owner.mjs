@@ -52,13 +52,19 @@ export async function createAuthorization({ baseURL, apiKey, clientId, inquiryId
   try {
     text = await response.body.text();
   } catch (cause) {
-    throw new CreateAuthorizationError('Persona’s answer was cut off', { status: response.statusCode, requestId, cause });
+    throw new CreateAuthorizationError('Persona’s answer was cut off', {
+      status: response.statusCode,
+      requestId,
+      cause,
+    });
   }
   if (response.statusCode < 200 || response.statusCode > 299) {
     let detail = '';
     try {
       const first = JSON.parse(text)?.errors?.[0];
-      if (first && typeof first.title === 'string') detail = `: ${first.title}${first.details ? ` (${first.details})` : ''}`;
+      if (first && typeof first.title === 'string') {
+        detail = `: ${first.title}${first.details ? ` (${first.details})` : ''}`;
+      }
     } catch {
       // Not JSON: the status says enough.
     }
@@ -84,7 +90,9 @@ function single(value) {
 }
 
 function validState(state) {
-  return typeof state === 'string' && state.length > 0 && state.length <= MAX_STATE_LENGTH && /^[\x21-\x7e]+$/.test(state);
+  return (
+    typeof state === 'string' && state.length > 0 && state.length <= MAX_STATE_LENGTH && /^[\x21-\x7e]+$/.test(state)
+  );
 }
 
 /**
@@ -134,68 +142,76 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     renderForm(req, res, 200, { state, redirectUri });
   });
 
-  router.post('/owner/share', noStore, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), async (req, res) => {
-    const body = req.body ?? {};
-    const redirectUri = single(body.redirect_uri);
-    const state = single(body.state);
-    if (!checkRequest(res, redirectUri, state)) return;
-    if (!validCsrf(req)) {
-      return problem(res, 403, {
-        title: 'This form has expired',
-        message: 'The share form was not sent from this browser session (or the session ended). Nothing was shared.',
-        hint: 'Start again from the recipient’s page.',
-        code: 'invalid_csrf',
-      });
-    }
+  router.post(
+    '/owner/share',
+    noStore,
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }),
+    async (req, res) => {
+      const body = req.body ?? {};
+      const redirectUri = single(body.redirect_uri);
+      const state = single(body.state);
+      if (!checkRequest(res, redirectUri, state)) return;
+      if (!validCsrf(req)) {
+        return problem(res, 403, {
+          title: 'This form has expired',
+          message: 'The share form was not sent from this browser session (or the session ended). Nothing was shared.',
+          hint: 'Start again from the recipient’s page.',
+          code: 'invalid_csrf',
+        });
+      }
 
-    const back = new URL(callbackURL);
-    back.searchParams.set('state', state);
-    const decision = single(body.decision);
-    if (decision === 'decline') {
-      back.searchParams.set('error', 'access_denied');
-      return res.redirect(303, back.toString());
-    }
-    if (decision !== 'share') {
-      return problem(res, 400, { title: 'Unknown choice', message: 'Choose “Share selected inquiries” or “Decline”.' });
-    }
+      const back = new URL(callbackURL);
+      back.searchParams.set('state', state);
+      const decision = single(body.decision);
+      if (decision === 'decline') {
+        back.searchParams.set('error', 'access_denied');
+        return res.redirect(303, back.toString());
+      }
+      if (decision !== 'share') {
+        return problem(res, 400, {
+          title: 'Unknown choice',
+          message: 'Choose “Share selected inquiries” or “Decline”.',
+        });
+      }
 
-    const picked = [body.inquiry ?? []].flat().filter((id) => typeof id === 'string');
-    const known = new Set(owner.inquiries().map((inquiry) => inquiry.id));
-    const unknown = picked.filter((id) => !known.has(id));
-    if (picked.length === 0 || unknown.length > 0) {
-      return renderForm(req, res, 422, {
-        state,
-        redirectUri,
-        selected: picked.filter((id) => known.has(id)),
-        error:
-          picked.length === 0
-            ? 'Pick at least one inquiry to share, or decline.'
-            : `${unknown.length === 1 ? 'One of the chosen inquiries is' : 'Some chosen inquiries are'} not ${site.ownerName}'s.`,
-      });
-    }
+      const picked = [body.inquiry ?? []].flat().filter((id) => typeof id === 'string');
+      const known = new Set(owner.inquiries().map((inquiry) => inquiry.id));
+      const unknown = picked.filter((id) => !known.has(id));
+      if (picked.length === 0 || unknown.length > 0) {
+        return renderForm(req, res, 422, {
+          state,
+          redirectUri,
+          selected: picked.filter((id) => known.has(id)),
+          error:
+            picked.length === 0
+              ? 'Pick at least one inquiry to share, or decline.'
+              : `${unknown.length === 1 ? 'One of the chosen inquiries is' : 'Some chosen inquiries are'} not ${site.ownerName}'s.`,
+        });
+      }
 
-    let code;
-    try {
-      code = await createAuthorization({
-        baseURL: owner.baseURL,
-        apiKey: owner.apiKey,
-        clientId: owner.recipientOrgId,
-        inquiryIds: [...new Set(picked)],
-        dispatcher,
-      });
-    } catch (error) {
-      log('owner: Create Authorization failed', error);
-      return problem(res, 502, {
-        title: 'Persona did not create the authorization',
-        message: `${site.ownerName} could not create the authorization: ${error.message}. Nothing was shared.`,
-        hint: 'Try again in a moment.',
-        code: error.personaStatus ? `persona_${error.personaStatus}` : 'persona_unreachable',
-        requestId: error.requestId,
-      });
-    }
-    back.searchParams.set('code', code);
-    res.redirect(303, back.toString());
-  });
+      let code;
+      try {
+        code = await createAuthorization({
+          baseURL: owner.baseURL,
+          apiKey: owner.apiKey,
+          clientId: owner.recipientOrgId,
+          inquiryIds: [...new Set(picked)],
+          dispatcher,
+        });
+      } catch (error) {
+        log('owner: Create Authorization failed', error);
+        return problem(res, 502, {
+          title: 'Persona did not create the authorization',
+          message: `${site.ownerName} could not create the authorization: ${error.message}. Nothing was shared.`,
+          hint: 'Try again in a moment.',
+          code: error.personaStatus ? `persona_${error.personaStatus}` : 'persona_unreachable',
+          requestId: error.requestId,
+        });
+      }
+      back.searchParams.set('code', code);
+      res.redirect(303, back.toString());
+    },
+  );
 
   return router;
 }

@@ -45,9 +45,16 @@ const FAILURES = {
 function errorView(error) {
   switch (error.code) {
     case 'rate_limited':
-      return { title: 'Persona is busy', message: 'Persona is rate limiting requests right now.', hint: 'Wait a minute, then start again.' };
+      return {
+        title: 'Persona is busy',
+        message: 'Persona is rate limiting requests right now.',
+        hint: 'Wait a minute, then start again.',
+      };
     case 'timeout':
-      return { title: 'Persona did not answer in time', message: 'The token exchange took too long and was abandoned.' };
+      return {
+        title: 'Persona did not answer in time',
+        message: 'The token exchange took too long and was abandoned.',
+      };
     case 'invalid_api_key':
     case 'forbidden':
       return {
@@ -56,7 +63,10 @@ function errorView(error) {
         hint: 'Check PERSONA_API_KEY.',
       };
     default:
-      return { title: 'Persona is unavailable', message: 'Persona could not be reached or gave an answer this app could not use.' };
+      return {
+        title: 'Persona is unavailable',
+        message: 'Persona could not be reached or gave an answer this app could not use.',
+      };
   }
 }
 
@@ -76,7 +86,11 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
   const router = express.Router();
   const send = (res, status, view) => res.status(status).type('html').send(String(view));
   const problem = (req, res, status, fields) =>
-    send(res, status, problemPage({ site, side: 'recipient', csrfToken: req.user ? csrfToken(req) : undefined, ...fields }));
+    send(
+      res,
+      status,
+      problemPage({ site, side: 'recipient', csrfToken: req.user ? csrfToken(req) : undefined, ...fields }),
+    );
 
   const notSignedIn = (req, res) =>
     problem(req, res, 401, {
@@ -115,7 +129,11 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
       if (!user) {
         const code = typeof info?.code === 'string' ? info.code : 'invalid_request';
         const view = FAILURES[code] ?? FAILURES.invalid_request;
-        return problem(req, res, typeof status === 'number' ? status : 401, { ...view, code, requestId: info?.requestId });
+        return problem(req, res, typeof status === 'number' ? status : 401, {
+          ...view,
+          code,
+          requestId: info?.requestId,
+        });
       }
       // Passport regenerates the session on login (no session fixation); then a clean URL, so the
       // code leaves the address bar and the history.
@@ -164,7 +182,11 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
         response = await request(url, {
           method: 'GET',
           dispatcher,
-          headers: { authorization: `Bearer ${req.user.accessToken}`, accept: 'application/json', 'key-inflection': 'kebab' },
+          headers: {
+            authorization: `Bearer ${req.user.accessToken}`,
+            accept: 'application/json',
+            'key-inflection': 'kebab',
+          },
           headersTimeout: PERSONA_TIMEOUT_MS,
           bodyTimeout: PERSONA_TIMEOUT_MS,
           signal: AbortSignal.timeout(PERSONA_TIMEOUT_MS),

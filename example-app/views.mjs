@@ -216,9 +216,9 @@ ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
 export function profilePage({ site, user, now, csrfToken }) {
   const left = user.expiresAt - now;
   const count = user.scopes.length;
-  const noun = user.scopes.every((s) => s.permission === 'inquiry.read')
-    ? (count === 1 ? 'one inquiry' : `${count} inquiries`)
-    : (count === 1 ? 'one object' : `${count} objects`);
+  const onlyInquiries = user.scopes.every((s) => s.permission === 'inquiry.read');
+  const [singular, plural] = onlyInquiries ? ['inquiry', 'inquiries'] : ['object', 'objects'];
+  const noun = count === 1 ? `one ${singular}` : `${count} ${plural}`;
   return layout({
     title: 'Profile',
     side: 'recipient',
@@ -261,7 +261,8 @@ ${site.recipientName}. The access token stays in the server-side session; pages 
 }
 
 function field(label, value) {
-  const shown = value === null || value === undefined || value === '' ? html`<span class="fine">not given</span>` : value;
+  const shown =
+    value === null || value === undefined || value === '' ? html`<span class="fine">not given</span>` : value;
   return html`<div><dt>${label}</dt><dd>${shown}</dd></div>`;
 }
 
@@ -269,7 +270,13 @@ function field(label, value) {
 export function inquiryPage({ site, inquiry, requestId }) {
   const a = inquiry.attributes ?? {};
   const name = [a['name-first'], a['name-middle'], a['name-last']].filter(Boolean).join(' ');
-  const address = [a['address-street-1'], a['address-city'], a['address-subdivision'], a['address-postal-code'], a['address-country-code']]
+  const address = [
+    a['address-street-1'],
+    a['address-city'],
+    a['address-subdivision'],
+    a['address-postal-code'],
+    a['address-country-code'],
+  ]
     .filter(Boolean)
     .join(', ');
   const tags = Array.isArray(a.tags) && a.tags.length > 0 ? a.tags.join(', ') : null;
@@ -304,7 +311,18 @@ ${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code>
  * Any page that explains a failure: what happened, what to do, and (when known) the error code
  * and Persona's Request-Id. Never a stack trace.
  */
-export function problemPage({ site, side = 'recipient', title, message, hint, code, requestId, startAgain = true, backToProfile = false, csrfToken }) {
+export function problemPage({
+  site,
+  side = 'recipient',
+  title,
+  message,
+  hint,
+  code,
+  requestId,
+  startAgain = true,
+  backToProfile = false,
+  csrfToken,
+}) {
   return layout({
     title,
     side,
@@ -314,10 +332,14 @@ export function problemPage({ site, side = 'recipient', title, message, hint, co
   <p class="lead">${message}</p>
   ${hint ? html`<p>${hint}</p>` : ''}
 </div>
-${code || requestId ? html`<dl class="facts small">
+${
+  code || requestId
+    ? html`<dl class="facts small">
   ${code ? html`<div><dt>Error code</dt><dd><code>${code}</code></dd></div>` : ''}
   ${requestId ? html`<div><dt>Persona Request-Id</dt><dd><code>${requestId}</code></dd></div>` : ''}
-</dl>` : ''}
+</dl>`
+    : ''
+}
 <div class="actions">
   ${startAgain ? connectButton(site, 'Start again') : ''}
   ${backToProfile ? html`<a class="button secondary" href="/profile">Back to your inquiries</a>` : ''}

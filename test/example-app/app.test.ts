@@ -177,7 +177,9 @@ describe('owner side: /owner/share', () => {
     const agent = request.agent(sample.app);
     const { state } = await startFlow(agent);
     await agent.get('/owner/share').query({ state }).expect(400);
-    await agent.get(`/owner/share?state=${state}&redirect_uri=${encodeURIComponent(CALLBACK_URL)}&redirect_uri=x`).expect(400);
+    await agent
+      .get(`/owner/share?state=${state}&redirect_uri=${encodeURIComponent(CALLBACK_URL)}&redirect_uri=x`)
+      .expect(400);
     const res = await agent.get('/owner/share').query({ redirect_uri: CALLBACK_URL }).expect(400);
     expect(res.text).toContain('Incomplete share request');
   });
@@ -271,7 +273,10 @@ describe('owner side: /owner/share', () => {
   });
 
   it('escapes every dynamic value: inquiry names and the state echoed into the form', async () => {
-    const evil = emulator.addInquiry(emulator.owner.id, { nameFirst: '<script>alert(1)</script>', nameLast: '"Quote" & <b>' });
+    const evil = emulator.addInquiry(emulator.owner.id, {
+      nameFirst: '<script>alert(1)</script>',
+      nameLast: '"Quote" & <b>',
+    });
     try {
       const agent = request.agent(sample.app);
       await startFlow(agent);
@@ -478,7 +483,11 @@ describe('signed in', () => {
     await own.get('/profile').expect(200);
     await own.get('/logout').expect(404);
 
-    const res = await own.post('/logout').type('form').send(form({ _csrf: inputValue(profile.text, '_csrf') })).expect(303);
+    const res = await own
+      .post('/logout')
+      .type('form')
+      .send(form({ _csrf: inputValue(profile.text, '_csrf') }))
+      .expect(303);
     expect(res.headers.location).toBe('/');
     expect(res.headers['set-cookie']?.[0]).toMatch(/^persona_sample\.sid=;.*Expires=Thu, 01 Jan 1970/);
     await own.get('/profile').expect(401);

@@ -13,7 +13,9 @@ export async function loadSample(): Promise<SampleModule> {
 }
 
 export async function loadSessions(): Promise<SessionsModule> {
-  return (await import(/* @vite-ignore */ new URL('../../example-app/sessions.mjs', import.meta.url).href)) as SessionsModule;
+  return (await import(
+    /* @vite-ignore */ new URL('../../example-app/sessions.mjs', import.meta.url).href
+  )) as SessionsModule;
 }
 
 export const PUBLIC_URL = 'http://127.0.0.1:3999';

@@ -85,7 +85,11 @@ class Browser {
     });
   }
 
-  private async send(base: string, path: string, init: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> }) {
+  private async send(
+    base: string,
+    path: string,
+    init: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> },
+  ) {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const res = await request(`${base}${path}`, {
       method: init.method,

@@ -21,7 +21,14 @@ interface Started {
 
 function launch(env: Record<string, string | undefined>): Promise<Started> {
   const clean: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'SESSION_SECRET', 'REDIS_URL', 'PERSONA_API_KEY', 'PERSONA_BASE_URL', 'PERSONA_AUTHORIZATION_URL']) {
+  for (const name of [
+    'PORT',
+    'SESSION_SECRET',
+    'REDIS_URL',
+    'PERSONA_API_KEY',
+    'PERSONA_BASE_URL',
+    'PERSONA_AUTHORIZATION_URL',
+  ]) {
     delete clean[name];
   }
   const child = spawn(process.execPath, ['example-app/start.mjs'], {
