@@ -14,6 +14,8 @@ export interface RequireScopeOptions<TReq> {
   tokens?: (req: TReq) => ExpiringScopeHolder;
   /** The object id to check (default: none, i.e. the permission on any object). */
   objectId?: (req: TReq) => string | undefined;
+  /** The clock `expiresAt` is compared with, in epoch ms (default `Date.now`); for tests. */
+  now?: () => number;
 }
 
 /** What {@link requireScope} passes to `next` when the request is not allowed. */
@@ -55,11 +57,12 @@ export function requireScope<TReq extends IncomingMessage = IncomingMessage & { 
   options: RequireScopeOptions<TReq> = {},
 ): Middleware<TReq> {
   const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ExpiringScopeHolder);
+  const now = options.now ?? Date.now;
   return (req, _res, next) => {
     const objectId = options.objectId?.(req);
     const tokens = tokensOf(req);
     if (!tokens || typeof tokens !== 'object') return next(new ScopeError('unauthenticated', permission, objectId));
-    if (typeof tokens.expiresAt === 'number' && tokens.expiresAt <= Date.now()) {
+    if (typeof tokens.expiresAt === 'number' && tokens.expiresAt <= now()) {
       return next(new ScopeError('token_expired', permission, objectId));
     }
     if (!hasScope(tokens, permission, objectId)) return next(new ScopeError('insufficient_scope', permission, objectId));

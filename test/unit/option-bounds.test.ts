@@ -37,3 +37,16 @@ describe('token lifetime bounds', () => {
     expect(Object.is(parseTokenResponse({ ...base, 'expires-in': -0 }).expiresIn, 0)).toBe(true);
   });
 });
+
+describe('requireScope clock', () => {
+  it('compares expiresAt with the injected clock', async () => {
+    const { requireScope } = await import('../../src/index.js');
+    const user = { expiresAt: 1_000, scopes: [{ permission: 'inquiry.read', objectId: 'inq_1' }] };
+    const seen: unknown[] = [];
+    const next = (err?: unknown): void => void seen.push(err);
+    requireScope('inquiry.read', { now: () => 999 })({ user } as never, {} as never, next);
+    requireScope('inquiry.read', { now: () => 1_000 })({ user } as never, {} as never, next);
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]).toMatchObject({ code: 'token_expired', status: 401 });
+  });
+});
