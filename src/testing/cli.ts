@@ -143,29 +143,44 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  const emulator = await startPersonaEmulator(options.emulator);
-  const control = options.emulator.control === true;
-  process.stdout.write(options.json ? jsonSummary(emulator, control) : summary(emulator, control));
-
+  // Signal handlers go in before anything is printed: whoever reads the URL may signal at once.
+  const starting = startPersonaEmulator(options.emulator);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`persona-emulator: ${signal}, shutting down\n`);
-    emulator.close().then(
-      () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        process.exitCode = 0;
-      },
-      (error: unknown) => {
-        process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then(
+        (emulator) => emulator.close(),
+        () => undefined,
+      )
+      .then(
+        () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          process.exitCode = 0;
+        },
+        (error: unknown) => {
+          process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  let emulator: PersonaEmulator;
+  try {
+    emulator = await starting;
+  } catch (error) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    throw error;
+  }
+  if (stopping) return;
+  const control = options.emulator.control === true;
+  process.stdout.write(options.json ? jsonSummary(emulator, control) : summary(emulator, control));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,21 +8,28 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const built = join(root, 'dist', 'esm', 'testing', 'cli.js');
-
 /**
- * The CLI to run: the built bin when it is at least as new as the sources (`npm test` builds
- * first), else a fresh compile of src/testing alone into a temporary directory.
+ * The CLI to run, copied into a temporary directory so that a rebuild of dist/ during the run
+ * cannot pull files from under it: the built files when they are at least as new as the sources
+ * (`npm test` builds first), else a fresh compile of src/testing alone.
  */
-function cliPath(): { path: string; cleanup?: () => void } {
+function cliPath(): { path: string; fromBuild: boolean; cleanup: () => void } {
   const sources = join(root, 'src', 'testing');
-  const newestSource = Math.max(...readdirSync(sources).map((name) => statSync(join(sources, name)).mtimeMs));
-  try {
-    if (statSync(built).mtimeMs >= newestSource) return { path: built };
-  } catch {
-    // Not built: compile below.
-  }
+  const names = readdirSync(sources).filter((name) => name.endsWith('.ts'));
+  const newestSource = Math.max(...names.map((name) => statSync(join(sources, name)).mtimeMs));
   const out = mkdtempSync(join(tmpdir(), 'persona-emulator-cli-'));
+  const cleanup = () => rmSync(out, { recursive: true, force: true });
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  const builtDir = join(root, 'dist', 'esm', 'testing');
+  try {
+    if (statSync(join(builtDir, 'cli.js')).mtimeMs >= newestSource) {
+      for (const name of names)
+        copyFileSync(join(builtDir, name.replace(/\.ts$/, '.js')), join(out, name.replace(/\.ts$/, '.js')));
+      return { path: join(out, 'cli.js'), fromBuild: true, cleanup };
+    }
+  } catch {
+    // Not built, or being rebuilt right now: compile below.
+  }
   const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
   execFileSync(
     process.execPath,
@@ -46,8 +53,7 @@ function cliPath(): { path: string; cleanup?: () => void } {
     ],
     { cwd: root, stdio: 'pipe' },
   );
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  return { path: join(out, 'cli.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
+  return { path: join(out, 'cli.js'), fromBuild: false, cleanup };
 }
 
 interface Running {
@@ -56,13 +62,13 @@ interface Running {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-let cli: { path: string; cleanup?: () => void };
+let cli: ReturnType<typeof cliPath>;
 const running: Running[] = [];
 
 beforeAll(() => {
   cli = cliPath();
 }, 120_000);
-afterAll(() => cli.cleanup?.());
+afterAll(() => cli.cleanup());
 afterEach(() => {
   for (const { child } of running.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -92,8 +98,8 @@ async function waitFor(handle: Running, pattern: RegExp): Promise<RegExpExecArra
 
 describe('persona-emulator CLI', () => {
   it('starts with a shebang when built', () => {
-    if (cli.path !== built) return;
-    expect(readFileSync(built, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    if (!cli.fromBuild) return;
+    expect(readFileSync(cli.path, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
   it('prints its URL, organisations, API keys and inquiry ids, serves them, and exits 0 on SIGTERM', async () => {
@@ -135,6 +141,14 @@ describe('persona-emulator CLI', () => {
     await response.body.dump();
     handle.child.kill('SIGINT');
     expect(await handle.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits 0 when signalled the instant it prints its URL', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const handle = run(['--port', '0']);
+      handle.child.stdout.once('data', () => handle.child.kill('SIGTERM'));
+      expect(await handle.exit).toEqual({ code: 0, signal: null });
+    }
   });
 
   it('exposes the control endpoints with --enable-faults, and applies --rate-limit and --seed', async () => {
