@@ -43,7 +43,8 @@ export class ScopeError extends Error {
   }
 }
 
-type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unknown) => void) => void;
+/** A Connect/Express middleware over requests of type `TReq`. */
+export type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 /**
  * Express/Connect middleware that lets a request through only when the signed-in token set

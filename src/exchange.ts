@@ -195,14 +195,19 @@ function isConnectionFailure(error: unknown): boolean {
  * make one request to Persona and share its outcome.
  */
 export class CodeExchanger {
-  readonly config: ExchangeConfig;
+  /** The exchange's settings, without the API key (kept private so it is never printed). */
+  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey'>>;
+  readonly #apiKey: string;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
   readonly #baseHeaders: Record<string, string>;
   readonly #origin: string;
   readonly #path: string;
 
+  /** Prepares the headers once; `config.apiKey` is kept in a private field. */
   constructor(config: ExchangeConfig) {
-    this.config = config;
+    const { apiKey, ...rest } = config;
+    this.config = Object.freeze(rest);
+    this.#apiKey = apiKey;
     this.#origin = config.tokenURL.origin;
     this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
     const headers: Record<string, string> = {
@@ -222,7 +227,7 @@ export class CodeExchanger {
    * @throws {PersonaOAuthError} with the code describing the failure (see the README's table).
    */
   exchange(code: string): Promise<PersonaTokenSet> {
-    const key = idempotencyKeyFor(this.config.apiKey, code);
+    const key = idempotencyKeyFor(this.#apiKey, code);
     const pending = this.#inFlight.get(key);
     // A joiner gets its own copy, so one request's verify cannot change another's token set.
     if (pending) return pending.then(copyTokens);
@@ -233,7 +238,7 @@ export class CodeExchanger {
 
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
     const { timeoutMs, retries, dispatcher, maxResponseBytes } = this.config;
-    const secrets = [this.config.apiKey, code];
+    const secrets = [this.#apiKey, code];
     const startedAt = performance.now();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);

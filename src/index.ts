@@ -1,3 +1,9 @@
+/**
+ * `passport-withpersona`: a Passport strategy for Persona OAuth, with scope helpers, the error
+ * type, and CSRF state stores.
+ *
+ * @module passport-withpersona
+ */
 export {
   PersonaStrategy,
   DEFAULT_BASE_URL,
@@ -20,7 +26,7 @@ export {
   type PersonaErrorDetail,
   type PersonaOAuthErrorInit,
 } from './errors.js';
-export { idempotencyKeyFor, type KeyInflection } from './exchange.js';
+export { idempotencyKeyFor, type CodeExchanger, type ExchangeConfig, type KeyInflection } from './exchange.js';
 export { readCallbackInput, type CallbackInput } from './callback-input.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
@@ -29,6 +35,7 @@ export {
   personaErrorHandler,
   type RequireScopeOptions,
   type ExpiringScopeHolder,
+  type Middleware,
   type PersonaErrorHandlerOptions,
 } from './authorize.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';

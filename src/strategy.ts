@@ -103,10 +103,15 @@ export type PersonaVerifyWithRequest<TUser> = (
 // The parts of passport-strategy's base class this file uses; declared here so the published
 // types do not depend on @types/passport-strategy.
 interface StrategyActions {
+  /** The name Passport knows the strategy by. */
   name?: string;
+  /** Passport action: authentication succeeded with `user`; `info` becomes `req.authInfo`. */
   success(user: unknown, info?: unknown): void;
+  /** Passport action: authentication failed with a challenge and an HTTP status. */
   fail(challenge?: unknown, status?: number): void;
+  /** Passport action: send the browser to `url`. */
   redirect(url: string, status?: number): void;
+  /** Passport action: an internal error, passed to `next(err)`. */
   error(err: unknown): void;
 }
 const StrategyBase = PassportStrategyBase as unknown as new () => StrategyActions;

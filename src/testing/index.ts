@@ -5,6 +5,8 @@
  * endpoints (Create Authorization, Create Access Token) and `GET /api/v1/inquiries/:id`, with
  * seeded organisations, an emulated clock and fault injection. It shares no code with the
  * client side of the library.
+ *
+ * @module passport-withpersona/testing
  */
 export { startPersonaEmulator, KNOWN_PERSONA_VERSIONS } from './emulator.js';
 export type {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BASE_URL, PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
@@ -158,7 +159,8 @@ describe('PersonaStrategy constructor', () => {
     const agent = new MockAgent();
     const strategy = make({ dispatcher: agent });
     expect(Object.keys(strategy)).not.toContain('exchanger');
-    expect(strategy.exchanger.config.apiKey).toBe(API_KEY);
+    expect('apiKey' in strategy.exchanger.config).toBe(false);
+    expect(inspect(strategy.exchanger, { showHidden: true, depth: 5 })).not.toContain(API_KEY);
     for (const value of Object.values(strategy)) {
       expect(JSON.stringify(value) ?? '').not.toContain(API_KEY);
     }
