@@ -31,7 +31,7 @@ interface CliOptions {
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const result: CliOptions = { emulator: { port: 4010 }, json: false, help: false };
+  const result: CliOptions = { emulator: { port: 4010, maxRecordedRequests: 0 }, json: false, help: false };
   const integer = (name: string, raw: string | undefined, min: number, max: number): number => {
     if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`${name} needs a whole number`);
     const value = Number(raw);

@@ -101,6 +101,9 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   return value;
 }
 
+// Requests between two sweeps of expired records.
+const SWEEP_EVERY = 1000;
+
 function matchRoute(pathname: string): Route {
   if (pathname === '/api/v1/oauth/authorize') return { endpoint: 'authorize', methods: ['POST'] };
   if (pathname === '/api/v1/oauth/token') return { endpoint: 'token', methods: ['POST'] };
@@ -144,6 +147,8 @@ class Emulator implements PersonaEmulator {
   private readonly maxBodyBytes: number;
   private readonly versions: ReadonlySet<string>;
   private readonly control: boolean;
+  private readonly maxRecordedRequests: number;
+  private sinceSweep = 0;
   private readonly faults = new FaultBoard();
   private readonly codes = new Map<string, CodeRecord>();
   private readonly tokens = new Map<string, TokenRecord>();
@@ -166,6 +171,11 @@ class Emulator implements PersonaEmulator {
     this.clock = createClock(start, options.freezeClock === true);
     this.versions = new Set(options.personaVersions ?? KNOWN_PERSONA_VERSIONS);
     this.control = options.control === true;
+    this.maxRecordedRequests =
+      options.maxRecordedRequests === undefined ? Number.POSITIVE_INFINITY : options.maxRecordedRequests;
+    if (!(Number.isInteger(this.maxRecordedRequests) || this.maxRecordedRequests === Number.POSITIVE_INFINITY) || this.maxRecordedRequests < 0) {
+      throw new RangeError('maxRecordedRequests must be a whole number');
+    }
     this.dataRandom = options.seed === undefined ? secureRandom : seededRandom(options.seed);
 
     this.environmentId = prefixedId(this.dataRandom, 'env_');
@@ -329,6 +339,25 @@ class Emulator implements PersonaEmulator {
     return undefined;
   }
 
+  /**
+   * Drops what can no longer change an answer, so a long-running emulator stays bounded: stored
+   * idempotent answers past their lifetime, and codes and tokens expired for longer than that
+   * lifetime (a client retrying so late gets the same 404/401 it would get for an unknown one).
+   */
+  private sweep(): void {
+    this.sinceSweep = 0;
+    const now = this.clock.now();
+    for (const [key, stored] of this.idempotency) {
+      if (now - stored.storedAt >= this.idempotencyTtlMs) this.idempotency.delete(key);
+    }
+    for (const [code, record] of this.codes) {
+      if (now - record.expiresAt >= this.idempotencyTtlMs) this.codes.delete(code);
+    }
+    for (const [token, record] of this.tokens) {
+      if (now - record.expiresAt >= this.idempotencyTtlMs) this.tokens.delete(token);
+    }
+  }
+
   private issueCode(
     from: EmulatedOrganization,
     to: EmulatedOrganization,
@@ -462,7 +491,14 @@ class Emulator implements PersonaEmulator {
         requestId,
         receivedAt: this.clock.now(),
       };
-      this.requests.push(record);
+      if (this.maxRecordedRequests > 0) {
+        this.requests.push(record);
+        if (this.requests.length > this.maxRecordedRequests) {
+          this.requests.splice(0, this.requests.length - this.maxRecordedRequests);
+        }
+      }
+      this.sinceSweep += 1;
+      if (this.sinceSweep >= SWEEP_EVERY) this.sweep();
       // A client that hung up mid-body gets nothing processed: a cut body is not a request.
       if (!read.complete) return;
       const fault = route.endpoint === 'other' ? undefined : this.faults.take(route.endpoint);

@@ -133,6 +133,11 @@ export interface PersonaEmulatorOptions {
   /** Largest request body accepted, in bytes; default 65536. Larger → 413. */
   maxBodyBytes?: number;
   /**
+   * How many requests `requests` keeps, oldest dropped first; default: all of them. The CLI,
+   * which has no handle to read them from, keeps none.
+   */
+  maxRecordedRequests?: number;
+  /**
    * Makes the seeded data (environment, organisation ids, API keys, inquiry ids) the same on
    * every start. Codes, access tokens and request ids stay cryptographically random.
    */
