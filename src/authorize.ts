@@ -53,10 +53,9 @@ export type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unk
  * code `unauthenticated` / `token_expired`) or 403 (code `insufficient_scope`), for your error
  * handler to render.
  */
-export function requireScope<TReq extends IncomingMessage = IncomingMessage & { user?: unknown; params?: Record<string, string> }>(
-  permission: string,
-  options: RequireScopeOptions<TReq> = {},
-): Middleware<TReq> {
+export function requireScope<
+  TReq extends IncomingMessage = IncomingMessage & { user?: unknown; params?: Record<string, string> },
+>(permission: string, options: RequireScopeOptions<TReq> = {}): Middleware<TReq> {
   const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ExpiringScopeHolder);
   const now = options.now ?? Date.now;
   return (req, _res, next) => {
@@ -66,7 +65,8 @@ export function requireScope<TReq extends IncomingMessage = IncomingMessage & { 
     if (typeof tokens.expiresAt === 'number' && tokens.expiresAt <= now()) {
       return next(new ScopeError('token_expired', permission, objectId));
     }
-    if (!hasScope(tokens, permission, objectId)) return next(new ScopeError('insufficient_scope', permission, objectId));
+    if (!hasScope(tokens, permission, objectId))
+      return next(new ScopeError('insufficient_scope', permission, objectId));
     next();
   };
 }

@@ -54,7 +54,9 @@ const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/g;
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
   let out = text;
   // Longest first, so a secret that contains a shorter one is still removed whole.
-  const ordered = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
+  const ordered = secrets
+    .filter((s): s is string => typeof s === 'string' && s.length >= 4)
+    .sort((a, b) => b.length - a.length);
   for (const secret of ordered) out = out.split(secret).join(REDACTED);
   return out.replace(ACCESS_TOKEN_PATTERN, REDACTED);
 }

@@ -72,7 +72,11 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number, declared: string | undefined): Promise<Buffer | TooLarge> {
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  declared: string | undefined,
+): Promise<Buffer | TooLarge> {
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
     discard(body);
     return new TooLarge();

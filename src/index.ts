@@ -17,7 +17,14 @@ export {
   type PersonaVerifyResult,
 } from './strategy.js';
 export { parseTokenResponse, type PersonaTokenSet, type ParseTokenContext } from './token.js';
-export { parseScopes, formatScopes, hasScope, type PersonaScope, type PersonaScopeLike, type ScopeHolder } from './scopes.js';
+export {
+  parseScopes,
+  formatScopes,
+  hasScope,
+  type PersonaScope,
+  type PersonaScopeLike,
+  type ScopeHolder,
+} from './scopes.js';
 export {
   PersonaOAuthError,
   isPersonaOAuthError,

@@ -289,9 +289,10 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
     let appState: AppState = {};
     if (this.stateStore) {
-      const verification = input.state === undefined
-        ? ({ valid: false, reason: 'missing' } as const)
-        : await this.stateStore.verify(req, input.state);
+      const verification =
+        input.state === undefined
+          ? ({ valid: false, reason: 'missing' } as const)
+          : await this.stateStore.verify(req, input.state);
       if (!verification.valid) {
         return this.failWith(
           new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`, {

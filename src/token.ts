@@ -97,7 +97,12 @@ export function parseTokenResponse(body: unknown, context: ParseTokenContext = {
   }
 
   const expiresIn = pick(record, FIELDS.expiresIn);
-  if (typeof expiresIn !== 'number' || !Number.isSafeInteger(expiresIn) || expiresIn < 0 || expiresIn > MAX_EXPIRES_IN) {
+  if (
+    typeof expiresIn !== 'number' ||
+    !Number.isSafeInteger(expiresIn) ||
+    expiresIn < 0 ||
+    expiresIn > MAX_EXPIRES_IN
+  ) {
     throw invalid('expires-in missing or not an integer from 0 to 2147483647');
   }
 

@@ -54,7 +54,19 @@ describe('bench/run.mjs', () => {
   it('runs all four servers for a second with zero errors and ends with the ratio line', async () => {
     const before = written.map(snapshot);
     const outcome = await runBench(
-      ['--duration', '1', '--rounds', '1', '--warmup', '1', '--connections', '10', '--memory-logins', '500', '--no-write'],
+      [
+        '--duration',
+        '1',
+        '--rounds',
+        '1',
+        '--warmup',
+        '1',
+        '--connections',
+        '10',
+        '--memory-logins',
+        '500',
+        '--no-write',
+      ],
       90_000,
     );
     const report = `exit ${outcome.code ?? outcome.signal}\n--- stdout\n${outcome.stdout}\n--- stderr\n${outcome.stderr}`;

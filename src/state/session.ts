@@ -55,7 +55,8 @@ export class SessionStateStore implements StateStore {
 
   constructor(options: SessionStateStoreOptions = {}) {
     this.key = options.key ?? 'passport-withpersona:state';
-    if (typeof this.key !== 'string' || this.key === '') throw new TypeError('passport-withpersona: key must be a non-empty string');
+    if (typeof this.key !== 'string' || this.key === '')
+      throw new TypeError('passport-withpersona: key must be a non-empty string');
     this.ttlMs = integerOption('ttlSeconds', options.ttlSeconds, 600) * 1000;
     this.maxFlows = integerOption('maxFlows', options.maxFlows, 10);
   }

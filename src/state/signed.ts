@@ -78,7 +78,9 @@ export class SignedStateStore implements StateStore {
     }
     for (const s of secrets) {
       if (typeof s !== 'string' || s.length < 32) {
-        throw new TypeError('passport-withpersona: each signed-state secret must be a string of at least 32 characters');
+        throw new TypeError(
+          'passport-withpersona: each signed-state secret must be a string of at least 32 characters',
+        );
       }
     }
     this.secrets = [...secrets];
@@ -110,7 +112,10 @@ export class SignedStateStore implements StateStore {
   }
 
   private cookie(req: PersonaRequest, flowId: string, value: string, maxAgeSeconds: number): string {
-    const secure = this.secure === 'auto' ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted) : this.secure;
+    const secure =
+      this.secure === 'auto'
+        ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted)
+        : this.secure;
     const sameSite = this.sameSite[0]?.toUpperCase() + this.sameSite.slice(1);
     return `${this.cookieName}_${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
       secure || this.sameSite === 'none' ? '; Secure' : ''

@@ -173,7 +173,10 @@ class Emulator implements PersonaEmulator {
     this.control = options.control === true;
     this.maxRecordedRequests =
       options.maxRecordedRequests === undefined ? Number.POSITIVE_INFINITY : options.maxRecordedRequests;
-    if (!(Number.isInteger(this.maxRecordedRequests) || this.maxRecordedRequests === Number.POSITIVE_INFINITY) || this.maxRecordedRequests < 0) {
+    if (
+      !(Number.isInteger(this.maxRecordedRequests) || this.maxRecordedRequests === Number.POSITIVE_INFINITY) ||
+      this.maxRecordedRequests < 0
+    ) {
       throw new RangeError('maxRecordedRequests must be a whole number');
     }
     this.dataRandom = options.seed === undefined ? secureRandom : seededRandom(options.seed);

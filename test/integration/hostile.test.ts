@@ -62,11 +62,19 @@ const cases: Case[] = [
     status: 504,
     code: 'timeout',
   },
-  { name: 'reset before headers (every attempt)', behaviour: (socket) => socket.resetAndDestroy(), status: 502, code: 'network', attempts: [2, 3] },
+  {
+    name: 'reset before headers (every attempt)',
+    behaviour: (socket) => socket.resetAndDestroy(),
+    status: 502,
+    code: 'network',
+    attempts: [2, 3],
+  },
   {
     name: 'reset after headers',
     behaviour: (socket) => {
-      socket.write('HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"access-token":');
+      socket.write(
+        'HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"access-token":',
+      );
       setTimeout(() => socket.resetAndDestroy(), 20);
     },
     status: 502,
@@ -90,7 +98,8 @@ const cases: Case[] = [
       const pump = (): void => {
         while (sent < 10 * 1024 * 1024 && socket.writable) {
           sent += chunk.length;
-          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`)) return void socket.once('drain', pump);
+          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`))
+            return void socket.once('drain', pump);
         }
       };
       pump();
@@ -98,36 +107,112 @@ const cases: Case[] = [
     status: 502,
     code: 'invalid_response',
   },
-  { name: 'invalid JSON', behaviour: send(201, '{"access-token": "persona_access_token_x",'), status: 502, code: 'invalid_response' },
+  {
+    name: 'invalid JSON',
+    behaviour: send(201, '{"access-token": "persona_access_token_x",'),
+    status: 502,
+    code: 'invalid_response',
+  },
   { name: 'empty 201', behaviour: send(201, ''), status: 502, code: 'invalid_response' },
   { name: 'a JSON array', behaviour: json(201, [GOOD]), status: 502, code: 'invalid_response' },
   { name: 'a JSON string', behaviour: json(201, GOOD), status: 502, code: 'invalid_response' },
   { name: 'JSON null', behaviour: send(201, 'null'), status: 502, code: 'invalid_response' },
-  { name: 'access token missing', behaviour: token({ 'access-token': undefined }), status: 502, code: 'invalid_response' },
+  {
+    name: 'access token missing',
+    behaviour: token({ 'access-token': undefined }),
+    status: 502,
+    code: 'invalid_response',
+  },
   { name: 'access token null', behaviour: token({ 'access-token': null }), status: 502, code: 'invalid_response' },
   { name: 'access token a number', behaviour: token({ 'access-token': 42 }), status: 502, code: 'invalid_response' },
-  { name: 'access token with CRLF', behaviour: token({ 'access-token': 'persona_access_token_a\r\nX-Evil: 1' }), status: 502, code: 'invalid_response' },
+  {
+    name: 'access token with CRLF',
+    behaviour: token({ 'access-token': 'persona_access_token_a\r\nX-Evil: 1' }),
+    status: 502,
+    code: 'invalid_response',
+  },
   { name: 'expires-in a string', behaviour: token({ 'expires-in': '3599' }), status: 502, code: 'invalid_response' },
   { name: 'expires-in negative', behaviour: token({ 'expires-in': -1 }), status: 502, code: 'invalid_response' },
   { name: 'expires-in fractional', behaviour: token({ 'expires-in': 1.5 }), status: 502, code: 'invalid_response' },
   { name: 'expires-in missing', behaviour: token({ 'expires-in': undefined }), status: 502, code: 'invalid_response' },
   { name: 'scope a number', behaviour: token({ scope: 7 }), status: 502, code: 'invalid_response' },
-  { name: 'scope an array', behaviour: token({ scope: ['inquiry.read:inq_A'] }), status: 502, code: 'invalid_response' },
+  {
+    name: 'scope an array',
+    behaviour: token({ scope: ['inquiry.read:inq_A'] }),
+    status: 502,
+    code: 'invalid_response',
+  },
   { name: 'scope malformed', behaviour: token({ scope: 'inquiry.read' }), status: 502, code: 'invalid_response' },
   { name: 'token type missing', behaviour: token({ 'token-type': undefined }), status: 502, code: 'invalid_response' },
   { name: 'token type mac', behaviour: token({ 'token-type': 'mac' }), status: 502, code: 'invalid_response' },
-  { name: 'HTML 502', behaviour: send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' }), status: 502, code: 'persona_unavailable' },
-  { name: '301 redirect', behaviour: send(301, '', { location: 'http://127.0.0.1:1/steal' }), status: 502, code: 'invalid_response' },
-  { name: '302 redirect', behaviour: send(302, '', { location: 'http://127.0.0.1:1/steal' }), status: 502, code: 'invalid_response' },
-  { name: '307 redirect', behaviour: send(307, '', { location: 'http://127.0.0.1:1/steal' }), status: 502, code: 'invalid_response' },
-  { name: '429 with RateLimit-Reset past the deadline', behaviour: json(429, { errors: [{ title: 'Rate limit exceeded' }] }, { 'ratelimit-reset': '60' }), status: 503, code: 'rate_limited' },
-  { name: '429 without RateLimit-Reset (retried, then given up)', behaviour: json(429, { errors: [{ title: 'Rate limit exceeded' }] }), status: 503, code: 'rate_limited', attempts: [2, 3] },
-  { name: '500', behaviour: json(500, { errors: [{ title: 'Internal server error' }] }), status: 502, code: 'persona_unavailable' },
-  { name: '503', behaviour: json(503, { errors: [{ title: 'Service unavailable' }] }), status: 502, code: 'persona_unavailable' },
-  { name: '401', behaviour: json(401, { errors: [{ title: 'Must be authenticated' }] }), status: 500, code: 'invalid_api_key' },
+  {
+    name: 'HTML 502',
+    behaviour: send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' }),
+    status: 502,
+    code: 'persona_unavailable',
+  },
+  {
+    name: '301 redirect',
+    behaviour: send(301, '', { location: 'http://127.0.0.1:1/steal' }),
+    status: 502,
+    code: 'invalid_response',
+  },
+  {
+    name: '302 redirect',
+    behaviour: send(302, '', { location: 'http://127.0.0.1:1/steal' }),
+    status: 502,
+    code: 'invalid_response',
+  },
+  {
+    name: '307 redirect',
+    behaviour: send(307, '', { location: 'http://127.0.0.1:1/steal' }),
+    status: 502,
+    code: 'invalid_response',
+  },
+  {
+    name: '429 with RateLimit-Reset past the deadline',
+    behaviour: json(429, { errors: [{ title: 'Rate limit exceeded' }] }, { 'ratelimit-reset': '60' }),
+    status: 503,
+    code: 'rate_limited',
+  },
+  {
+    name: '429 without RateLimit-Reset (retried, then given up)',
+    behaviour: json(429, { errors: [{ title: 'Rate limit exceeded' }] }),
+    status: 503,
+    code: 'rate_limited',
+    attempts: [2, 3],
+  },
+  {
+    name: '500',
+    behaviour: json(500, { errors: [{ title: 'Internal server error' }] }),
+    status: 502,
+    code: 'persona_unavailable',
+  },
+  {
+    name: '503',
+    behaviour: json(503, { errors: [{ title: 'Service unavailable' }] }),
+    status: 502,
+    code: 'persona_unavailable',
+  },
+  {
+    name: '401',
+    behaviour: json(401, { errors: [{ title: 'Must be authenticated' }] }),
+    status: 500,
+    code: 'invalid_api_key',
+  },
   { name: '403', behaviour: json(403, { errors: [{ title: 'Forbidden' }] }), status: 500, code: 'forbidden' },
-  { name: '418', behaviour: send(418, "I'm a teapot", { 'content-type': 'text/plain' }), status: 502, code: 'invalid_response' },
-  { name: '404 on the code', behaviour: json(404, { errors: [{ title: 'Not found' }] }), status: 401, code: 'invalid_grant' },
+  {
+    name: '418',
+    behaviour: send(418, "I'm a teapot", { 'content-type': 'text/plain' }),
+    status: 502,
+    code: 'invalid_response',
+  },
+  {
+    name: '404 on the code',
+    behaviour: json(404, { errors: [{ title: 'Not found' }] }),
+    status: 401,
+    code: 'invalid_grant',
+  },
 ];
 
 let server: Server;

@@ -8,8 +8,8 @@ import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/in
 
 let emulator: PersonaEmulator;
 const strategies: PersonaStrategy[] = [];
-const SECRET_A = 'a'.repeat(16) + 'signing-secret-one-0123456789';
-const SECRET_B = 'b'.repeat(16) + 'signing-secret-two-0123456789';
+const SECRET_A = `${'a'.repeat(16)}signing-secret-one-0123456789`;
+const SECRET_B = `${'b'.repeat(16)}signing-secret-two-0123456789`;
 
 beforeAll(async () => {
   emulator = await startPersonaEmulator();
@@ -50,11 +50,15 @@ function recipientApp(state: PersonaStrategyOptions['state'], withSession = true
     passport.authenticate('persona', { session: false, ...(returnTo ? { returnTo } : {}) })(req, res, next);
   });
   app.get('/callback', (req, res, next) => {
-    passport.authenticate('persona', { session: false }, (err: unknown, user: unknown, info: unknown, status: unknown) => {
-      if (err) return next(err);
-      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ info });
-      res.json({ ok: true, info });
-    })(req, res, next);
+    passport.authenticate(
+      'persona',
+      { session: false },
+      (err: unknown, user: unknown, info: unknown, status: unknown) => {
+        if (err) return next(err);
+        if (!user) return res.status(typeof status === 'number' ? status : 401).json({ info });
+        res.json({ ok: true, info });
+      },
+    )(req, res, next);
   });
   return app;
 }
@@ -118,7 +122,9 @@ describe('session-backed state (state: true)', () => {
   ])('%s state → 403 invalid_state, before the error parameter and without calling Persona', async (_n, state) => {
     const agent = request.agent(recipientApp(true));
     await agent.get('/start');
-    const res = await agent.get('/callback').query({ code: share(), error: 'access_denied', ...(state ? { state } : {}) });
+    const res = await agent
+      .get('/callback')
+      .query({ code: share(), error: 'access_denied', ...(state ? { state } : {}) });
     expect(res.status).toBe(403);
     expect(res.body.info.code).toBe('invalid_state');
     expect(tokenRequests()).toHaveLength(0);
@@ -208,7 +214,10 @@ describe('signed state (stateless, several instances)', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const late = await request(app).get('/start');
     vi.setSystemTime(Date.now() + 11 * 60 * 1000);
-    const e = await request(app).get('/callback').set('cookie', cookiesOf(late)).query({ code: share(), state: stateFrom(late.headers.location) });
+    const e = await request(app)
+      .get('/callback')
+      .set('cookie', cookiesOf(late))
+      .query({ code: share(), state: stateFrom(late.headers.location) });
     expect(e.status).toBe(403);
     expect(e.body.info.message).toContain('expired');
     expect(tokenRequests()).toHaveLength(0);
@@ -219,9 +228,23 @@ describe('signed state (stateless, several instances)', () => {
     const rotated = recipientApp({ signed: { secrets: [SECRET_B, SECRET_A] } }, false);
     const onlyNew = recipientApp({ signed: { secrets: [SECRET_B] } }, false);
     const s1 = await request(old).get('/start');
-    expect((await request(rotated).get('/callback').set('cookie', cookiesOf(s1)).query({ code: share(), state: stateFrom(s1.headers.location) })).status).toBe(200);
+    expect(
+      (
+        await request(rotated)
+          .get('/callback')
+          .set('cookie', cookiesOf(s1))
+          .query({ code: share(), state: stateFrom(s1.headers.location) })
+      ).status,
+    ).toBe(200);
     const s2 = await request(old).get('/start');
-    expect((await request(onlyNew).get('/callback').set('cookie', cookiesOf(s2)).query({ code: share(), state: stateFrom(s2.headers.location) })).status).toBe(403);
+    expect(
+      (
+        await request(onlyNew)
+          .get('/callback')
+          .set('cookie', cookiesOf(s2))
+          .query({ code: share(), state: stateFrom(s2.headers.location) })
+      ).status,
+    ).toBe(403);
   });
 });
 

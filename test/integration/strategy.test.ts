@@ -25,7 +25,10 @@ afterEach(async () => {
   current = undefined;
 });
 
-function setup(options: Partial<ConstructorParameters<typeof PersonaStrategy>[0]> = {}, verify?: Parameters<typeof createTestApp>[1]): TestApp {
+function setup(
+  options: Partial<ConstructorParameters<typeof PersonaStrategy>[0]> = {},
+  verify?: Parameters<typeof createTestApp>[1],
+): TestApp {
   current = createTestApp({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url, ...options }, verify);
   return current;
 }
@@ -91,16 +94,19 @@ describe('successful exchange', () => {
     expect(res.body.user.scopes).toHaveLength(1);
   });
 
-  it.each(['kebab', 'snake', 'camel'] as const)('reads a %s-case response and sends Key-Inflection', async (keyInflection) => {
-    const { app } = setup({ keyInflection, personaVersion: '2023-01-05' });
-    const { code } = share(1);
-    const res = await request(app).get('/plain').query({ code });
-    expect(res.status).toBe(200);
-    expect(res.body.user.accessToken).toMatch(/^persona_access_token_/);
-    const [sent] = tokenRequests();
-    expect(sent?.headers['key-inflection']).toBe(keyInflection);
-    expect(sent?.headers['persona-version']).toBe('2023-01-05');
-  });
+  it.each(['kebab', 'snake', 'camel'] as const)(
+    'reads a %s-case response and sends Key-Inflection',
+    async (keyInflection) => {
+      const { app } = setup({ keyInflection, personaVersion: '2023-01-05' });
+      const { code } = share(1);
+      const res = await request(app).get('/plain').query({ code });
+      expect(res.status).toBe(200);
+      expect(res.body.user.accessToken).toMatch(/^persona_access_token_/);
+      const [sent] = tokenRequests();
+      expect(sent?.headers['key-inflection']).toBe(keyInflection);
+      expect(sent?.headers['persona-version']).toBe('2023-01-05');
+    },
+  );
 
   it('delivers a code holding + / = & intact', async () => {
     const { app } = setup();
@@ -121,7 +127,13 @@ describe('successful exchange', () => {
     const server = await startTokenServer();
     const { app } = setup({ baseURL: server.url });
     for (let i = 0; i < 3; i += 1) {
-      expect((await request(app).get('/plain').query({ code: `code-${i}` })).status).toBe(200);
+      expect(
+        (
+          await request(app)
+            .get('/plain')
+            .query({ code: `code-${i}` })
+        ).status,
+      ).toBe(200);
     }
     expect(server.requests).toHaveLength(3);
     expect(server.connections).toBe(1);
@@ -134,7 +146,10 @@ describe('successful exchange', () => {
     const { app } = setup();
     const { code } = share(1);
     emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
-    const [a, b] = await Promise.all([request(app).get('/plain').query({ code }), request(app).get('/plain').query({ code })]);
+    const [a, b] = await Promise.all([
+      request(app).get('/plain').query({ code }),
+      request(app).get('/plain').query({ code }),
+    ]);
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(a.body.user.accessToken).toBe(b.body.user.accessToken);
@@ -145,14 +160,18 @@ describe('successful exchange', () => {
 describe('verify', () => {
   it('takes (tokens, done) and signs in what done returns', async () => {
     const { app } = setup({}, (tokens, done) => done(null, { id: 'u1', scopes: tokens.scopes.length }));
-    const res = await request(app).get('/plain').query({ code: share(2).code });
+    const res = await request(app)
+      .get('/plain')
+      .query({ code: share(2).code });
     expect(res.status).toBe(200);
     expect(res.body.user).toEqual({ id: 'u1', scopes: 2 });
   });
 
   it('takes a promise of the user', async () => {
     const { app } = setup({}, async (tokens) => ({ id: 'u2', token: tokens.tokenType }));
-    const res = await request(app).get('/plain').query({ code: share(1).code });
+    const res = await request(app)
+      .get('/plain')
+      .query({ code: share(1).code });
     expect(res.body.user).toEqual({ id: 'u2', token: 'bearer' });
   });
 
@@ -167,14 +186,18 @@ describe('verify', () => {
     const express = (await import('express')).default;
     const app = express();
     app.get('/cb', passport.authenticate('persona', { session: false }), (req, res) => res.json(req.user));
-    const res = await request(app).get('/cb').query({ code: share(3).code });
+    const res = await request(app)
+      .get('/cb')
+      .query({ code: share(3).code });
     await strategy.close();
     expect(res.body).toEqual({ path: '/cb', n: 3 });
   });
 
   it('fails with 401 when verify gives no user', async () => {
     const { app } = setup({}, (_tokens, done) => done(null, false, { message: 'unknown partner' }));
-    const res = await request(app).get('/callback').query({ code: share(1).code });
+    const res = await request(app)
+      .get('/callback')
+      .query({ code: share(1).code });
     expect(res.status).toBe(401);
     expect(res.body.info).toMatchObject({ code: 'verify_rejected', message: 'unknown partner' });
   });
@@ -183,7 +206,9 @@ describe('verify', () => {
     const { app } = setup({}, async () => {
       throw Object.assign(new Error('database down'), { status: 500 });
     });
-    const res = await request(app).get('/callback').query({ code: share(1).code });
+    const res = await request(app)
+      .get('/callback')
+      .query({ code: share(1).code });
     expect(res.status).toBe(500);
     expect(res.body.message).toBe('database down');
   });
@@ -242,7 +267,9 @@ describe('callback input is checked before Persona is called', () => {
 
   it('error=access_denied → 403 access_denied without calling Persona', async () => {
     const { app } = setup();
-    const res = await request(app).get('/callback').query({ error: 'access_denied', error_description: 'Declined by owner', code: 'x' });
+    const res = await request(app)
+      .get('/callback')
+      .query({ error: 'access_denied', error_description: 'Declined by owner', code: 'x' });
     expect(res.status).toBe(403);
     expect(res.body.info.code).toBe('access_denied');
     expect(res.body.info.message).toContain('Declined by owner');
@@ -274,7 +301,10 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     // Someone else redeems the code first (no Idempotency-Key, so nothing is replayed for us).
     const first = await fetch(`${emulator.url}/api/v1/oauth/token`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${emulator.recipient.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Bearer ${emulator.recipient.apiKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ code, 'grant-type': 'authorization_code' }),
     });
     expect(first.status).toBe(201);
@@ -328,7 +358,9 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
 describe('Persona and network failures → error with a status for the app', () => {
   it('401 invalid API key → 500 invalid_api_key', async () => {
     const { app } = setup({ apiKey: 'persona_sandbox_not_a_real_key' });
-    const res = await request(app).get('/callback').query({ code: share(1).code });
+    const res = await request(app)
+      .get('/callback')
+      .query({ code: share(1).code });
     expect(res.status).toBe(500);
     expect(res.body.code).toBe('invalid_api_key');
     expect(res.body.requestId).toMatch(/^req_/);
@@ -344,7 +376,12 @@ describe('Persona and network failures → error with a status for the app', () 
 
   it('429 with RateLimit-Reset beyond the deadline → 503 rate_limited with retryAfter, no retry', async () => {
     const { app } = setup();
-    emulator.setFault('token', { kind: 'status', status: 429, headers: { 'RateLimit-Reset': '30' }, body: { errors: [{ title: 'Rate limit exceeded' }] } });
+    emulator.setFault('token', {
+      kind: 'status',
+      status: 429,
+      headers: { 'RateLimit-Reset': '30' },
+      body: { errors: [{ title: 'Rate limit exceeded' }] },
+    });
     const res = await request(app).get('/callback').query({ code: freshCode() });
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ code: 'rate_limited', retryAfter: 30 });
@@ -366,8 +403,16 @@ describe('Persona and network failures → error with a status for the app', () 
     await emulator.close();
     emulator = await startPersonaEmulator({ rateLimit: 1 });
     const { app } = setup({ retries: 0 });
-    expect((await request(app).get('/plain').query({ code: share(1).code })).status).toBe(200);
-    const res = await request(app).get('/callback').query({ code: share(1).code });
+    expect(
+      (
+        await request(app)
+          .get('/plain')
+          .query({ code: share(1).code })
+      ).status,
+    ).toBe(200);
+    const res = await request(app)
+      .get('/callback')
+      .query({ code: share(1).code });
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('rate_limited');
     expect(res.body.retryAfter).toBeGreaterThan(0);
@@ -399,9 +444,31 @@ describe('Persona and network failures → error with a status for the app', () 
     ['oversized body', { kind: 'oversized', bytes: 200_000 }],
     ['redirect', { kind: 'redirect', status: 302, location: 'http://127.0.0.1:9/elsewhere' }],
     ['JSON array', { kind: 'status', status: 201, body: [1, 2] }],
-    ['token type mac', { kind: 'status', status: 201, body: { 'access-token': 'persona_access_token_a', 'expires-in': 5, 'token-type': 'mac' } }],
-    ['no access token', { kind: 'status', status: 201, body: { 'access-token': null, 'expires-in': 5, 'token-type': 'bearer' } }],
-    ['malformed scope', { kind: 'status', status: 201, body: { 'access-token': 'persona_access_token_a', 'expires-in': 5, 'token-type': 'bearer', scope: 'inquiry-read' } }],
+    [
+      'token type mac',
+      {
+        kind: 'status',
+        status: 201,
+        body: { 'access-token': 'persona_access_token_a', 'expires-in': 5, 'token-type': 'mac' },
+      },
+    ],
+    [
+      'no access token',
+      { kind: 'status', status: 201, body: { 'access-token': null, 'expires-in': 5, 'token-type': 'bearer' } },
+    ],
+    [
+      'malformed scope',
+      {
+        kind: 'status',
+        status: 201,
+        body: {
+          'access-token': 'persona_access_token_a',
+          'expires-in': 5,
+          'token-type': 'bearer',
+          scope: 'inquiry-read',
+        },
+      },
+    ],
   ] as const)('%s → 502 invalid_response', async (_name, fault) => {
     const { app } = setup();
     emulator.setFault('token', fault);
@@ -475,10 +542,25 @@ describe('secrets never leak', () => {
     codes.push(first);
     seen.push((await request(app).get('/callback').query({ code: first })).text);
     const faults = [
-      (code: string) => ({ kind: 'status', status: 400, body: { errors: [{ title: `Code ${code} is invalid`, details: `key ${apiKey}` }] } }) as const,
-      () => ({ kind: 'status', status: 500, body: { errors: [{ title: 'boom', details: `token ${tokens[0]}` }] } }) as const,
+      (code: string) =>
+        ({
+          kind: 'status',
+          status: 400,
+          body: { errors: [{ title: `Code ${code} is invalid`, details: `key ${apiKey}` }] },
+        }) as const,
+      () =>
+        ({
+          kind: 'status',
+          status: 500,
+          body: { errors: [{ title: 'boom', details: `token ${tokens[0]}` }] },
+        }) as const,
       () => ({ kind: 'malformed' }) as const,
-      () => ({ kind: 'status', status: 201, body: { 'access-token': `${tokens[0]} x`, 'expires-in': 1, 'token-type': 'bearer' } }) as const,
+      () =>
+        ({
+          kind: 'status',
+          status: 201,
+          body: { 'access-token': `${tokens[0]} x`, 'expires-in': 1, 'token-type': 'bearer' },
+        }) as const,
     ];
     for (const fault of faults) {
       const viaApp = share(1).code;

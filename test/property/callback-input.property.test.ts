@@ -11,9 +11,12 @@ const printable = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCha
 const edgyString = fc.oneof(
   fc.string({ unit: printable, minLength: 1, maxLength: 40 }),
   fc.string({ unit: printable, minLength: 2040, maxLength: 2056 }),
-  fc.tuple(fc.string({ unit: printable, maxLength: 10 }), fc.constantFrom('\n', '\r', '\t', '\u0000', '\u007f', 'é', '\u2028', '\ud800')).map(
-    ([s, bad]) => s + bad,
-  ),
+  fc
+    .tuple(
+      fc.string({ unit: printable, maxLength: 10 }),
+      fc.constantFrom('\n', '\r', '\t', '\u0000', '\u007f', 'é', '\u2028', '\ud800'),
+    )
+    .map(([s, bad]) => s + bad),
   fc.constant(''),
   fc.string(),
 );
@@ -23,19 +26,31 @@ const paramValue = fc.oneof(
   { weight: 2, arbitrary: fc.anything() },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
-const paramKey = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...PARAMS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) });
+const paramKey = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...PARAMS) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+);
 const callbackSource = fc.dictionary(paramKey, paramValue, { maxKeys: 6 });
 // Mostly near-valid parameter sets (so codes and errors get through often), plus anything at all.
 const anySource = fc.oneof(
   { weight: 12, arbitrary: callbackSource },
-  { weight: 12, arbitrary: fc.record({ code: edgyString, state: fc.option(edgyString, { nil: undefined }) }, { requiredKeys: ['code'] }) },
+  {
+    weight: 12,
+    arbitrary: fc.record(
+      { code: edgyString, state: fc.option(edgyString, { nil: undefined }) },
+      { requiredKeys: ['code'] },
+    ),
+  },
   { weight: 2, arbitrary: fc.dictionary(paramKey, fc.anything(), { maxKeys: 6 }) },
   { weight: 1, arbitrary: fc.object() },
   { weight: 1, arbitrary: fc.object({ withNullPrototype: true }) },
   { weight: 1, arbitrary: fc.anything() },
 );
 
-const mostlyValid = fc.oneof({ weight: 6, arbitrary: fc.string({ unit: printable, minLength: 1, maxLength: 30 }) }, { weight: 1, arbitrary: paramValue });
+const mostlyValid = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: printable, minLength: 1, maxLength: 30 }) },
+  { weight: 1, arbitrary: paramValue },
+);
 const errorSource = fc.record(
   { error: edgyString, error_description: mostlyValid, code: mostlyValid, state: mostlyValid },
   { requiredKeys: ['error'] },
@@ -48,7 +63,8 @@ function isValidParam(value: unknown): boolean {
 /** The rules, written independently: what the result should be. */
 function expected(source: unknown): CallbackInput['kind'] {
   if (source === null || typeof source !== 'object' || Array.isArray(source)) return 'start';
-  const get = (name: string): unknown => (Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined);
+  const get = (name: string): unknown =>
+    Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined;
   if (!PARAMS.every((name) => isValidParam(get(name)))) return 'invalid';
   if (get('error') !== undefined) return 'error';
   if (get('code') !== undefined) return 'code';

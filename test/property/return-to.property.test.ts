@@ -7,9 +7,45 @@ const BASE = 'https://app.example';
 
 // Characters that matter for redirects, plus ordinary ones.
 const tricky = fc.constantFrom(
-  '/', '/', '/', '\\', '%', '2', 'f', 'F', '5', 'c', 'C', ':', '.', '?', '#', '@', ';', '&', '=',
-  'a', 'e', 'v', 'i', 'l', 'h', 't', 'p', 's', 'j', 'x', ' ', '\t', '\n', '\r', '\u0000', '\u007f',
-  'é', '\uff0f', '\u2044',
+  '/',
+  '/',
+  '/',
+  '\\',
+  '%',
+  '2',
+  'f',
+  'F',
+  '5',
+  'c',
+  'C',
+  ':',
+  '.',
+  '?',
+  '#',
+  '@',
+  ';',
+  '&',
+  '=',
+  'a',
+  'e',
+  'v',
+  'i',
+  'l',
+  'h',
+  't',
+  'p',
+  's',
+  'j',
+  'x',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u0000',
+  '\u007f',
+  'é',
+  '\uff0f',
+  '\u2044',
 );
 const candidate = fc.oneof(
   fc.string({ unit: tricky, maxLength: 24 }),
@@ -19,7 +55,9 @@ const candidate = fc.oneof(
   fc.webUrl().map((u) => u.replace(/^https?:/, '')),
   fc.string(),
   fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 }),
-  fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 }).map((s) => `/${s}`),
+  fc
+    .string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 })
+    .map((s) => `/${s}`),
 );
 
 describe('isSafeReturnTo: properties', () => {
@@ -43,7 +81,10 @@ describe('isSafeReturnTo: properties', () => {
   it('accepts plain absolute paths made of safe characters', () => {
     const segment = fc.stringMatching(/^[A-Za-z0-9_~-]{1,10}$/);
     const path = fc
-      .tuple(fc.array(segment, { maxLength: 5 }), fc.option(fc.stringMatching(/^[A-Za-z0-9=&]{0,10}$/), { nil: undefined }))
+      .tuple(
+        fc.array(segment, { maxLength: 5 }),
+        fc.option(fc.stringMatching(/^[A-Za-z0-9=&]{0,10}$/), { nil: undefined }),
+      )
       .map(([segments, query]) => `/${segments.join('/')}${query === undefined ? '' : `?${query}`}`);
     fc.assert(
       fc.property(path, (value) => {

@@ -12,7 +12,12 @@ const objectId = fc.string({ unit: idChar, minLength: 1, maxLength: 24 });
 
 const scope: fc.Arbitrary<PersonaScope> = fc
   .record({ resource: name, action: name, objectId })
-  .map(({ resource, action, objectId: id }) => ({ permission: `${resource}.${action}`, resource, action, objectId: id }));
+  .map(({ resource, action, objectId: id }) => ({
+    permission: `${resource}.${action}`,
+    resource,
+    action,
+    objectId: id,
+  }));
 
 // A list with deliberate duplicates: entries are drawn from a small pool.
 const scopeList = fc
@@ -60,7 +65,11 @@ describe('scopes: properties', () => {
   it('any whitespace layout parses to the same list, and formatting is idempotent', () => {
     const layout = scopeList.chain((list) =>
       fc
-        .tuple(fc.array(whitespace, { minLength: list.length + 1, maxLength: list.length + 1 }), fc.boolean(), fc.boolean())
+        .tuple(
+          fc.array(whitespace, { minLength: list.length + 1, maxLength: list.length + 1 }),
+          fc.boolean(),
+          fc.boolean(),
+        )
         .map(([gaps, lead, trail]) => {
           let text = lead ? gaps[0]! : '';
           list.forEach((s, i) => {
@@ -117,7 +126,9 @@ describe('scopes: properties', () => {
         const candidates = [probe, ...list];
         for (const target of candidates) {
           const id = withId ? target.objectId : undefined;
-          const expected = list.some((s) => s.permission === target.permission && (id === undefined || s.objectId === id));
+          const expected = list.some(
+            (s) => s.permission === target.permission && (id === undefined || s.objectId === id),
+          );
           expect(hasScope({ scopes: list }, target.permission, id)).toBe(expected);
           expect(hasScope({ scope: formatScopes(list) }, target.permission, id)).toBe(expected);
         }

@@ -20,7 +20,17 @@ const FIELD_NAMES = [
 
 // Values close to valid ones, so that the generated records often pass and hit every branch.
 const plausible = fc.oneof(
-  fc.constantFrom('persona_access_token_abc', 'bearer', 'Bearer', 'BEARER', 'mac', '', ' ', 'inquiry.read:inq_1', 'inquiry'),
+  fc.constantFrom(
+    'persona_access_token_abc',
+    'bearer',
+    'Bearer',
+    'BEARER',
+    'mac',
+    '',
+    ' ',
+    'inquiry.read:inq_1',
+    'inquiry',
+  ),
   fc.constantFrom(0, 1, 3599, -1, 1.5, 2 ** 53, Number.NaN, '3599', null),
   fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 }),
   fc.string({ maxLength: 10 }),
@@ -29,14 +39,21 @@ const plausible = fc.oneof(
 );
 
 const mixedRecord = fc.dictionary(
-  fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...FIELD_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }),
+  fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...FIELD_NAMES) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  ),
   plausible,
   { maxKeys: 12 },
 );
 
 // A valid response with one field replaced by anything.
 const validBase = fc.record({
-  'access-token': fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }),
+  'access-token': fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength: 40,
+  }),
   'token-type': fc.constantFrom('bearer', 'Bearer', 'BEARER'),
   'expires-in': fc.nat(),
   scope: fc.constantFrom('', 'inquiry.read:inq_1', 'inquiry.read:inq_1 verification.read:ver_2', null),
@@ -59,7 +76,10 @@ const field = <T>(names: readonly string[], good: fc.Arbitrary<T>) =>
   );
 const spelledRecord = fc
   .tuple(
-    field(SPELLINGS.accessToken, validBase.map((b) => b['access-token'])),
+    field(
+      SPELLINGS.accessToken,
+      validBase.map((b) => b['access-token']),
+    ),
     field(SPELLINGS.tokenType, fc.constantFrom('bearer', 'Bearer')),
     field(SPELLINGS.expiresIn, fc.nat()),
     field(SPELLINGS.scope, fc.constantFrom('', null, 'case.read:c_1 case.read:c_1')),
@@ -142,8 +162,9 @@ describe('parseTokenResponse: properties', () => {
 
   it('never throws anything else for arbitrary JS values', () => {
     fc.assert(
-      fc.property(fc.anything({ withNullPrototype: true, withMap: true, withSet: true, withBigInt: true, withDate: true }), (body) =>
-        check(body),
+      fc.property(
+        fc.anything({ withNullPrototype: true, withMap: true, withSet: true, withBigInt: true, withDate: true }),
+        (body) => check(body),
       ),
       { numRuns: 300 },
     );

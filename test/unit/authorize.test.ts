@@ -73,9 +73,14 @@ describe('requireScope', () => {
   it('treats expiresAt equal to now as expired and one millisecond later as valid', () => {
     vi.useFakeTimers();
     vi.setSystemTime(1_700_000_000_000);
-    const expired = errorOf(run(requireScope<Req>('inquiry.read'), fakeReq({ user: tokenSet('inquiry.read:x', 1_700_000_000_000) })));
+    const expired = errorOf(
+      run(requireScope<Req>('inquiry.read'), fakeReq({ user: tokenSet('inquiry.read:x', 1_700_000_000_000) })),
+    );
     expect(expired.code).toBe('token_expired');
-    const next = run(requireScope<Req>('inquiry.read'), fakeReq({ user: tokenSet('inquiry.read:x', 1_700_000_000_001) }));
+    const next = run(
+      requireScope<Req>('inquiry.read'),
+      fakeReq({ user: tokenSet('inquiry.read:x', 1_700_000_000_001) }),
+    );
     expect(next.mock.calls[0]).toEqual([]);
   });
 
@@ -90,7 +95,9 @@ describe('requireScope', () => {
   });
 
   it('fails with 403 insufficient_scope when the permission is not granted', () => {
-    const error = errorOf(run(requireScope<Req>('verification.read'), fakeReq({ user: tokenSet('inquiry.read:inq_1') })));
+    const error = errorOf(
+      run(requireScope<Req>('verification.read'), fakeReq({ user: tokenSet('inquiry.read:inq_1') })),
+    );
     expect(error.status).toBe(403);
     expect(error.code).toBe('insufficient_scope');
     expect(error.permission).toBe('verification.read');
@@ -153,7 +160,11 @@ describe('ScopeError', () => {
     expect(new ScopeError('unauthenticated', 'a.b', undefined).status).toBe(401);
     expect(new ScopeError('token_expired', 'a.b', undefined).status).toBe(401);
     expect(new ScopeError('insufficient_scope', 'a.b', undefined).status).toBe(403);
-    expect(new ScopeError('insufficient_scope', 'a.b', 'x_1').message).toBe('The Persona access token does not grant a.b on x_1');
-    expect(new ScopeError('insufficient_scope', 'a.b', undefined).message).toBe('The Persona access token does not grant a.b');
+    expect(new ScopeError('insufficient_scope', 'a.b', 'x_1').message).toBe(
+      'The Persona access token does not grant a.b on x_1',
+    );
+    expect(new ScopeError('insufficient_scope', 'a.b', undefined).message).toBe(
+      'The Persona access token does not grant a.b',
+    );
   });
 });

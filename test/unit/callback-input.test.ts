@@ -80,11 +80,18 @@ describe('readCallbackInput: an error', () => {
   });
 
   it('takes precedence over a code', () => {
-    expect(readCallbackInput({ code: 'abc', error: 'access_denied' })).toMatchObject({ kind: 'error', error: 'access_denied' });
+    expect(readCallbackInput({ code: 'abc', error: 'access_denied' })).toMatchObject({
+      kind: 'error',
+      error: 'access_denied',
+    });
   });
 
   it('ignores an error_description without an error', () => {
-    expect(readCallbackInput({ code: 'abc', error_description: 'hm' })).toEqual({ kind: 'code', code: 'abc', state: undefined });
+    expect(readCallbackInput({ code: 'abc', error_description: 'hm' })).toEqual({
+      kind: 'code',
+      code: 'abc',
+      state: undefined,
+    });
   });
 });
 

@@ -117,7 +117,9 @@ describe('PersonaOAuthError', () => {
 
 describe('redact', () => {
   it('replaces every occurrence of each given secret', () => {
-    expect(redact(`a ${API_KEY} b ${API_KEY} c ${CODE}`, [API_KEY, CODE])).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
+    expect(redact(`a ${API_KEY} b ${API_KEY} c ${CODE}`, [API_KEY, CODE])).toBe(
+      'a [REDACTED] b [REDACTED] c [REDACTED]',
+    );
   });
 
   it('replaces access-token shapes even when not given', () => {
@@ -168,8 +170,14 @@ describe('isPersonaOAuthError', () => {
 
   it.each([
     ['a plain Error', new Error('x')],
-    ['an Error named PersonaOAuthError without code/status', Object.assign(new Error('x'), { name: 'PersonaOAuthError' })],
-    ['a plain object with the right fields', { name: 'PersonaOAuthError', code: 'forbidden', status: 500, message: 'x' }],
+    [
+      'an Error named PersonaOAuthError without code/status',
+      Object.assign(new Error('x'), { name: 'PersonaOAuthError' }),
+    ],
+    [
+      'a plain object with the right fields',
+      { name: 'PersonaOAuthError', code: 'forbidden', status: 500, message: 'x' },
+    ],
     ['null', null],
     ['undefined', undefined],
     ['a string', 'PersonaOAuthError'],

@@ -113,7 +113,9 @@ describe('exchange: success', () => {
       tokenType: 'bearer',
       expiresIn: 3599,
       scope: SCOPE,
-      scopes: [{ permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_uX7kRTiBxsJ1sZqPLAsjdP9j' }],
+      scopes: [
+        { permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_uX7kRTiBxsJ1sZqPLAsjdP9j' },
+      ],
       requestId: 'req_abc123',
     });
     expect(tokens.expiresAt).toBeGreaterThanOrEqual(before + 3_599_000);
@@ -160,7 +162,12 @@ describe('exchange: success', () => {
 
   it('reads a snake_case response', async () => {
     intercept(200, { access_token: TOKEN, expires_in: 60, scope: null, token_type: 'Bearer' });
-    expect(await strategy().exchanger.exchange(CODE)).toMatchObject({ accessToken: TOKEN, expiresIn: 60, scope: '', scopes: [] });
+    expect(await strategy().exchanger.exchange(CODE)).toMatchObject({
+      accessToken: TOKEN,
+      expiresIn: 60,
+      scope: '',
+      scopes: [],
+    });
   });
 
   it('posts under a base URL path prefix', async () => {
@@ -183,7 +190,13 @@ describe('exchange: success', () => {
     }
     expect(reports).toHaveLength(2);
     expect(reports[0]).toMatchObject({ outcome: 'success', personaStatus: 201, requestId: 'req_r1', attempts: 1 });
-    expect(reports[1]).toMatchObject({ outcome: 'error', code: 'invalid_grant', personaStatus: 422, requestId: 'req_r2', attempts: 1 });
+    expect(reports[1]).toMatchObject({
+      outcome: 'error',
+      code: 'invalid_grant',
+      personaStatus: 422,
+      requestId: 'req_r2',
+      attempts: 1,
+    });
     const text = JSON.stringify(reports);
     for (const secret of [API_KEY, CODE, TOKEN]) expect(text).not.toContain(secret);
   });
@@ -208,7 +221,8 @@ describe('exchange: status mapping', () => {
     [302, 'invalid_response', 502],
     [307, 'invalid_response', 502],
   ])('maps HTTP %i to %s with status %i', async (personaStatus, code, status) => {
-    const redirect: Record<string, string> = personaStatus >= 300 && personaStatus < 400 ? { location: `${ORIGIN}/elsewhere` } : {};
+    const redirect: Record<string, string> =
+      personaStatus >= 300 && personaStatus < 400 ? { location: `${ORIGIN}/elsewhere` } : {};
     intercept(personaStatus, { errors: [{ title: 'Something' }] }, { 'request-id': 'req_map', ...redirect });
     const error = await failure(strategy().exchanger.exchange(CODE));
     expect(error.code).toBe(code);
@@ -227,7 +241,11 @@ describe('exchange: status mapping', () => {
   });
 
   it('puts retryAfter from RateLimit-Reset on a 429', async () => {
-    intercept(429, { errors: [{ title: 'Rate limit exceeded' }] }, { 'ratelimit-reset': '17', 'ratelimit-limit': '300' });
+    intercept(
+      429,
+      { errors: [{ title: 'Rate limit exceeded' }] },
+      { 'ratelimit-reset': '17', 'ratelimit-limit': '300' },
+    );
     const error = await failure(strategy({ retries: 0 }).exchanger.exchange(CODE));
     expect(error.code).toBe('rate_limited');
     expect(error.status).toBe(503);
@@ -286,7 +304,11 @@ describe('exchange: Persona errors[]', () => {
     const error = await failure(strategy().exchanger.exchange(CODE));
     expect(error.code).toBe('invalid_grant');
     expect(error.personaErrors).toEqual([
-      { title: 'Code [REDACTED] is invalid', details: 'API key [REDACTED] cannot use [REDACTED]', pointer: '/code/[REDACTED]' },
+      {
+        title: 'Code [REDACTED] is invalid',
+        details: 'API key [REDACTED] cannot use [REDACTED]',
+        pointer: '/code/[REDACTED]',
+      },
     ]);
     expectNoSecrets(error);
   });
@@ -296,7 +318,18 @@ describe('exchange: Persona errors[]', () => {
     intercept(422, { errors });
     const error = await failure(strategy().exchanger.exchange(CODE));
     expect(error.personaErrors).toHaveLength(10);
-    expect(error.personaErrors.map((e) => e.title)).toEqual(['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7', 'E8', 'E9']);
+    expect(error.personaErrors.map((e) => e.title)).toEqual([
+      'E0',
+      'E1',
+      'E2',
+      'E3',
+      'E4',
+      'E5',
+      'E6',
+      'E7',
+      'E8',
+      'E9',
+    ]);
     expect(error.personaErrors[0]!.details!.length).toBeLessThanOrEqual(501);
     expect(error.personaErrors[0]!.details!.length).toBeGreaterThanOrEqual(100);
   });
@@ -368,7 +401,11 @@ describe('exchange: in-flight deduplication and retries', () => {
       .intercept({ path: TOKEN_PATH, method: 'POST' })
       .reply(() => {
         calls += 1;
-        return { statusCode: 201, data: JSON.stringify(SUCCESS), responseOptions: { headers: { 'content-type': 'application/json' } } };
+        return {
+          statusCode: 201,
+          data: JSON.stringify(SUCCESS),
+          responseOptions: { headers: { 'content-type': 'application/json' } },
+        };
       })
       .delay(50)
       .times(1);
@@ -477,11 +514,7 @@ describe('exchange: in-flight deduplication and retries', () => {
   });
 
   it('fails with timeout (504) when Persona does not answer before timeoutMs', async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: TOKEN_PATH, method: 'POST' })
-      .reply(201, JSON.stringify(SUCCESS))
-      .delay(2000);
+    agent.get(ORIGIN).intercept({ path: TOKEN_PATH, method: 'POST' }).reply(201, JSON.stringify(SUCCESS)).delay(2000);
     const started = Date.now();
     const error = await failure(strategy({ timeoutMs: 150 }).exchanger.exchange(CODE));
     expect(error.code).toBe('timeout');

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, parseTokenResponse, PersonaOAuthError as E, SessionStateStore, SignedStateStore } from '../../src/index.js';
+import {
+  PersonaOAuthError,
+  parseTokenResponse,
+  PersonaOAuthError as E,
+  SessionStateStore,
+  SignedStateStore,
+} from '../../src/index.js';
 
 const SECRET = 's'.repeat(40);
 
@@ -13,9 +19,12 @@ describe('state store options are validated', () => {
   it.each([0, 1.5])('SignedStateStore maxFlows %s → TypeError', (maxFlows) => {
     expect(() => new SignedStateStore({ secrets: [SECRET], maxFlows })).toThrow(TypeError);
   });
-  it.each(['/; Domain=evil.example', '/a b', 'relative', '/x\r\nSet-Cookie: a=b'])('SignedStateStore path %j → TypeError', (path) => {
-    expect(() => new SignedStateStore({ secrets: [SECRET], path })).toThrow(TypeError);
-  });
+  it.each(['/; Domain=evil.example', '/a b', 'relative', '/x\r\nSet-Cookie: a=b'])(
+    'SignedStateStore path %j → TypeError',
+    (path) => {
+      expect(() => new SignedStateStore({ secrets: [SECRET], path })).toThrow(TypeError);
+    },
+  );
   it('SignedStateStore rejects an unknown sameSite or secure value', () => {
     expect(() => new SignedStateStore({ secrets: [SECRET], sameSite: 'sometimes' as 'lax' })).toThrow(TypeError);
     expect(() => new SignedStateStore({ secrets: [SECRET], secure: 'yes' as unknown as boolean })).toThrow(TypeError);

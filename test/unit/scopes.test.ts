@@ -16,7 +16,9 @@ function expectInvalidScope(input: string): PersonaOAuthError {
 
 describe('parseScopes', () => {
   it('parses the example scope string from the Persona docs', () => {
-    expect(parseScopes('inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT')).toEqual([
+    expect(
+      parseScopes('inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT'),
+    ).toEqual([
       { permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_uX7kRTiBxsJ1sZqPLAsjdP9j' },
       {
         permission: 'verification.read',
@@ -65,7 +67,9 @@ describe('parseScopes', () => {
   });
 
   it('drops duplicates, keeping the first occurrence and the order', () => {
-    const list = parseScopes('inquiry.read:inq_1 verification.read:ver_1 inquiry.read:inq_1 inquiry.read:inq_2 verification.read:ver_1');
+    const list = parseScopes(
+      'inquiry.read:inq_1 verification.read:ver_1 inquiry.read:inq_1 inquiry.read:inq_2 verification.read:ver_1',
+    );
     expect(list.map((s) => `${s.permission}:${s.objectId}`)).toEqual([
       'inquiry.read:inq_1',
       'verification.read:ver_1',
@@ -253,7 +257,9 @@ describe('hasScope', () => {
 
   it('prefers the parsed scopes list over the raw string', () => {
     expect(hasScope({ scopes: [], scope: 'inquiry.read:inq_1' }, 'inquiry.read')).toBe(false);
-    expect(hasScope({ scopes: [{ permission: 'case.read', objectId: 'c_1' }], scope: '' }, 'case.read', 'c_1')).toBe(true);
+    expect(hasScope({ scopes: [{ permission: 'case.read', objectId: 'c_1' }], scope: '' }, 'case.read', 'c_1')).toBe(
+      true,
+    );
   });
 
   it('matches an object id that contains colons exactly', () => {

@@ -3,8 +3,8 @@ import { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignedStateStore, type PersonaRequest } from '../../src/index.js';
 
-const SECRET_A = 'a'.repeat(16) + 'secret-number-one-0123456789';
-const SECRET_B = 'b'.repeat(16) + 'secret-number-two-0123456789';
+const SECRET_A = `${'a'.repeat(16)}secret-number-one-0123456789`;
+const SECRET_B = `${'b'.repeat(16)}secret-number-two-0123456789`;
 
 /** A browser: keeps the cookies the store sets and sends them back. */
 class Browser {
@@ -86,7 +86,10 @@ describe('SignedStateStore: store and verify', () => {
     const browser = new Browser();
     const state = await browser.start(store, '/inquiries/inq_1?tab=2');
     expect(state.split('.')).toHaveLength(4);
-    expect(await browser.callback(store, state)).toEqual({ valid: true, appState: { returnTo: '/inquiries/inq_1?tab=2' } });
+    expect(await browser.callback(store, state)).toEqual({
+      valid: true,
+      appState: { returnTo: '/inquiries/inq_1?tab=2' },
+    });
   });
 
   it('hands back an empty app state when no returnTo was given', async () => {
@@ -172,9 +175,24 @@ describe('SignedStateStore: store and verify', () => {
   });
 
   it.each([
-    ['the signature', (parts: string[]) => { parts[3] = `${parts[3]!.slice(0, -2)}${parts[3]!.endsWith('AA') ? 'BB' : 'AA'}`; }],
-    ['the returnTo', (parts: string[]) => { parts[2] = Buffer.from('//evil.example').toString('base64url'); }],
-    ['the expiry (extended)', (parts: string[]) => { parts[1] = (parseInt(parts[1]!, 36) + 3_600_000).toString(36); }],
+    [
+      'the signature',
+      (parts: string[]) => {
+        parts[3] = `${parts[3]!.slice(0, -2)}${parts[3]!.endsWith('AA') ? 'BB' : 'AA'}`;
+      },
+    ],
+    [
+      'the returnTo',
+      (parts: string[]) => {
+        parts[2] = Buffer.from('//evil.example').toString('base64url');
+      },
+    ],
+    [
+      'the expiry (extended)',
+      (parts: string[]) => {
+        parts[1] = (parseInt(parts[1]!, 36) + 3_600_000).toString(36);
+      },
+    ],
   ])('reports a state with tampered %s as forged', async (_name, tamper) => {
     const store = new SignedStateStore({ secrets: [SECRET_A] });
     const browser = new Browser();

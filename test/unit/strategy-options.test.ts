@@ -114,9 +114,12 @@ describe('PersonaStrategy constructor', () => {
     expect(() => new PersonaStrategy({ apiKey: API_KEY, keyInflection: keyInflection as 'kebab' })).toThrow(TypeError);
   });
 
-  it.each(['', '2023-01-05\r\nX: y', 'a b', 'x'.repeat(65)])('throws a TypeError for personaVersion %j', (personaVersion) => {
-    expect(() => new PersonaStrategy({ apiKey: API_KEY, personaVersion })).toThrow(TypeError);
-  });
+  it.each(['', '2023-01-05\r\nX: y', 'a b', 'x'.repeat(65)])(
+    'throws a TypeError for personaVersion %j',
+    (personaVersion) => {
+      expect(() => new PersonaStrategy({ apiKey: API_KEY, personaVersion })).toThrow(TypeError);
+    },
+  );
 
   it.each([
     ['timeoutMs', 0],

@@ -56,7 +56,14 @@ describe('parseTokenResponse: the three inflections', () => {
 
   it('ignores unknown fields and does not copy them', () => {
     const tokens = parseTokenResponse({ ...kebab, 'refresh-token': 'r', extra: { a: 1 } }, { now: NOW });
-    expect(Object.keys(tokens).sort()).toEqual(['accessToken', 'expiresAt', 'expiresIn', 'scope', 'scopes', 'tokenType']);
+    expect(Object.keys(tokens).sort()).toEqual([
+      'accessToken',
+      'expiresAt',
+      'expiresIn',
+      'scope',
+      'scopes',
+      'tokenType',
+    ]);
   });
 
   it('produces a plain JSON-serialisable object', () => {
@@ -184,7 +191,9 @@ describe('parseTokenResponse: scope', () => {
   it('keeps the raw scope string and parses it', () => {
     const tokens = parseTokenResponse({ ...kebab, scope: 'inquiry.read:inq_1  inquiry.read:inq_1' });
     expect(tokens.scope).toBe('inquiry.read:inq_1  inquiry.read:inq_1');
-    expect(tokens.scopes).toEqual([{ permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_1' }]);
+    expect(tokens.scopes).toEqual([
+      { permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_1' },
+    ]);
   });
 
   it.each([
