@@ -62,7 +62,9 @@ export function callbackParams(
   req: Pick<PersonaRequest, 'method' | 'body' | 'query' | 'url'>,
 ): Record<string, unknown> {
   if (req.method === 'POST' && isRecord(req.body) && hasAnyParam(req.body)) return req.body;
-  if (isRecord(req.query)) return req.query;
+  // Express 5 parses the query string on every read of req.query: read it once.
+  const query = req.query;
+  if (isRecord(query)) return query;
   return fromURL(req.url);
 }
 
