@@ -6,16 +6,20 @@
 
 export const API_KEY = 'persona_sandbox_bench_api_key_0123456789abcdef';
 export const TOKEN_PATH = '/api/v1/oauth/token';
-export const SCOPE =
-  'inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT';
+export const SCOPE = 'inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT';
 export const EXPIRES_IN = 3599;
 
-/** The four callback servers, in the order they are loaded in every round. */
+/** The callback servers, in the order they are loaded in every round (the default run is 1–4). */
 export const SERVERS = [
   { id: 1, name: 'passport-withpersona', label: 'Express 5 + passport + passport-withpersona' },
   { id: 2, name: 'passport-oauth2', label: 'Express 5 + passport + passport-oauth2 (snake_case)' },
   { id: 3, name: 'express-inline', label: 'Express 5 + inline undici exchange (no Passport)' },
   { id: 4, name: 'node-http-inline', label: 'node:http + inline undici exchange (bare limit)' },
+  {
+    id: 5,
+    name: 'passport-minimal',
+    label: "Express 5 + passport + a minimal strategy with (3)'s inline exchange (Passport's floor)",
+  },
 ];
 
 /** `permission:object` pairs → [{ permission, resource, action, objectId }], the library's shape. */

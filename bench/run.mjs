@@ -5,8 +5,9 @@
 //   node bench/run.mjs --duration 10 --rounds 3 --connections 50 --memory-logins 50000
 //
 // Every server and the token stub run in their own process, forked with an IPC channel: each
-// child exits when the channel closes, so none outlives the runner, whatever ends it.
-import { fork } from 'node:child_process';
+// child exits when the channel closes, so none outlives the runner, whatever ends it. Each round
+// starts every server afresh, checks its answers, warms it up, then measures it.
+import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,8 +24,8 @@ const LIBRARY_ENTRY = path.join(root, 'dist', 'esm', 'index.js');
 
 const TARGETS = { vsOauth2: 1.3, vsExpressInline: 0.9, p99VsOauth2: 0.8 };
 const KEBAB_NOTE =
-  "passport-oauth2 asks the stub for snake_case (Key-Inflection: snake): it reads only `access_token`, " +
-  "so Persona's default kebab-case token response makes it fail with \"Failed to obtain access token\". " +
+  'passport-oauth2 asks the stub for snake_case (Key-Inflection: snake): it reads only `access_token`, ' +
+  'so Persona\'s default kebab-case token response makes it fail with "Failed to obtain access token". ' +
   'It also cannot see response headers, so its req.user has no requestId.';
 
 // ---------------------------------------------------------------- options
@@ -33,12 +34,14 @@ const usage = `usage: node bench/run.mjs [options]
   --duration S        seconds of load per server per round (default 10)
   --rounds N          interleaved rounds, servers 1 2 3 4 in each (default 3)
   --connections C     concurrent connections (default 50)
-  --warmup S          seconds of warm-up load per server before round 1 (default min(5, duration/2), at least 1)
+  --warmup S          seconds of warm-up load before each measured run (default min(5, duration/2), at least 1)
   --memory-logins N   logins for the heap-retained-per-login figure (default 50000; 0 skips it)
   --memory-servers L  comma-separated servers measured for memory (default passport-withpersona,passport-oauth2)
-  --servers L         comma-separated subset of servers by number or name (default all four)
+  --servers L         comma-separated servers by number or name (default 1,2,3,4; 5 is Passport's
+                      floor: a minimal strategy around (3)'s inline exchange, for reference)
   --profile DIR       start each server with --cpu-prof, profiles written to DIR
   --no-write          do not write bench/results.json or BENCHMARKS.md
+  --render            only rewrite BENCHMARKS.md from bench/results.json, without running
   --help`;
 
 const { values: opts } = parseArgs({
@@ -52,6 +55,7 @@ const { values: opts } = parseArgs({
     servers: { type: 'string', default: '1,2,3,4' },
     profile: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -75,7 +79,9 @@ function pickServers(list) {
     const key = item.trim();
     const server = SERVERS.find((s) => String(s.id) === key || s.name === key);
     if (!server) {
-      console.error(`unknown server ${JSON.stringify(key)}; known: ${SERVERS.map((s) => `${s.id}/${s.name}`).join(', ')}`);
+      console.error(
+        `unknown server ${JSON.stringify(key)}; known: ${SERVERS.map((s) => `${s.id}/${s.name}`).join(', ')}`,
+      );
       process.exit(2);
     }
     return server;
@@ -85,9 +91,10 @@ function pickServers(list) {
 const duration = positive('duration', opts.duration);
 const rounds = positive('rounds', opts.rounds, { integer: true });
 const connections = positive('connections', opts.connections, { integer: true });
-const warmup = opts.warmup === undefined
-  ? Math.max(1, Math.min(5, duration / 2))
-  : positive('warmup', opts.warmup, { allowZero: true });
+const warmup =
+  opts.warmup === undefined
+    ? Math.max(1, Math.min(5, duration / 2))
+    : positive('warmup', opts.warmup, { allowZero: true });
 const memoryLogins = positive('memory-logins', opts['memory-logins'], { integer: true, allowZero: true });
 const selected = pickServers(opts.servers);
 const memoryServers = memoryLogins > 0 ? pickServers(opts['memory-servers']) : [];
@@ -113,7 +120,7 @@ function firstMessage(child, what, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (message) => {
-      if (message && message.ready) done(null, message);
+      if (message?.ready) done(null, message);
     };
     const onExit = (code, signal) => done(new Error(`${what} exited (${signal ?? `code ${code}`}) before answering`));
     function done(err, message) {
@@ -171,6 +178,16 @@ function procStatus(pid) {
     return match ? Number(match[1]) * KB : NaN;
   };
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: fixed at 100 on Linux, whatever the kernel's HZ
+
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Resets the kernel's peak-RSS mark (VmHWM) of a process we own; false when not possible. */
@@ -243,7 +260,9 @@ async function checkResponses(server, runId) {
     const user = JSON.parse(text);
     const problems = userProblems(user);
     if (problems.length) {
-      throw new Error(`(${server.id}) ${server.name}: unexpected req.user fields ${problems.join(', ')}: ${text.slice(0, 400)}`);
+      throw new Error(
+        `(${server.id}) ${server.name}: unexpected req.user fields ${problems.join(', ')}: ${text.slice(0, 400)}`,
+      );
     }
     keys = Object.keys(user).sort();
   }
@@ -319,13 +338,14 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a
 const mb = (bytes) => bytes / (1024 * 1024);
 
 function table(rows) {
-  const header = ['server', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', '(1) req/s ÷ this'];
+  const header = ['server', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'CPU µs/req', '(1) req/s ÷ this'];
   const body = rows.map((r) => [
     `(${r.id}) ${r.name}`,
     fmt(r.median.requestsPerSecond),
-    fmt(r.median.p50, 2),
-    fmt(r.median.p99, 2),
+    fmt(r.median.p50),
+    fmt(r.median.p99),
     fmt(mb(r.median.peakRss), 1),
+    fmt(r.median.cpuMicrosPerRequest),
     fmt(r.ratioOfLibrary, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
@@ -335,16 +355,28 @@ function table(rows) {
 
 function markdownTable(rows) {
   const out = [
-    '| server | req/s | p50 ms | p99 ms | peak RSS MB | (1) req/s ÷ this |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| server | req/s | p50 ms | p99 ms | peak RSS MB | server CPU µs/req | (1) req/s ÷ this |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     out.push(
-      `| (${r.id}) ${r.label} | ${fmt(r.median.requestsPerSecond)} | ${fmt(r.median.p50, 2)} | ` +
-        `${fmt(r.median.p99, 2)} | ${fmt(mb(r.median.peakRss), 1)} | ${fmt(r.ratioOfLibrary, 2)} |`,
+      `| (${r.id}) ${r.label} | ${fmt(r.median.requestsPerSecond)} | ${fmt(r.median.p50)} | ` +
+        `${fmt(r.median.p99)} | ${fmt(mb(r.median.peakRss), 1)} | ${fmt(r.median.cpuMicrosPerRequest)} | ${fmt(r.ratioOfLibrary, 2)} |`,
     );
   }
   return out.join('\n');
+}
+
+/** The package version and the commit the run was made on (dist/ is built from the working tree). */
+function libraryVersion() {
+  const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return { version, commit };
 }
 
 function machine() {
@@ -358,7 +390,13 @@ function machine() {
   };
 }
 
+const NOTES_MARKER = '<!-- Notes below this line are written by hand; bench/run.mjs keeps them. -->';
+
 function writeBenchmarksMd(results) {
+  const file = path.join(root, 'BENCHMARKS.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = previous.indexOf(NOTES_MARKER);
+  const notes = at === -1 ? `${NOTES_MARKER}\n` : previous.slice(at);
   const m = results.machine;
   const r = results.ratios;
   const t = results.targets;
@@ -380,9 +418,11 @@ Generated by \`npm run bench\` (\`bench/run.mjs\`); the raw numbers are in \`ben
 ${markdownTable(results.servers)}
 
 Medians of ${results.options.rounds} interleaved rounds (${results.servers.map((s) => s.id).join(' ')}, repeated) of
-${results.options.duration} s each at ${results.options.connections} connections, after a
-${results.options.warmup} s warm-up per server; p50/p99 are autocannon's latency percentiles;
-peak RSS is the callback server process's ${results.peakRssMethod}.
+${results.options.duration} s each at ${results.options.connections} connections; in every round each server is a fresh process,
+checked field by field and warmed up for ${results.options.warmup} s before it is measured. p50/p99: autocannon's latency percentiles (whole milliseconds). Peak RSS: the callback
+server process's ${results.peakRssMethod}. Server CPU: the server process's user + system time
+during a run divided by the requests it answered (\`/proc/<pid>/stat\`); a busy machine disturbs
+it less than requests per second.
 
 | ratio | measured | target | |
 |---|---:|---:|---|
@@ -391,16 +431,21 @@ peak RSS is the callback server process's ${results.peakRssMethod}.
 | p99 (1) ÷ (2) passport-oauth2 | ${fmt(r.p99VsOauth2, 2)} | ≤ ${TARGETS.p99VsOauth2} | ${yes(t.p99VsOauth2)} |
 | throughput (1) ÷ (4) node:http inline | ${fmt(r.vsNodeHttpInline, 2)} | | |
 
-${results.memory.length ? `### Heap retained per login
+${
+  results.memory.length
+    ? `### Heap retained per login
 
 ${results.memory[0].logins.toLocaleString('en-US')} logins through the server in one process (\`node --expose-gc\`), over real
 HTTP on loopback, against the same token stub; heap used after full GC, after minus before, divided
-by the number of logins (a warm-up of up to 2,000 logins comes first).
+by the number of logins (a warm-up of up to 2,000 logins comes first). A figure within a few bytes
+of zero, either side, means nothing is kept per login.
 
 | server | bytes retained per login | heap MB before → after | logins/s in-process |
 |---|---:|---:|---:|
 ${memoryLines.join('\n')}
-` : ''}
+`
+    : ''
+}
 ## What runs
 
 - **Token stub** (\`bench/stub.mjs\`): node:http in its own process; answers 201 with a fixed
@@ -422,20 +467,27 @@ ${results.servers.map((s) => `  ${s.id}. ${s.label} (\`bench/servers/${s.name}.m
 - Date: ${results.date}
 - CPU: ${m.cpuModel}, nproc ${m.nproc}, ${m.memoryGB} GB RAM, ${m.os}
 - Node: ${m.node}
+- passport-withpersona ${results.library.version}, commit ${results.library.commit}
 - Command: \`npm run bench\` (\`${results.command}\`)
 
 The load generator, the token stub and the server share the ${m.nproc} cores, so absolute numbers
 are low and noisy; compare the ratios, which come from one run with interleaved rounds.
-`;
-  writeFileSync(path.join(root, 'BENCHMARKS.md'), text);
+
+${notes}`;
+  writeFileSync(file, text);
 }
 
 // ---------------------------------------------------------------- main
 
 async function main() {
-  if (selected.some((s) => s.name === 'passport-withpersona') || memoryServers.some((s) => s.name === 'passport-withpersona')) {
+  if (
+    selected.some((s) => s.name === 'passport-withpersona') ||
+    memoryServers.some((s) => s.name === 'passport-withpersona')
+  ) {
     if (!existsSync(LIBRARY_ENTRY)) {
-      throw new Error(`${path.relative(root, LIBRARY_ENTRY)} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
+      throw new Error(
+        `${path.relative(root, LIBRARY_ENTRY)} is missing: run \`npm run build\` first (or \`npm run bench\`)`,
+      );
     }
   }
   const runId = Date.now().toString(36);
@@ -451,70 +503,83 @@ async function main() {
 
   const profileArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [];
   if (opts.profile) mkdirSync(path.resolve(opts.profile), { recursive: true });
-  const servers = [];
-  for (const spec of selected) {
+  // Each round starts every server afresh and warms it up before measuring, so a process that
+  // happened to start badly (JIT, heap layout, core placement) is one sample, not the whole run.
+  const servers = selected.map((spec) => ({ ...spec, rounds: [] }));
+  let totalRequests = 0;
+  let peakRssMethod = '';
+
+  async function startServer(spec) {
     const child = spawnChild('serve.mjs', [spec.name, stubURL], profileArgs);
     const ready = await firstMessage(child, `(${spec.id}) ${spec.name}`, 30_000);
-    servers.push({ ...spec, child, pid: child.pid, url: `http://127.0.0.1:${ready.port}`, rounds: [] });
+    return { ...spec, child, pid: child.pid, url: `http://127.0.0.1:${ready.port}` };
   }
 
-  // Correctness first: same fields from every server.
-  const keysByServer = {};
-  for (const server of servers) keysByServer[server.name] = await checkResponses(server, runId);
-  for (const server of servers) {
-    console.log(`check (${server.id}) ${server.name}: 200, req.user fields ${keysByServer[server.name].join(', ')}`);
-  }
-
-  let totalRequests = 0;
-  if (warmup > 0) {
-    for (const server of servers) {
-      const before = await stubStats(stubURL);
-      const result = await load(server, warmup, runId, `w${server.id}`, true);
-      totalRequests += result.requests.total;
-      await sleep(300);
-      const after = await stubStats(stubURL);
-      if (after.rejected !== before.rejected) throw new Error(`token stub rejected a request: ${after.lastRejection}`);
-      console.log(`warm-up (${server.id}) ${server.name}: ${fmt(result.requests.total / result.duration)} req/s, every body checked`);
+  async function checkedLoad(server, seconds, tag, validate) {
+    const before = await stubStats(stubURL);
+    const result = await load(server, seconds, runId, tag, validate);
+    await sleep(300);
+    const after = await stubStats(stubURL);
+    if (after.rejected !== before.rejected) throw new Error(`token stub rejected a request: ${after.lastRejection}`);
+    const exchanged = after.exchanges - before.exchanges;
+    if (exchanged < result['2xx']) {
+      throw new Error(`(${server.id}) ${server.name}: ${result['2xx']} logins but only ${exchanged} token exchanges`);
     }
+    totalRequests += result.requests.total;
+    return { result, exchanged, before, after };
   }
 
-  let peakRssMethod = '';
   for (let round = 1; round <= rounds; round++) {
-    for (const server of servers) {
-      const before = await stubStats(stubURL);
-      const peak = startPeakRss(server.pid);
-      peakRssMethod = peak.method;
-      const result = await load(server, duration, runId, `r${round}s${server.id}`, false);
-      const peakRss = peak.stop();
-      await sleep(300);
-      const after = await stubStats(stubURL);
-      if (after.rejected !== before.rejected) throw new Error(`token stub rejected a request: ${after.lastRejection}`);
-      const exchanged = after.exchanges - before.exchanges;
-      if (exchanged < result['2xx']) {
-        throw new Error(`(${server.id}) ${server.name}: ${result['2xx']} logins but only ${exchanged} token exchanges`);
+    for (const spec of servers) {
+      const server = await startServer(spec);
+      try {
+        // Correctness first: every field of req.user, from every server, in every round.
+        const keys = await checkResponses(server, runId);
+        if (round === 1) console.log(`check (${server.id}) ${server.name}: 200, req.user fields ${keys.join(', ')}`);
+        if (warmup > 0) {
+          const { result } = await checkedLoad(server, warmup, `w${round}s${server.id}`, true);
+          if (round === 1) {
+            console.log(
+              `warm-up (${server.id}) ${server.name}: ${fmt(result.requests.total / result.duration)} req/s, every body checked`,
+            );
+          }
+        }
+        const peak = startPeakRss(server.pid);
+        peakRssMethod = peak.method;
+        const cpuBefore = cpuMs(server.pid);
+        const { result, exchanged, before, after } = await checkedLoad(
+          server,
+          duration,
+          `r${round}s${server.id}`,
+          false,
+        );
+        const peakRss = peak.stop();
+        const cpuUsed = cpuMs(server.pid) - cpuBefore;
+        const entry = {
+          round,
+          requestsPerSecond: result.requests.total / result.duration,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          peakRss,
+          cpuMicrosPerRequest: (cpuUsed * 1000) / result.requests.total,
+          requests: result.requests.total,
+          duration: result.duration,
+          tokenExchanges: exchanged,
+          inflection: { kebab: after.kebab - before.kebab, snake: after.snake - before.snake },
+        };
+        spec.rounds.push(entry);
+        console.log(
+          `round ${round} (${server.id}) ${server.name.padEnd(20)} ${fmt(entry.requestsPerSecond).padStart(6)} req/s  ` +
+            `p50 ${fmt(entry.p50)} ms  p99 ${fmt(entry.p99)} ms  peak RSS ${fmt(mb(peakRss), 1)} MB  ` +
+            `server CPU ${fmt(entry.cpuMicrosPerRequest)} µs/req`,
+        );
+      } finally {
+        await stopChild(server.child);
       }
-      totalRequests += result.requests.total;
-      const entry = {
-        round,
-        requestsPerSecond: result.requests.total / result.duration,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        peakRss,
-        requests: result.requests.total,
-        duration: result.duration,
-        tokenExchanges: exchanged,
-        inflection: { kebab: after.kebab - before.kebab, snake: after.snake - before.snake },
-      };
-      server.rounds.push(entry);
-      console.log(
-        `round ${round} (${server.id}) ${server.name.padEnd(20)} ${fmt(entry.requestsPerSecond).padStart(6)} req/s  ` +
-          `p50 ${fmt(entry.p50, 2)} ms  p99 ${fmt(entry.p99, 2)} ms  peak RSS ${fmt(mb(peakRss), 1)} MB`,
-      );
     }
   }
   console.log(`checks: 0 errors, 0 timeouts, 0 non-2xx across ${totalRequests} requests`);
 
-  await Promise.all(servers.map((s) => stopChild(s.child)));
   if (opts.profile) console.log(`cpu profiles written to ${path.resolve(opts.profile)}`);
 
   const memory = [];
@@ -532,13 +597,14 @@ async function main() {
   }
   await stopAllChildren();
 
-  const rows = servers.map(({ child: _child, pid: _pid, url: _url, ...s }) => ({
+  const rows = servers.map((s) => ({
     ...s,
     median: {
       requestsPerSecond: median(s.rounds.map((x) => x.requestsPerSecond)),
       p50: median(s.rounds.map((x) => x.p50)),
       p99: median(s.rounds.map((x) => x.p99)),
       peakRss: median(s.rounds.map((x) => x.peakRss)),
+      cpuMicrosPerRequest: median(s.rounds.map((x) => x.cpuMicrosPerRequest)),
     },
   }));
   const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
@@ -560,6 +626,7 @@ async function main() {
     date: new Date().toISOString(),
     command,
     machine: info,
+    library: libraryVersion(),
     options: { duration, rounds, connections, warmup, memoryLogins },
     peakRssMethod,
     servers: rows,
@@ -574,12 +641,20 @@ async function main() {
   console.log(table(rows));
   console.log(`medians of ${rounds} round(s); peak RSS: ${peakRssMethod}`);
   for (const m of memory) {
-    console.log(`heap retained per login after GC (${m.logins} logins in-process): ${m.server} ${fmt(m.retainedPerLogin, 1)} bytes`);
+    console.log(
+      `heap retained per login after GC (${m.logins} logins in-process): ${m.server} ${fmt(m.retainedPerLogin, 1)} bytes`,
+    );
   }
   const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
-  console.log(`target throughput ≥ ${TARGETS.vsOauth2} × passport-oauth2: ${fmt(ratios.vsOauth2, 2)} → ${verdict(targets.vsOauth2)}`);
-  console.log(`target throughput ≥ ${TARGETS.vsExpressInline} × express-inline: ${fmt(ratios.vsExpressInline, 2)} → ${verdict(targets.vsExpressInline)}`);
-  console.log(`target p99 ≤ ${TARGETS.p99VsOauth2} × passport-oauth2: ${fmt(ratios.p99VsOauth2, 2)} → ${verdict(targets.p99VsOauth2)}`);
+  console.log(
+    `target throughput ≥ ${TARGETS.vsOauth2} × passport-oauth2: ${fmt(ratios.vsOauth2, 2)} → ${verdict(targets.vsOauth2)}`,
+  );
+  console.log(
+    `target throughput ≥ ${TARGETS.vsExpressInline} × express-inline: ${fmt(ratios.vsExpressInline, 2)} → ${verdict(targets.vsExpressInline)}`,
+  );
+  console.log(
+    `target p99 ≤ ${TARGETS.p99VsOauth2} × passport-oauth2: ${fmt(ratios.p99VsOauth2, 2)} → ${verdict(targets.p99VsOauth2)}`,
+  );
 
   if (write) {
     writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -593,7 +668,12 @@ async function main() {
 }
 
 try {
-  await main();
+  if (opts.render) {
+    writeBenchmarksMd(JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8')));
+    console.log('wrote BENCHMARKS.md from bench/results.json');
+  } else {
+    await main();
+  }
 } catch (err) {
   console.error(`benchmark failed: ${err?.stack ?? err}`);
   process.exitCode = 1;

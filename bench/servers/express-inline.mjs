@@ -30,9 +30,7 @@ export function create({ tokenBase }) {
     }
     const t = await answer.body.json();
     const requestId = answer.headers['request-id'];
-    res.json(
-      buildUser(t['access-token'], t['token-type'], t['expires-in'], t.scope, requestId),
-    );
+    res.json(buildUser(t['access-token'], t['token-type'], t['expires-in'], t.scope, requestId));
   });
   return { handler: app, close: () => agent.close() };
 }
