@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { reportExchange } from './diagnostics.js';
@@ -72,26 +73,69 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-async function readBody(
+// Plain stream events rather than `for await`: this runs once per login, and the async
+// iterator costs measurably more per response.
+function readBody(
   body: Dispatcher.ResponseData['body'],
   limit: number,
   declared: string | undefined,
 ): Promise<Buffer | TooLarge> {
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
     discard(body);
-    return new TooLarge();
+    return Promise.resolve(new TooLarge());
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      discard(body);
-      return new TooLarge();
-    }
-    chunks.push(chunk);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) {
+        settled = true;
+        discard(body);
+        resolve(new TooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    body.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    body.on('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(new Error('the response body closed before its end'));
+    });
+  });
+}
+
+/**
+ * The exchange's deadline, in the EventEmitter form undici accepts as a `signal`: much cheaper
+ * per request than an AbortController, which matters on a login hot path.
+ */
+class Deadline extends EventEmitter {
+  aborted = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    super();
+    this.#timer = setTimeout(() => {
+      this.aborted = true;
+      this.emit('abort');
+    }, ms);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
 }
 
 function clip(text: string): string {
@@ -203,7 +247,8 @@ export class CodeExchanger {
   readonly config: Readonly<Omit<ExchangeConfig, 'apiKey'>>;
   readonly #apiKey: string;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
-  readonly #baseHeaders: Record<string, string>;
+  // Flat [name, value, …] list, the form undici takes without copying an object per request.
+  readonly #baseHeaders: readonly string[];
   readonly #origin: string;
   readonly #path: string;
 
@@ -214,14 +259,18 @@ export class CodeExchanger {
     this.#apiKey = apiKey;
     this.#origin = config.tokenURL.origin;
     this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${config.apiKey}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      'user-agent': config.userAgent,
-    };
-    if (config.personaVersion) headers['persona-version'] = config.personaVersion;
-    if (config.keyInflection) headers['key-inflection'] = config.keyInflection;
+    const headers = [
+      'authorization',
+      `Bearer ${config.apiKey}`,
+      'content-type',
+      'application/x-www-form-urlencoded',
+      'accept',
+      'application/json',
+      'user-agent',
+      config.userAgent,
+    ];
+    if (config.personaVersion) headers.push('persona-version', config.personaVersion);
+    if (config.keyInflection) headers.push('key-inflection', config.keyInflection);
     this.#baseHeaders = headers;
   }
 
@@ -244,10 +293,9 @@ export class CodeExchanger {
     const { timeoutMs, retries, dispatcher, maxResponseBytes } = this.config;
     const secrets = [this.#apiKey, code];
     const startedAt = performance.now();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const deadline = new Deadline(timeoutMs);
     const body = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
-    const headers = { ...this.#baseHeaders, 'idempotency-key': idempotencyKey };
+    const headers = this.#baseHeaders.concat('idempotency-key', idempotencyKey);
     let attempts = 0;
     let personaStatus: number | undefined;
     let requestId: string | undefined;
@@ -272,13 +320,13 @@ export class CodeExchanger {
             method: 'POST',
             headers,
             body,
-            signal: controller.signal,
+            signal: deadline,
             // The abort signal is the deadline; these only stop undici's own 300 s defaults.
             headersTimeout: timeoutMs + 1000,
             bodyTimeout: timeoutMs + 1000,
           });
         } catch (error) {
-          if (controller.signal.aborted) throw timeout(error);
+          if (deadline.aborted) throw timeout(error);
           if (attempts <= retries && isConnectionFailure(error)) {
             const wait = BASE_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random() / 2);
             if (wait < remaining()) {
@@ -309,7 +357,7 @@ export class CodeExchanger {
         try {
           raw = await readBody(response.body, maxResponseBytes, header(response.headers, 'content-length'));
         } catch (error) {
-          if (controller.signal.aborted) throw timeout(error);
+          if (deadline.aborted) throw timeout(error);
           throw new PersonaOAuthError('network', `The connection to Persona broke while reading the token response`, {
             status: 502,
             personaStatus,
@@ -372,7 +420,7 @@ export class CodeExchanger {
       const failure =
         error instanceof PersonaOAuthError
           ? error
-          : controller.signal.aborted
+          : deadline.aborted
             ? timeout(error)
             : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error });
       reportExchange({
@@ -385,7 +433,7 @@ export class CodeExchanger {
       });
       throw failure;
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 }
