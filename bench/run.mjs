@@ -1,5 +1,5 @@
 // Login-callback benchmark: passport-withpersona against passport-oauth2, an inline exchange in
-// Express 5, and an inline exchange on bare node:http, in one run (issue 6).
+// Express 5, and an inline exchange on bare node:http, in one run.
 //
 //   npm run bench                       (= npm run build && node bench/run.mjs)
 //   node bench/run.mjs --duration 10 --rounds 3 --connections 50 --memory-logins 50000

@@ -1,4 +1,4 @@
-// The CI version of the load and soak test (issue 5; the full one is `npm run test:load`):
+// The CI version of the load and soak test (the full one is `npm run test:load`):
 // 2,000 logins through an Express app with sessions against the emulator at 100 connections,
 // then a 400-login storm against an emulator at its default rate limit. Runs the real driver,
 // test/load/run.mjs, and checks its exit status and the figures it prints.

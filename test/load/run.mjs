@@ -1,4 +1,4 @@
-// Load and soak test (issue 5): many logins through an Express 5 app with sessions against the
+// Load and soak test: many logins through an Express 5 app with sessions against the
 // Persona emulator, on loopback, bounded in count and time.
 //
 //   npm run test:load                 (= npm run build && node test/load/run.mjs)
