@@ -1,4 +1,5 @@
 // Shared constants and helpers for the benchmark processes.
+import { request } from 'undici';
 //
 // The hand-written servers (passport-oauth2, express-inline, node-http-inline) turn a token response
 // into the same plain object passport-withpersona puts on req.user, so every server does the same
@@ -65,4 +66,29 @@ export function codeFromUrl(url) {
   const q = url.indexOf('?');
   if (q === -1) return null;
   return new URLSearchParams(url.slice(q + 1)).get('code');
+}
+
+/**
+ * The exchange written inline with undici, shared by servers (3), (4) and (5) so they do exactly
+ * the same work: `{ user }` on a 2xx, `{ status }` (the body drained) otherwise.
+ */
+export async function exchangeInline(agent, tokenURL, code) {
+  const answer = await request(tokenURL, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: {
+      authorization: `Bearer ${API_KEY}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
+  });
+  if (answer.statusCode < 200 || answer.statusCode > 299) {
+    await answer.body.dump();
+    return { status: answer.statusCode };
+  }
+  const t = await answer.body.json();
+  return {
+    user: buildUser(t['access-token'], t['token-type'], t['expires-in'], t.scope, answer.headers['request-id']),
+  };
 }

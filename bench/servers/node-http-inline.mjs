@@ -1,6 +1,6 @@
 // (4) Bare node:http with the code exchange inline with undici: the limit without a framework.
-import { Agent, request } from 'undici';
-import { API_KEY, TOKEN_PATH, buildUser, codeFromUrl } from '../common.mjs';
+import { Agent } from 'undici';
+import { TOKEN_PATH, codeFromUrl, exchangeInline } from '../common.mjs';
 
 function send(res, status, value) {
   const body = JSON.stringify(value);
@@ -18,23 +18,9 @@ export function create({ tokenBase }) {
   async function callback(req, res) {
     const code = codeFromUrl(req.url);
     if (!code) return send(res, 400, { error: 'invalid_request' });
-    const answer = await request(tokenURL, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: {
-        authorization: `Bearer ${API_KEY}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
-    });
-    if (answer.statusCode < 200 || answer.statusCode > 299) {
-      await answer.body.dump();
-      return send(res, 502, { error: 'token_exchange_failed' });
-    }
-    const t = await answer.body.json();
-    const requestId = answer.headers['request-id'];
-    send(res, 200, buildUser(t['access-token'], t['token-type'], t['expires-in'], t.scope, requestId));
+    const { user } = await exchangeInline(agent, tokenURL, code);
+    if (!user) return send(res, 502, { error: 'token_exchange_failed' });
+    send(res, 200, user);
   }
 
   function handler(req, res) {

@@ -3,8 +3,8 @@
 import express from 'express';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';
-import { Agent, request } from 'undici';
-import { API_KEY, TOKEN_PATH, buildUser } from '../common.mjs';
+import { Agent } from 'undici';
+import { TOKEN_PATH, exchangeInline } from '../common.mjs';
 
 class MinimalStrategy extends Strategy {
   constructor(tokenURL) {
@@ -17,26 +17,10 @@ class MinimalStrategy extends Strategy {
   authenticate(req) {
     const code = req.query.code;
     if (typeof code !== 'string' || code === '') return this.fail(400);
-    request(this.tokenURL, {
-      method: 'POST',
-      dispatcher: this.agent,
-      headers: {
-        authorization: `Bearer ${API_KEY}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
-    })
-      .then(async (answer) => {
-        if (answer.statusCode < 200 || answer.statusCode > 299) {
-          await answer.body.dump();
-          return this.error(new Error(`token endpoint answered ${answer.statusCode}`));
-        }
-        const t = await answer.body.json();
-        this.success(
-          buildUser(t['access-token'], t['token-type'], t['expires-in'], t.scope, answer.headers['request-id']),
-        );
-      })
+    exchangeInline(this.agent, this.tokenURL, code)
+      .then(({ user, status }) =>
+        user ? this.success(user) : this.error(new Error(`token endpoint answered ${status}`)),
+      )
       .catch((err) => this.error(err));
   }
 }
