@@ -4,8 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startPersonaEmulator } from 'passport-withpersona/testing';
-import { chromium } from 'playwright-core';
 import { startApp } from './app.mjs';
+import { launchChromium } from './chromium.mjs';
+import { emulatorSides } from './emulator-sides.mjs';
 
 const OUT = fileURLToPath(new URL('../docs/images/', import.meta.url));
 mkdirSync(OUT, { recursive: true });
@@ -13,33 +14,9 @@ mkdirSync(OUT, { recursive: true });
 const emulator = await startPersonaEmulator({ seed: 'passport-withpersona example-app' });
 const app = await startApp({
   sessionSecret: 'screenshot only',
-  persona: {
-    apiKey: emulator.recipient.apiKey,
-    baseURL: emulator.url,
-    organizationName: emulator.recipient.name,
-    label: 'the bundled Persona emulator',
-  },
-  owner: {
-    name: emulator.owner.name,
-    apiKey: emulator.owner.apiKey,
-    baseURL: emulator.url,
-    recipientOrgId: emulator.recipient.id,
-    inquiries: () => emulator.owner.inquiries,
-  },
+  ...emulatorSides(emulator, { label: 'the bundled Persona emulator' }),
 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
   await page.goto(`${app.url}/`);

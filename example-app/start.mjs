@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { startPersonaEmulator } from 'passport-withpersona/testing';
 import { startApp } from './app.mjs';
+import { emulatorSides } from './emulator-sides.mjs';
 import { createSessionStore } from './sessions.mjs';
 
 const HOST = '127.0.0.1';
@@ -71,20 +72,7 @@ try {
   } else {
     const emulator = await startPersonaEmulator({ host: HOST, seed: 'passport-withpersona example-app' });
     resources.push(() => emulator.close());
-    persona = {
-      apiKey: emulator.recipient.apiKey,
-      baseURL: emulator.url,
-      organizationName: emulator.recipient.name,
-      label: `the bundled Persona emulator at ${emulator.url}`,
-    };
-    owner = {
-      name: emulator.owner.name,
-      apiKey: emulator.owner.apiKey,
-      baseURL: emulator.url,
-      recipientOrgId: emulator.recipient.id,
-      // Persona's list endpoint is not emulated: the owner's inquiries come from the handle.
-      inquiries: () => emulator.owner.inquiries,
-    };
+    ({ persona, owner } = emulatorSides(emulator, { label: `the bundled Persona emulator at ${emulator.url}` }));
     console.log(`Persona emulator: ${emulator.url}`);
     console.log(`  Org A (data owner): ${emulator.owner.name} ${emulator.owner.id}`);
     console.log(`  Org B (recipient):  ${emulator.recipient.name} ${emulator.recipient.id}`);

@@ -2,13 +2,13 @@
 // downloaded browser), the emulator and the app on free loopback ports.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type EmulatedInquiry, type PersonaEmulator } from '../../src/testing/index.js';
 import type { RunningSampleApp } from '../../example-app/app.mjs';
+import { launchChromium } from '../../example-app/chromium.mjs';
 import { loadSample, sampleOptions } from '../example-app/helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 
 /** The one browser global used here (the tests compile without the DOM library). */
@@ -27,19 +27,7 @@ beforeAll(async () => {
   const { startApp } = await loadSample();
   const { publicURL: _fixed, ...options } = sampleOptions(emulator);
   app = await startApp(options);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

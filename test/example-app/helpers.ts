@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import type { PersonaEmulator } from '../../src/testing/index.js';
 import type { SampleAppOptions } from '../../example-app/app.mjs';
+import { emulatorSides } from '../../example-app/emulator-sides.mjs';
 
 type SampleModule = typeof import('../../example-app/app.mjs');
 type SessionsModule = typeof import('../../example-app/sessions.mjs');
@@ -27,14 +28,7 @@ export function sampleOptions(emulator: PersonaEmulator, overrides: Partial<Samp
   return {
     publicURL: PUBLIC_URL,
     sessionSecret: SESSION_SECRET,
-    persona: { apiKey: emulator.recipient.apiKey, baseURL: emulator.url, organizationName: emulator.recipient.name },
-    owner: {
-      name: emulator.owner.name,
-      apiKey: emulator.owner.apiKey,
-      baseURL: emulator.url,
-      recipientOrgId: emulator.recipient.id,
-      inquiries: () => emulator.owner.inquiries,
-    },
+    ...emulatorSides(emulator),
     log: () => undefined,
     ...overrides,
   };

@@ -1,0 +1,26 @@
+// Both organisations of the sample, played by the bundled emulator: the recipient's Persona
+// settings and the simulated owner. Used by start.mjs, the screenshots and the tests.
+
+/**
+ * `{ persona, owner }` options for `createApp`/`startApp` on `emulator`; `label` (optional) says
+ * on the pages which Persona the recipient talks to.
+ */
+export function emulatorSides(emulator, { label } = {}) {
+  const persona = {
+    apiKey: emulator.recipient.apiKey,
+    baseURL: emulator.url,
+    organizationName: emulator.recipient.name,
+  };
+  if (label !== undefined) persona.label = label;
+  return {
+    persona,
+    owner: {
+      name: emulator.owner.name,
+      apiKey: emulator.owner.apiKey,
+      baseURL: emulator.url,
+      recipientOrgId: emulator.recipient.id,
+      // Persona's list endpoint is not emulated: the owner's inquiries come from the handle.
+      inquiries: () => emulator.owner.inquiries,
+    },
+  };
+}
