@@ -10,7 +10,7 @@ import { Agent } from 'undici';
 import { ownerRouter } from './owner.mjs';
 import { recipientRouter } from './recipient.mjs';
 import { csrfToken, noStore, securityHeaders } from './security.mjs';
-import { homePage, problemPage } from './views.mjs';
+import { homePage, problemPage, sendPage } from './views.mjs';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 export const SESSION_COOKIE = 'persona_sample.sid';
@@ -113,32 +113,29 @@ export function createApp(options) {
   app.use(passport.session());
 
   app.get('/', noStore, (req, res) => {
-    res
-      .type('html')
-      .send(
-        String(homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined })),
-      );
+    sendPage(
+      res,
+      200,
+      homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined }),
+    );
   });
 
   if (owner) {
     app.use(ownerRouter({ owner, site, callbackURL, dispatcher, log }));
   } else {
     app.all('/owner/share', (_req, res) => {
-      res
-        .status(404)
-        .type('html')
-        .send(
-          String(
-            problemPage({
-              site,
-              side: 'owner',
-              title: 'The data owner side is switched off',
-              message:
-                'This instance talks to a real Persona API (PERSONA_API_KEY is set), so it does not simulate the data owner.',
-              startAgain: false,
-            }),
-          ),
-        );
+      sendPage(
+        res,
+        404,
+        problemPage({
+          site,
+          side: 'owner',
+          title: 'The data owner side is switched off',
+          message:
+            'This instance talks to a real Persona API (PERSONA_API_KEY is set), so it does not simulate the data owner.',
+          startAgain: false,
+        }),
+      );
     });
   }
   app.use(
@@ -146,41 +143,34 @@ export function createApp(options) {
   );
 
   app.use((_req, res) => {
-    res
-      .status(404)
-      .type('html')
-      .send(
-        String(
-          problemPage({
-            site,
-            side: undefined,
-            title: 'Page not found',
-            message: 'There is no page at this address.',
-            startAgain: false,
-          }),
-        ),
-      );
+    sendPage(
+      res,
+      404,
+      problemPage({
+        site,
+        side: undefined,
+        title: 'Page not found',
+        message: 'There is no page at this address.',
+        startAgain: false,
+      }),
+    );
   });
   // Last resort: a page with the status and no internals (no message, no stack trace).
   app.use((err, _req, res, _next) => {
     const status = Number.isInteger(err?.status) && err.status >= 400 && err.status < 600 ? err.status : 500;
     if (status >= 500) log('unhandled error', err);
     if (res.headersSent) return res.end();
-    res
-      .status(status)
-      .type('html')
-      .send(
-        String(
-          problemPage({
-            site,
-            side: undefined,
-            title: status >= 500 ? 'Something went wrong' : 'This request could not be handled',
-            message:
-              status >= 500 ? 'The app hit an unexpected error. It has been logged.' : 'The request was not valid.',
-            code: status >= 500 ? 'internal_error' : 'bad_request',
-          }),
-        ),
-      );
+    sendPage(
+      res,
+      status,
+      problemPage({
+        site,
+        side: undefined,
+        title: status >= 500 ? 'Something went wrong' : 'This request could not be handled',
+        message: status >= 500 ? 'The app hit an unexpected error. It has been logged.' : 'The request was not valid.',
+        code: status >= 500 ? 'internal_error' : 'bad_request',
+      }),
+    );
   });
 
   let closing;

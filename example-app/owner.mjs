@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { request } from 'undici';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
-import { problemPage, sharePage } from './views.mjs';
+import { problemPage, sendPage as page, sharePage } from './views.mjs';
 
 const MAX_STATE_LENGTH = 512;
 const PERSONA_TIMEOUT_MS = 10_000;
@@ -103,7 +103,6 @@ function validState(state) {
  */
 export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
   const router = express.Router();
-  const page = (res, status, view) => res.status(status).type('html').send(String(view));
   const problem = (res, status, fields) => page(res, status, problemPage({ site, side: 'owner', ...fields }));
 
   /** Checks redirect_uri and state; answers the problem page and returns false when they are wrong. */

@@ -4,7 +4,7 @@ import express from 'express';
 import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
 import { request } from 'undici';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
-import { inquiryPage, problemPage, profilePage } from './views.mjs';
+import { inquiryPage, problemPage, profilePage, sendPage as send } from './views.mjs';
 
 const PERSONA_TIMEOUT_MS = 10_000;
 const MAX_INQUIRY_BYTES = 256 * 1024;
@@ -84,7 +84,6 @@ function personaHeader(value) {
  */
 export function recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName, dispatcher, log }) {
   const router = express.Router();
-  const send = (res, status, view) => res.status(status).type('html').send(String(view));
   const problem = (req, res, status, fields) =>
     send(
       res,

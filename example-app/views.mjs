@@ -3,6 +3,11 @@
 // data owner (Org A, simulated with the emulator's owner key).
 import { html } from './html.mjs';
 
+/** Answers `status` with a rendered page as HTML. */
+export function sendPage(res, status, view) {
+  res.status(status).type('html').send(String(view));
+}
+
 /** "59 min 12 s", "1 h 0 min", "8 s". */
 export function formatDuration(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));
