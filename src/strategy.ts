@@ -382,13 +382,14 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
           ? (verify as PersonaVerifyWithRequest<TUser>)(req, tokens, done)
           : (verify as PersonaVerify<TUser>)(tokens, done);
       } catch (error) {
-        done(error);
+        // A falsy throw is still a failure, not "no user".
+        done(error || new Error('verify threw'));
         return;
       }
       if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
         (returned as PromiseLike<PersonaVerifyResult<TUser>>).then(
           (user) => done(null, user),
-          (error: unknown) => done(error ?? new Error('verify rejected')),
+          (error: unknown) => done(error || new Error('verify rejected')),
         );
       }
     });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
 import {
   PersonaOAuthError,
+  PersonaStrategy,
   parseTokenResponse,
   PersonaOAuthError as E,
   SessionStateStore,
@@ -57,5 +59,37 @@ describe('requireScope clock', () => {
     requireScope('inquiry.read', { now: () => 1_000 })({ user } as never, {} as never, next);
     expect(seen[0]).toBeUndefined();
     expect(seen[1]).toMatchObject({ code: 'token_expired', status: 401 });
+  });
+});
+
+describe('verify failing with a falsy value', () => {
+  it.each([
+    [
+      'throws',
+      () => {
+        throw 0;
+      },
+    ],
+    ['rejects', () => Promise.reject(false)],
+  ])('%s: an error, not a missing user', async (_name, verify) => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent
+      .get('http://127.0.0.1:9')
+      .intercept({ path: '/api/v1/oauth/token', method: 'POST' })
+      .reply(201, { 'access-token': 'persona_access_token_a', 'expires-in': 60, 'token-type': 'bearer', scope: null });
+    const strategy = new PersonaStrategy<unknown>(
+      { apiKey: 'key_for_verify_test', baseURL: 'http://127.0.0.1:9', dispatcher: agent },
+      verify as never,
+    );
+    const outcome = await new Promise<string>((resolve) => {
+      const run = Object.create(strategy) as PersonaStrategy<unknown> & Record<string, unknown>;
+      run.error = (err: unknown) => resolve(`error:${(err as Error).message}`);
+      run.fail = () => resolve('fail');
+      run.success = () => resolve('success');
+      run.authenticate({ method: 'GET', url: '/cb?code=abc', query: { code: 'abc' } } as never);
+    });
+    await agent.close();
+    expect(outcome).toMatch(/^error:verify (threw|rejected)$/);
   });
 });
