@@ -87,14 +87,15 @@ export function personaErrorHandler(
   options: PersonaErrorHandlerOptions = {},
 ): (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
   return (err, req, res, next) => {
-    const known = isPersonaOAuthError(err) || err instanceof ScopeError;
+    const persona = isPersonaOAuthError(err) ? err : undefined;
+    const known = persona ?? (err instanceof ScopeError ? err : undefined);
     if (!known || res.headersSent) return next(err);
-    res.statusCode = err.status;
+    res.statusCode = known.status;
     res.setHeader('cache-control', 'no-store');
-    if (isPersonaOAuthError(err) && err.retryAfter !== undefined) res.setHeader('retry-after', String(err.retryAfter));
-    if (options.render) return options.render(err, req, res);
-    const body: Record<string, unknown> = { error: err.code, message: err.message };
-    if (isPersonaOAuthError(err) && err.requestId !== undefined) body.requestId = err.requestId;
+    if (persona?.retryAfter !== undefined) res.setHeader('retry-after', String(persona.retryAfter));
+    if (options.render) return options.render(known, req, res);
+    const body: Record<string, unknown> = { error: known.code, message: known.message };
+    if (persona?.requestId !== undefined) body.requestId = persona.requestId;
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(JSON.stringify(body));
   };

@@ -307,7 +307,12 @@ export class CodeExchanger {
         requestId,
         cause,
       });
-    const remaining = (): number => timeoutMs - (performance.now() - startedAt);
+    // Sleeps before a retry when the wait ends before the deadline; false when it would not.
+    const waitToRetry = async (ms: number): Promise<boolean> => {
+      if (ms >= timeoutMs - (performance.now() - startedAt)) return false;
+      await sleep(ms);
+      return true;
+    };
 
     try {
       for (;;) {
@@ -329,10 +334,7 @@ export class CodeExchanger {
           if (deadline.aborted) throw timeout(error);
           if (attempts <= retries && isConnectionFailure(error)) {
             const wait = BASE_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random() / 2);
-            if (wait < remaining()) {
-              await sleep(wait);
-              continue;
-            }
+            if (await waitToRetry(wait)) continue;
           }
           throw new PersonaOAuthError('network', `Could not reach Persona's token endpoint (${this.#origin})`, {
             status: 502,
@@ -340,9 +342,9 @@ export class CodeExchanger {
           });
         }
 
-        personaStatus = response.statusCode;
-        requestId = readRequestId(response.headers);
         const status = response.statusCode;
+        personaStatus = status;
+        requestId = readRequestId(response.headers);
 
         if (status >= 300 && status < 400) {
           discard(response.body);
@@ -409,10 +411,7 @@ export class CodeExchanger {
           // really runs again.
           const base = retryAfter !== undefined ? retryAfter * 1000 : BASE_BACKOFF_MS * 2 ** (attempts - 1);
           const wait = base + Math.random() * Math.min(250, base / 2 + 50);
-          if (wait < remaining()) {
-            await sleep(wait);
-            continue;
-          }
+          if (await waitToRetry(wait)) continue;
         }
         throw error;
       }

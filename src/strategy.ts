@@ -163,6 +163,10 @@ function resolveStateStore(option: PersonaStrategyOptions['state']): StateStore 
   throw new TypeError('passport-withpersona: state must be true, { signed: { secrets } }, or a StateStore');
 }
 
+function missingCode(): PersonaOAuthError {
+  return new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 });
+}
+
 function challengeOf(error: PersonaOAuthError): PersonaChallenge {
   const challenge: PersonaChallenge = { message: error.message, code: error.code };
   if (error.requestId !== undefined) challenge.requestId = error.requestId;
@@ -317,7 +321,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       );
     }
     if (input.kind !== 'code') {
-      return this.failWith(new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 }));
+      return this.failWith(missingCode());
     }
 
     let tokens: PersonaTokenSet;
@@ -336,7 +340,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
   private async start(req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
     if (!this.authorizationURL) {
-      return this.failWith(new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 }));
+      return this.failWith(missingCode());
     }
     const appState: AppState = {};
     if (options.returnTo !== undefined) {
