@@ -1,8 +1,8 @@
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { callbackParams, readCallbackInput } from './callback-input.js';
 import { PersonaOAuthError, isPersonaOAuthError, type PersonaOAuthErrorCode } from './errors.js';
-import { CodeExchanger, type KeyInflection } from './exchange.js';
+import { CodeExchanger, createOwnedAgent, type KeyInflection } from './exchange.js';
 import { integerOption } from './options.js';
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
@@ -248,7 +248,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
     let dispatcher = options.dispatcher;
     if (!dispatcher) {
-      this.#ownedAgent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: timeoutMs } });
+      this.#ownedAgent = createOwnedAgent(timeoutMs);
       dispatcher = this.#ownedAgent;
     }
     this.#exchanger = new CodeExchanger({
