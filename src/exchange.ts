@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { reportExchange } from './diagnostics.js';
-import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
+import { PersonaOAuthError, redact, redactError, type PersonaErrorDetail } from './errors.js';
 import { parseTokenResponse, type PersonaTokenSet } from './token.js';
 
 /** Casing Persona uses for response keys, sent as `Key-Inflection`. */
@@ -52,10 +52,20 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-// Request ids go into logs and error messages: keep them short and printable.
-function readRequestId(headers: IncomingHttpHeaders): string | undefined {
+// Request ids go into logs and error messages: keep them short and printable, and free of any
+// echo of what was sent.
+function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
   const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
+}
+
+// The access token a 2xx body carries, in any inflection, so that an error about that body
+// redacts its echoes too.
+function accessTokenIn(parsed: unknown): string | undefined {
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const record = parsed as Record<string, unknown>;
+  const token = record['access-token'] ?? record.access_token ?? record.accessToken;
+  return typeof token === 'string' ? token : undefined;
 }
 
 function readSeconds(value: string | undefined): number | undefined {
@@ -209,10 +219,12 @@ function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): 
     if (item === null || typeof item !== 'object') continue;
     const { title, details, source } = item as { title?: unknown; details?: unknown; source?: unknown };
     if (typeof title !== 'string') continue;
-    const detail: PersonaErrorDetail = { title: clip(redact(title, secrets)) };
-    if (typeof details === 'string') detail.details = clip(redact(details, secrets));
+    // Clipped first, so that redaction only ever reads short texts; an echo cut by the clip is
+    // still redacted when 12 or more of its characters remain.
+    const detail: PersonaErrorDetail = { title: redact(clip(title), secrets) };
+    if (typeof details === 'string') detail.details = redact(clip(details), secrets);
     const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
-    if (typeof pointer === 'string') detail.pointer = clip(redact(pointer, secrets));
+    if (typeof pointer === 'string') detail.pointer = redact(clip(pointer), secrets);
     out.push(detail);
   }
   return out;
@@ -349,7 +361,7 @@ export class CodeExchanger {
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
     const { timeoutMs, retries, maxResponseBytes } = this.config;
     const dispatcher = this.#dispatcher;
-    const secrets = [this.#apiKey, code];
+    const secrets: string[] = [this.#apiKey, code];
     const startedAt = performance.now();
     const deadline = new Deadline(timeoutMs);
     const connecting = new Set<AbortController>();
@@ -409,7 +421,7 @@ export class CodeExchanger {
 
         const status = response.statusCode;
         personaStatus = status;
-        requestId = readRequestId(response.headers);
+        requestId = readRequestId(response.headers, secrets);
 
         if (status >= 300 && status < 400) {
           discard(response.body);
@@ -453,6 +465,8 @@ export class CodeExchanger {
               requestId,
             });
           }
+          const accessToken = accessTokenIn(parsed);
+          if (accessToken !== undefined) secrets.push(accessToken);
           const tokens = parseTokenResponse(parsed, { requestId, personaStatus });
           reportExchange({
             outcome: 'success',
@@ -483,12 +497,15 @@ export class CodeExchanger {
         throw error;
       }
     } catch (error) {
-      const failure =
+      // Whatever Persona echoed of the key, the code or the token, in any part of the error.
+      const failure = redactError(
         error instanceof PersonaOAuthError
           ? error
           : deadline.aborted
             ? timeout(error)
-            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error });
+            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error }),
+        secrets,
+      );
       reportExchange({
         outcome: 'error',
         code: failure.code,
