@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -38,11 +38,12 @@ const MAX_PERSONA_ERRORS = 10;
 const MAX_ERROR_TEXT = 500;
 
 /**
- * The `Idempotency-Key` for a code: an HMAC of the code keyed by the API key. Retries and double
- * submits of one code carry one key, and the key reveals neither the code nor the API key.
+ * A new `Idempotency-Key` for one exchange: 128 random bits, reused only by that exchange's own
+ * retries. A key derived from the code would make Persona replay its stored 201 (the same access
+ * token) to anyone presenting a used code within 24 hours; a fresh key gets the refusal instead.
  */
-export function idempotencyKeyFor(apiKey: string, code: string): string {
-  return `pwp1-${createHmac('sha256', apiKey).update(code).digest('base64url')}`;
+function newIdempotencyKey(): string {
+  return `pwp2-${randomBytes(16).toString('base64url')}`;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -280,12 +281,12 @@ export class CodeExchanger {
    * @throws {PersonaOAuthError} with the code describing the failure (see the README's table).
    */
   exchange(code: string): Promise<PersonaTokenSet> {
-    const key = idempotencyKeyFor(this.#apiKey, code);
-    const pending = this.#inFlight.get(key);
+    // Keyed on the code itself: the map is private and nothing derived from it is ever sent.
+    const pending = this.#inFlight.get(code);
     // A joiner gets its own copy, so one request's verify cannot change another's token set.
     if (pending) return pending.then(copyTokens);
-    const started = this.#run(code, key).finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, started);
+    const started = this.#run(code, newIdempotencyKey()).finally(() => this.#inFlight.delete(code));
+    this.#inFlight.set(code, started);
     return started;
   }
 

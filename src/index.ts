@@ -33,7 +33,7 @@ export {
   type PersonaErrorDetail,
   type PersonaOAuthErrorInit,
 } from './errors.js';
-export { idempotencyKeyFor, type CodeExchanger, type ExchangeConfig, type KeyInflection } from './exchange.js';
+export type { CodeExchanger, ExchangeConfig, KeyInflection } from './exchange.js';
 export { readCallbackInput, type CallbackInput } from './callback-input.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
