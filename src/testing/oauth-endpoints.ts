@@ -68,8 +68,24 @@ const REDEEM_REFUSALS = {
 } as const;
 
 /**
+ * Why an unknown code may be a mangled one, judged from its shape alone (so the answer still
+ * reveals nothing about which codes exist): a space is what a `+` becomes when a code travels
+ * unencoded in a URL and is decoded; a percent escape is a code encoded twice.
+ */
+function encodingHint(code: string): string {
+  if (code.includes(' ')) {
+    return '; it contains a space, so it looks URL-decoded (a + read as a space): send the code exactly as received, form-encoded';
+  }
+  if (/%[0-9A-Fa-f]{2}/.test(code)) {
+    return '; it contains a percent escape, so it looks URL-encoded twice: send the code exactly as received, encoded once';
+  }
+  return '';
+}
+
+/**
  * `POST /api/v1/oauth/token`: checks `grant-type` and `code` (400), then redeems the code
- * (404 unknown or another organisation's, 409 used, 422 expired) and answers the token.
+ * (404 unknown or another organisation's, with a hint when the code looks mangled by URL
+ * encoding; 409 used, 422 expired) and answers the token.
  */
 export function createAccessToken(
   state: OAuthState,
@@ -90,7 +106,8 @@ export function createAccessToken(
   const redeemed = state.grants.redeem(code, caller.id, now);
   if (!redeemed.ok) {
     const refusal = REDEEM_REFUSALS[redeemed.reason];
-    return invalid(refusal.status, refusal.title, refusal.details, '/code');
+    const hint = redeemed.reason === 'unknown' ? encodingHint(code) : '';
+    return invalid(refusal.status, refusal.title, `${refusal.details}${hint}`, '/code');
   }
   const body = {
     'access-token': redeemed.accessToken,

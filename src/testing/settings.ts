@@ -1,3 +1,4 @@
+import { isClockInstant, LATEST_INSTANT } from './clock.js';
 import type { PersonaEmulatorOptions } from './types.js';
 import { KNOWN_PERSONA_VERSIONS } from './versions.js';
 
@@ -22,8 +23,14 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   return value;
 }
 
+/**
+ * How many requests `requests` keeps unless told otherwise: enough for any test's assertions,
+ * and a bound on what a long-running emulator holds (each record keeps up to `maxBodyBytes` of body).
+ */
+export const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
+
 function recordCap(value: number | undefined): number {
-  const cap = value === undefined ? Number.POSITIVE_INFINITY : value;
+  const cap = value === undefined ? DEFAULT_MAX_RECORDED_REQUESTS : value;
   if (!(Number.isInteger(cap) || cap === Number.POSITIVE_INFINITY) || cap < 0) {
     throw new RangeError('maxRecordedRequests must be a whole number');
   }
@@ -32,7 +39,7 @@ function recordCap(value: number | undefined): number {
 
 function clockStart(now: number | undefined): number {
   const start = now ?? Date.now();
-  if (!Number.isFinite(start)) throw new RangeError('now must be a finite number (epoch ms)');
+  if (!isClockInstant(start)) throw new RangeError(`now must be an epoch ms from 0 to ${LATEST_INSTANT}`);
   return start;
 }
 
