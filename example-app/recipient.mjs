@@ -4,6 +4,7 @@ import express from 'express';
 import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
 import { request } from 'undici';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
+import { SIGNED_IN_MS } from './sessions.mjs';
 import { inquiryPage, linkUsedPage, problemPage, profilePage, sendPage as send } from './views.mjs';
 
 const PERSONA_TIMEOUT_MS = 10_000;
@@ -151,11 +152,16 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
           requestId: info?.requestId,
         });
       }
-      // Passport regenerates the session on login (no session fixation); then a clean URL, so the
-      // code leaves the address bar and the history.
+      // Passport regenerates the session on login (no session fixation). A signed-in session
+      // lives longer than the sign-in window (saved again, since the store keeps the expiry);
+      // then a clean URL, so the code leaves the address bar and the history.
       req.logIn(user, (loginError) => {
         if (loginError) return next(loginError);
-        res.redirect(303, '/profile');
+        req.session.cookie.maxAge = SIGNED_IN_MS;
+        req.session.save((saveError) => {
+          if (saveError) return next(saveError);
+          res.redirect(303, '/profile');
+        });
       });
     })(req, res, next);
   };
