@@ -182,7 +182,8 @@ const HEADER = [
 ];
 
 function ratioCell(r) {
-  return r ? `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : '';
+  if (!r) return '';
+  return Number.isFinite(r.median) ? `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : '–';
 }
 
 function scenarioRows(s) {
