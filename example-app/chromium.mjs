@@ -1,13 +1,69 @@
-// Debian's Chromium driven by playwright-core, with the flags a root user on a machine without
-// outside network needs. Nothing is downloaded. CHROMIUM_PATH overrides /usr/bin/chromium.
+// Chromium for the screenshots and the end-to-end test, driven by playwright-core. Playwright
+// never downloads a browser here; the first of these that exists is used:
+//   1. CHROMIUM_PATH
+//   2. chromium on PATH (Debian's package installs /usr/bin/chromium)
+//   3. the headless Chromium inside the @sparticuz/chromium npm package (Linux x64 only; a
+//      devDependency, so `npm ci` brings it from the registry), unpacked into the temp directory
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NPM_CHROMIUM = '@sparticuz/chromium';
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `name` when it holds a slash and is executable, else the first executable `name` on PATH. */
+export function findProgram(name) {
+  if (name.includes('/')) return isExecutable(name) ? name : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function npmChromiumInstalled() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  try {
+    createRequire(import.meta.url).resolve(NPM_CHROMIUM);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The browser to use, or undefined when none of the three is there. */
+export function findChromium() {
+  const fromEnv = process.env.CHROMIUM_PATH && findProgram(process.env.CHROMIUM_PATH);
+  if (fromEnv) return { source: `CHROMIUM_PATH (${fromEnv})`, executablePath: async () => fromEnv };
+  const onPath = findProgram('chromium');
+  if (onPath) return { source: onPath, executablePath: async () => onPath };
+  if (npmChromiumInstalled()) {
+    return {
+      source: `the ${NPM_CHROMIUM} npm package`,
+      executablePath: async () => (await import(NPM_CHROMIUM)).default.executablePath(),
+    };
+  }
+  return undefined;
+}
 
 /** Launches headless Chromium for the screenshots and the end-to-end test. */
-export function launchChromium() {
+export async function launchChromium() {
+  const found = findChromium();
+  if (!found) {
+    throw new Error(
+      `no Chromium: set CHROMIUM_PATH, put chromium on PATH (apt-get install chromium), or run npm ci on Linux x64 for ${NPM_CHROMIUM}`,
+    );
+  }
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: await found.executablePath(),
     headless: true,
     args: [
       '--no-sandbox',

@@ -1,6 +1,6 @@
 // Regenerates the README screenshots (docs/images/profile.png and share.png) by running the
-// flow in Debian's Chromium: `npm run build && node example-app/screenshot.mjs`.
-// CHROMIUM_PATH overrides /usr/bin/chromium. Nothing is downloaded.
+// flow in Chromium (example-app/chromium.mjs says which): `npm run build && node example-app/screenshot.mjs`.
+// Nothing is downloaded.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startPersonaEmulator } from 'passport-withpersona/testing';

@@ -49,14 +49,22 @@ async function shutdown(code) {
 }
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: shutting down`);
-    void shutdown(0);
-  });
+function stop(reason) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${reason}: shutting down`);
+  void shutdown(0);
 }
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(signal));
+
+// `npm start` runs this file under `sh -c`. npm passes a SIGTERM on to that shell, which dies
+// without passing it on to us: without this, the app would keep running and listening after
+// npm (and whatever supervised it) had exited. So when the process that started this one goes
+// away, stop as if signalled.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) stop('parent process exited');
+}, 200).unref();
 
 try {
   let persona;

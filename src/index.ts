@@ -33,7 +33,7 @@ export {
   type PersonaErrorDetail,
   type PersonaOAuthErrorInit,
 } from './errors.js';
-export { idempotencyKeyFor, type CodeExchanger, type ExchangeConfig, type KeyInflection } from './exchange.js';
+export type { CodeExchanger, ExchangeConfig, KeyInflection } from './exchange.js';
 export { readCallbackInput, type CallbackInput } from './callback-input.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
@@ -41,6 +41,7 @@ export {
   ScopeError,
   personaErrorHandler,
   type RequireScopeOptions,
+  type ScopedRequest,
   type ExpiringScopeHolder,
   type Middleware,
   type PersonaErrorHandlerOptions,
@@ -57,3 +58,5 @@ export {
   type StateVerification,
 } from './state/index.js';
 export { VERSION } from './version.js';
+// Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
+export type {} from './passport-types.js';

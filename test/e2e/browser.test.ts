@@ -1,9 +1,11 @@
-// The sample app in a real browser: Debian's Chromium driven by playwright-core (never a
-// downloaded browser), the emulator and the app on free loopback ports.
+// The sample app in a real browser, driven by playwright-core, the emulator and the app on free
+// loopback ports. The browser is the first of CHROMIUM_PATH, /usr/bin/chromium and the
+// @sparticuz/chromium devDependency (example-app/chromium.mjs); with none of them the suite is
+// skipped (test/setup/system-requirements.ts says so), or fails under PWP_REQUIRE_ALL=1.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPersonaEmulator, type EmulatedInquiry, type PersonaEmulator } from '../../src/testing/index.js';
 import type { RunningSampleApp } from '../../example-app/app.mjs';
 import { launchChromium } from '../../example-app/chromium.mjs';
@@ -21,22 +23,6 @@ let app: RunningSampleApp;
 let browser: Browser;
 let context: BrowserContext | undefined;
 
-beforeAll(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  emulator = await startPersonaEmulator();
-  const { startApp } = await loadSample();
-  const { publicURL: _fixed, ...options } = sampleOptions(emulator);
-  app = await startApp(options);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await app?.close();
-  await emulator?.close();
-});
-
 async function heading(page: Page): Promise<string> {
   return ((await page.getByRole('heading', { level: 1 }).textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
@@ -46,7 +32,23 @@ function expectCleanPage(text: string): void {
   expect(text).not.toMatch(/node_modules|Error:/);
 }
 
-describe('the sample app in Chromium', () => {
+describe.skipIf(inject('chromium') === null)('the sample app in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    emulator = await startPersonaEmulator();
+    const { startApp } = await loadSample();
+    const { publicURL: _fixed, ...options } = sampleOptions(emulator);
+    app = await startApp(options);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await app?.close();
+    await emulator?.close();
+  });
+
   it('share two inquiries → profile → granted inquiry → 403 for another → sign out → replayed callback is refused cleanly', async () => {
     context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();

@@ -1,8 +1,10 @@
-// `node example-app/start.mjs` (what `npm start` runs after the build) as a real process: it
-// prints its URL, serves, and exits cleanly on SIGTERM / SIGINT. Needs dist/ (`npm test` builds
-// it first).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// `node example-app/start.mjs` (what `npm start` runs after the build) as a real process, and
+// `npm start` itself: it prints its URL, serves, and exits cleanly on SIGTERM / SIGINT, also when
+// the signal goes to npm. Needs dist/ (`npm test` builds it first).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,8 @@ import { freePort } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children = new Set<ChildProcess>();
+// Processes under `npm start`, killed after the tests should one outlive its test.
+const strays = new Set<number>();
 let emulator: PersonaEmulator;
 
 interface Started {
@@ -19,7 +23,10 @@ interface Started {
   output: () => string;
 }
 
-function launch(env: Record<string, string | undefined>): Promise<Started> {
+function launch(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = ['example-app/start.mjs'],
+): Promise<Started> {
   const clean: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [
     'PORT',
@@ -31,7 +38,7 @@ function launch(env: Record<string, string | undefined>): Promise<Started> {
   ]) {
     delete clean[name];
   }
-  const child = spawn(process.execPath, ['example-app/start.mjs'], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,6 +65,72 @@ function launch(env: Record<string, string | undefined>): Promise<Started> {
   });
 }
 
+/** npm's own CLI script, run with this Node (the npm that runs `npm test`, else the one beside node). */
+function npmCli(): string {
+  const fromNpm = process.env.npm_execpath;
+  if (fromNpm && /npm-cli\.js$/.test(fromNpm)) return fromNpm;
+  return join(dirname(realpathSync(process.execPath)), '../lib/node_modules/npm/bin/npm-cli.js');
+}
+
+/** The ids of every process under `pid` (Linux /proc, else `ps`). */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
+  if (existsSync('/proc/self/stat')) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // The command name (2nd field) is in parentheses and may hold spaces; the ppid follows it.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // The process ended while being listed.
+      }
+    }
+  } else {
+    for (const line of execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
+      const [child, parent] = line.trim().split(/\s+/).map(Number);
+      if (child && parent) parents.set(child, parent);
+    }
+  }
+  const found: number[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next = [...parents].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls `check` until it holds, for at most 10 s (generous: the machine may be busy). */
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -78,6 +151,7 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await exitOf(child);
   }
+  for (const pid of strays) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   await emulator?.close();
 });
 
@@ -124,6 +198,24 @@ describe('example-app/start.mjs', () => {
     const exited = exitOf(started.child);
     started.child.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+
+  it('`npm start` under SIGTERM (a container, systemd, a process manager): the app stops with npm, no process is left', async () => {
+    const port = await freePort();
+    // --ignore-scripts skips `prestart` (the build, already done by `npm test`), not `start`.
+    const started = await launch({ PORT: String(port) }, [npmCli(), 'start', '--ignore-scripts']);
+    expect(started.url).toBe(`http://127.0.0.1:${port}`);
+    const tree = descendantsOf(started.child.pid as number);
+    for (const pid of tree) strays.add(pid);
+    expect(tree.length, 'npm start runs a shell and node under npm').toBeGreaterThanOrEqual(1);
+    expect((await get(`${started.url}/healthz`)).status).toBe(200);
+
+    const exited = exitOf(started.child);
+    started.child.kill('SIGTERM');
+    await exited;
+    await waitFor(async () => !(await accepts(port)), 'the port to close');
+    await waitFor(async () => tree.every((pid) => !isAlive(pid)), `no process left of ${tree.join(', ')}`);
+    expect(started.output()).toMatch(/shutting down/);
   });
 
   it('refuses an invalid PORT with exit code 1', async () => {
