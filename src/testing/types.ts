@@ -147,7 +147,11 @@ export interface PersonaEmulatorOptions {
   now?: number;
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
-  /** Accepted `Persona-Version` values; default {@link KNOWN_PERSONA_VERSIONS}. */
+  /**
+   * `Persona-Version` values to accept besides {@link KNOWN_PERSONA_VERSIONS} (every version
+   * Persona documents), so that a version Persona releases later need not wait for a new
+   * emulator. Each a `YYYY-MM-DD` date; anything else throws TypeError.
+   */
   personaVersions?: readonly string[];
   /** Expose the `/__emulator/*` control endpoints (faults, clock, rate limit); default false. */
   control?: boolean;
