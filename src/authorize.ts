@@ -5,8 +5,14 @@ import { hasScope, type ScopeHolder } from './scopes.js';
 /** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
 export type ExpiringScopeHolder = (NonNullable<ScopeHolder> & { expiresAt?: number | undefined }) | null | undefined;
 
+/**
+ * The request {@link requireScope}'s callbacks see when no type argument is given: an Express
+ * request as far as this library reads it, with the route's `params`.
+ */
+export type ScopedRequest = IncomingMessage & { user?: unknown; params: Record<string, string> };
+
 /** Options of {@link requireScope}. */
-export interface RequireScopeOptions<TReq> {
+export interface RequireScopeOptions<TReq = ScopedRequest> {
   /**
    * Where the token set is found on the request (default: `req.user`). Return the object that
    * carries `scopes` (or `scope`) and `expiresAt`.
@@ -18,7 +24,15 @@ export interface RequireScopeOptions<TReq> {
   now?: () => number;
 }
 
-/** What {@link requireScope} passes to `next` when the request is not allowed. */
+const SCOPE_ERROR_BRAND = Symbol.for('passport-withpersona.ScopeError');
+
+/**
+ * What {@link requireScope} passes to `next` when the request is not allowed.
+ *
+ * `err instanceof ScopeError` also holds for a `ScopeError` made by the other copy of this
+ * package (an app that both `import`s and `require`s it loads the ESM and the CommonJS build):
+ * instances carry a `Symbol.for` brand that `instanceof` checks.
+ */
 export class ScopeError extends Error {
   override readonly name = 'ScopeError';
   /** 401 when there is no (unexpired) token, 403 when the scope does not grant the permission. */
@@ -40,11 +54,23 @@ export class ScopeError extends Error {
     this.status = code === 'insufficient_scope' ? 403 : 401;
     this.permission = permission;
     this.objectId = objectId;
+    Object.defineProperty(this, SCOPE_ERROR_BRAND, { value: true });
+  }
+
+  /** True for a `ScopeError` from either copy of the package; subclasses keep the plain check. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about (a subclass or this one)
+    if (this !== ScopeError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && SCOPE_ERROR_BRAND in value;
   }
 }
 
 /** A Connect/Express middleware over requests of type `TReq`. */
-export type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unknown) => void) => void;
+export type Middleware<TReq = IncomingMessage> = (
+  req: TReq,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
 
 /**
  * Express/Connect middleware that lets a request through only when the signed-in token set
@@ -52,13 +78,23 @@ export type Middleware<TReq> = (req: TReq, res: ServerResponse, next: (err?: unk
  * expired. Otherwise it calls `next(new ScopeError(…))` with status 401 (no token, or expired:
  * code `unauthenticated` / `token_expired`) or 403 (code `insufficient_scope`), for your error
  * handler to render.
+ *
+ * `options.objectId` and `options.tokens` receive the request typed as `TReq`, by default a
+ * {@link ScopedRequest}, so `(req) => req.params.id` needs no type argument. The middleware itself
+ * accepts any `IncomingMessage`, so mounting it leaves the type of `req` in the handlers after
+ * it as Express infers it from the route. Throws nothing; errors go to `next`.
  */
-export function requireScope<
-  TReq extends IncomingMessage = IncomingMessage & { user?: unknown; params?: Record<string, string> },
->(permission: string, options: RequireScopeOptions<TReq> = {}): Middleware<TReq> {
+export function requireScope<TReq extends IncomingMessage = ScopedRequest>(
+  permission: string,
+  options: RequireScopeOptions<TReq> = {},
+): Middleware {
   const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ExpiringScopeHolder);
   const now = options.now ?? Date.now;
-  return (req, _res, next) => {
+  return (incoming, _res, next) => {
+    // The middleware is mounted where Express hands it its own request, which the caller's
+    // `TReq` describes; it is typed as a plain IncomingMessage only so that it gives Express
+    // nothing to infer the route's request type from.
+    const req = incoming as TReq;
     const objectId = options.objectId?.(req);
     const tokens = tokensOf(req);
     if (!tokens || typeof tokens !== 'object') return next(new ScopeError('unauthenticated', permission, objectId));
@@ -88,6 +124,7 @@ export function personaErrorHandler(
 ): (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
   return (err, req, res, next) => {
     const persona = isPersonaOAuthError(err) ? err : undefined;
+    // Both checks recognise an error from either copy of the package (ESM and CommonJS).
     const known = persona ?? (err instanceof ScopeError ? err : undefined);
     if (!known || res.headersSent) return next(err);
     res.statusCode = known.status;

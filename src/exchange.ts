@@ -244,20 +244,25 @@ function isConnectionFailure(error: unknown): boolean {
  * make one request to Persona and share its outcome.
  */
 export class CodeExchanger {
-  /** The exchange's settings, without the API key (kept private so it is never printed). */
-  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey'>>;
+  /**
+   * The exchange's settings, without the API key and the dispatcher: both stay private, since the
+   * dispatcher holds each request in flight (the key in its headers, the code in its body).
+   */
+  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey' | 'dispatcher'>>;
   readonly #apiKey: string;
+  readonly #dispatcher: Dispatcher;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
   // Flat [name, value, …] list, the form undici takes without copying an object per request.
   readonly #baseHeaders: readonly string[];
   readonly #origin: string;
   readonly #path: string;
 
-  /** Prepares the headers once; `config.apiKey` is kept in a private field. */
+  /** Prepares the headers once; `config.apiKey` and `config.dispatcher` are kept in private fields. */
   constructor(config: ExchangeConfig) {
-    const { apiKey, ...rest } = config;
+    const { apiKey, dispatcher, ...rest } = config;
     this.config = Object.freeze(rest);
     this.#apiKey = apiKey;
+    this.#dispatcher = dispatcher;
     this.#origin = config.tokenURL.origin;
     this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
     const headers = [
@@ -291,7 +296,8 @@ export class CodeExchanger {
   }
 
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
-    const { timeoutMs, retries, dispatcher, maxResponseBytes } = this.config;
+    const { timeoutMs, retries, maxResponseBytes } = this.config;
+    const dispatcher = this.#dispatcher;
     const secrets = [this.#apiKey, code];
     const startedAt = performance.now();
     const deadline = new Deadline(timeoutMs);

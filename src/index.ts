@@ -41,6 +41,7 @@ export {
   ScopeError,
   personaErrorHandler,
   type RequireScopeOptions,
+  type ScopedRequest,
   type ExpiringScopeHolder,
   type Middleware,
   type PersonaErrorHandlerOptions,
@@ -57,3 +58,5 @@ export {
   type StateVerification,
 } from './state/index.js';
 export { VERSION } from './version.js';
+// Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
+export type {} from './passport-types.js';

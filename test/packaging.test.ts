@@ -1,15 +1,17 @@
 /**
- * The package as a user gets it: `npm pack`, then the tarball installed into fresh consumer
- * projects (ES modules, CommonJS, TypeScript with `node16` and with `bundler` resolution), each
- * of which uses the strategy and the emulator. Also publint and attw on the tarball, and no
- * `any` in the published declarations.
+ * The package as a user gets it: `npm pack` in a checkout that has no dist/ yet (as a fresh
+ * clone: `prepack` builds), then the tarball installed into fresh consumer projects (ES modules,
+ * CommonJS, TypeScript 5 with `node16` and with `bundler` resolution, TypeScript 7 with
+ * `nodenext` and `bundler`), each of which uses the strategy and the emulator. Also publint and
+ * attw on the tarball, and no `any` in the published declarations.
  *
- * The consumers install from npm's cache first (`--prefer-offline`): every dependency here is
- * one this repository already installed, so the registry is asked only when the cache is cold.
+ * The consumers install from npm's cache first (`--prefer-offline`): every dependency here but
+ * TypeScript 7 is one this repository already installed, so the registry is asked only when the
+ * cache is cold.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -260,6 +262,8 @@ function tsconfig(options: Record<string, unknown>): string {
 }
 
 let work: string;
+let checkout: string;
+let distBeforePack: boolean;
 let tarball: string;
 let packed: string[];
 const consumers = {
@@ -267,13 +271,33 @@ const consumers = {
   cjs: '',
   node16: '',
   bundler: '',
+  ts7: '',
 };
 const installs: Record<keyof typeof consumers, Run | undefined> = {
   esm: undefined,
   cjs: undefined,
   node16: undefined,
   bundler: undefined,
+  ts7: undefined,
 };
+
+/**
+ * The repository as a fresh clone has it: every tracked (or new, not ignored) file, no dist/,
+ * with this repository's node_modules linked in for the build tools.
+ */
+async function makeCheckout(dir: string): Promise<void> {
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  for (const file of listed.split('\0')) {
+    // A tracked file deleted in the working tree is not part of the checkout being tested.
+    if (!file || !existsSync(join(root, file))) continue;
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(root, file), join(dir, file));
+  }
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
 
 async function createConsumer(
   name: keyof typeof consumers,
@@ -313,13 +337,12 @@ async function createConsumer(
 
 beforeAll(async () => {
   const started = performance.now();
-  if (!existsSync(join(root, 'dist/esm/index.js')) || !existsSync(join(root, 'dist/cjs/index.js'))) {
-    // `npm test` builds before vitest runs; build here only when run on its own without dist/.
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  }
   work = await mkdtemp(join(tmpdir(), 'pwp-packaging-'));
+  checkout = join(work, 'checkout');
+  await timed('checkout', () => makeCheckout(checkout));
+  distBeforePack = existsSync(join(checkout, 'dist'));
   const pack = await timed('npm pack', () =>
-    run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root),
+    run('npm', ['pack', '--json', '--pack-destination', work], checkout, 120_000),
   );
   if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
@@ -341,6 +364,13 @@ beforeAll(async () => {
       'src/main.ts': TS_CONSUMER,
       'tsconfig.json': tsconfig({ module: 'esnext', moduleResolution: 'bundler' }),
     }),
+    // What `npm install -D typescript` installs today; node10 resolution is gone from it.
+    createConsumer('ts7', 'module', [pinned('passport'), ...types, 'typescript@7'], {
+      'src/main.ts': TS_CONSUMER,
+      'src/legacy.cts': CTS_CONSUMER,
+      'tsconfig.nodenext.json': tsconfig({ module: 'nodenext', moduleResolution: 'nodenext' }),
+      'tsconfig.bundler.json': tsconfig({ module: 'esnext', moduleResolution: 'bundler' }),
+    }),
   ]);
   timings['setup total'] = Math.round(performance.now() - started);
 }, 240_000);
@@ -358,10 +388,16 @@ function expectInstalled(name: keyof typeof consumers): string {
 }
 
 describe('the tarball', () => {
+  it('is built by npm pack itself (prepack) from a checkout without dist/', () => {
+    expect(distBeforePack).toBe(false);
+    expect(packed).toContain('dist/esm/index.js');
+    expect(packed).toContain('dist/cjs/index.js');
+  });
+
   it('holds dist/, README.md, LICENSE, CHANGELOG.md and package.json, and nothing else', async () => {
     const others = packed.filter((path) => !path.startsWith('dist/'));
     expect(others).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
-    const dist = (await listFiles(join(root, 'dist'))).map((path) => `dist/${path}`);
+    const dist = (await listFiles(join(checkout, 'dist'))).map((path) => `dist/${path}`);
     expect(packed.filter((path) => path.startsWith('dist/'))).toEqual(dist);
     for (const entry of [
       'dist/esm/index.js',
@@ -477,4 +513,18 @@ describe('installed into a consumer project', () => {
     expect(`${out.stdout}${out.stderr}`.trim()).toBe('');
     expect(out.code).toBe(0);
   }, 60_000);
+
+  for (const resolution of ['nodenext', 'bundler']) {
+    it.concurrent(`type-checks from TypeScript 7 with moduleResolution ${resolution}`, async ({ expect }) => {
+      const dir = expectInstalled('ts7');
+      const tsc7 = join(dir, 'node_modules/typescript/bin/tsc');
+      const version = await run(process.execPath, [tsc7, '--version'], dir);
+      expect(version.stdout).toMatch(/^Version 7\./);
+      const out = await timed(`tsc 7 ${resolution}`, () =>
+        run(process.execPath, [tsc7, '-p', `tsconfig.${resolution}.json`], dir),
+      );
+      expect(`${out.stdout}${out.stderr}`.trim()).toBe('');
+      expect(out.code).toBe(0);
+    }, 60_000);
+  }
 });

@@ -19,8 +19,10 @@ export interface PersonaRequest extends IncomingMessage {
   query?: unknown;
   body?: unknown;
   session?: unknown;
-  secure?: boolean;
-  res?: ServerResponse;
+  // `| undefined`: Express declares these as possibly undefined, which an app compiled with
+  // exactOptionalPropertyTypes must be able to pass here.
+  secure?: boolean | undefined;
+  res?: ServerResponse | undefined;
 }
 
 /**
