@@ -64,3 +64,53 @@ describe('Persona-Version', () => {
     expect(lastTokenRequest(emulator)?.headers['persona-version']).toBeUndefined();
   });
 });
+
+describe('nullable token fields', () => {
+  it('signs in when token-type, expires-in and scope are null: bearer, the documented hour (assumed), no scopes', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields' });
+    const before = Date.now();
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.status).toBe(200);
+    const user = outcome.body.user;
+    expect(user).toMatchObject({ tokenType: 'bearer', expiresIn: 3600, expiresInAssumed: true, scope: '', scopes: [] });
+    expect(user.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
+  });
+
+  it('reads the same when the fields are absent, in every inflection', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields', absent: true });
+    for (const keyInflection of ['kebab', 'snake', 'camel'] as const) {
+      const outcome = await appOn(emulator, { keyInflection }).callback(readCode(emulator));
+      expect(outcome.body.user, keyInflection).toMatchObject({
+        tokenType: 'bearer',
+        expiresIn: 3600,
+        expiresInAssumed: true,
+        scopes: [],
+      });
+    }
+  });
+
+  it('treats expires-in 0, the schema default, as no lifetime given', async () => {
+    const emulator = await start();
+    const body = { 'access-token': 'persona_access_token_zero', 'expires-in': 0, scope: null, 'token-type': 'bearer' };
+    emulator.setFault('token', { kind: 'status', status: 201, body });
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.body.user).toMatchObject({ expiresIn: 3600, expiresInAssumed: true });
+  });
+
+  it("keeps Persona's lifetime, unflagged, when it sends one", async () => {
+    const emulator = await start();
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.body.user.expiresIn).toBe(3600);
+    expect(outcome.body.user).not.toHaveProperty('expiresInAssumed');
+  });
+
+  it('fails with invalid_response (502) when the access token is null: nothing to sign in with', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields', fields: ['access-token'] });
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.status).toBe(500);
+    expect(outcome.body.error).toMatchObject({ code: 'invalid_response', status: 502 });
+  });
+});
