@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyKeyFor, PersonaStrategy, type PersonaTokenSet } from '../../src/index.js';
+import { idempotencyKeyFor } from '../../src/exchange.js';
+import { PersonaStrategy, type PersonaTokenSet } from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startTokenServer } from '../helpers/token-server.js';

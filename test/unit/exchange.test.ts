@@ -7,10 +7,10 @@ import {
   PersonaOAuthError,
   PersonaStrategy,
   VERSION,
-  idempotencyKeyFor,
   type ExchangeReport,
   type PersonaStrategyOptions,
 } from '../../src/index.js';
+import { idempotencyKeyFor } from '../../src/exchange.js';
 
 const ORIGIN = 'http://127.0.0.1:9';
 const TOKEN_PATH = '/api/v1/oauth/token';

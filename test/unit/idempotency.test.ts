@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKeyFor } from '../../src/index.js';
+import { idempotencyKeyFor } from '../../src/exchange.js';
 
 const API_KEY = 'persona_sandbox_key_0123456789abcdef';
 const CODE = 'code_b1d4b2b8-5f0e-4c5b-9d2a-7e6f5a4b3c2d';
