@@ -1,27 +1,47 @@
 // Shared constants and helpers for the benchmark processes.
-import { request } from 'undici';
 //
-// The hand-written servers (passport-oauth2, express-inline, node-http-inline) turn a token response
-// into the same plain object passport-withpersona puts on req.user, so every server does the same
-// work and answers the same JSON shape.
+// The hand-written servers (every one but passport-withpersona's) turn a token response into the
+// same plain object passport-withpersona puts on req.user, so every server does the same work and
+// answers the same JSON shape.
+import { request } from 'undici';
 
 export const API_KEY = 'persona_sandbox_bench_api_key_0123456789abcdef';
 export const TOKEN_PATH = '/api/v1/oauth/token';
 export const SCOPE = 'inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT';
 export const EXPIRES_IN = 3599;
 
-/** The callback servers, in the order they are loaded in every round (the default run is 1–4). */
-export const SERVERS = [
-  { id: 1, name: 'passport-withpersona', label: 'Express 5 + passport + passport-withpersona' },
-  { id: 2, name: 'passport-oauth2', label: 'Express 5 + passport + passport-oauth2 (snake_case)' },
-  { id: 3, name: 'express-inline', label: 'Express 5 + inline undici exchange (no Passport)' },
-  { id: 4, name: 'node-http-inline', label: 'node:http + inline undici exchange (bare limit)' },
-  {
-    id: 5,
-    name: 'passport-minimal',
-    label: "Express 5 + passport + a minimal strategy with (3)'s inline exchange (Passport's floor)",
-  },
-];
+/**
+ * Every callback server the scenarios can load, by name: `module` is the file in bench/servers/,
+ * `options` what bench/serve.mjs hands to its create() (the pool-setting variants of the library).
+ */
+export const SERVERS = Object.fromEntries(
+  [
+    { name: 'passport-withpersona', label: 'Express 5 + passport + passport-withpersona' },
+    { name: 'passport-oauth2', label: 'Express 5 + passport + passport-oauth2 (asks for snake_case)' },
+    {
+      name: 'passport-dispatch',
+      label: 'Express 5 + passport + a minimal strategy on undici dispatch() (the floor)',
+    },
+    { name: 'passport-minimal', label: 'Express 5 + passport + a minimal strategy on undici request()' },
+    { name: 'express-inline', label: 'Express 5 + inline undici exchange (no Passport)' },
+    { name: 'node-http-inline', label: 'node:http + inline undici exchange (no framework)' },
+    {
+      name: 'readme-withpersona',
+      label: 'README setup: express-session + passport-withpersona, state: true',
+    },
+    { name: 'readme-oauth2', label: 'express-session + passport-oauth2, state: true' },
+    ...[
+      ['pipelining-2', { pipelining: 2 }],
+      ['pipelining-10', { pipelining: 10 }],
+      ['connections-50', { connections: 50 }],
+    ].map(([suffix, agent]) => ({
+      name: `passport-withpersona-${suffix}`,
+      module: 'passport-withpersona',
+      options: { agent },
+      label: `passport-withpersona, dispatcher: undici Agent ${JSON.stringify(agent).replaceAll('"', '')}`,
+    })),
+  ].map((server) => [server.name, { module: server.name, options: {}, ...server }]),
+);
 
 /** `permission:object` pairs → [{ permission, resource, action, objectId }], the library's shape. */
 export function parseScopes(scope) {
@@ -61,6 +81,34 @@ export function buildUser(accessToken, tokenType, expiresIn, scope, requestId) {
   };
 }
 
+/**
+ * passport-oauth2's options for Persona's token endpoint. It sends `grant_type=authorization_code&
+ * code=…` (plus client_id and client_secret) and reads only `access_token` from the answer, so it
+ * must ask for snake_case keys with `Key-Inflection: snake`: Persona's default kebab-case answer
+ * makes it fail with "Failed to obtain access token".
+ */
+export function oauth2Options(tokenBase, extra) {
+  return {
+    tokenURL: `${tokenBase}${TOKEN_PATH}`,
+    clientID: 'org_bench_recipient',
+    clientSecret: '',
+    customHeaders: { Authorization: `Bearer ${API_KEY}`, 'Key-Inflection': 'snake' },
+    skipUserProfile: true,
+    ...extra,
+  };
+}
+
+/** passport-oauth2's verify callback: the same req.user as the other servers, without requestId. */
+export function oauth2Verify(accessToken, _refreshToken, params, _profile, done) {
+  let user;
+  try {
+    user = buildUser(accessToken, params.token_type, params.expires_in, params.scope, undefined);
+  } catch (err) {
+    return done(err);
+  }
+  done(null, user);
+}
+
 /** Reads the `code` query parameter from a raw request URL (node:http server). */
 export function codeFromUrl(url) {
   const q = url.indexOf('?');
@@ -69,8 +117,9 @@ export function codeFromUrl(url) {
 }
 
 /**
- * The exchange written inline with undici, shared by servers (3), (4) and (5) so they do exactly
- * the same work: `{ user }` on a 2xx, `{ status }` (the body drained) otherwise.
+ * The exchange written inline with undici, shared by express-inline, node-http-inline and
+ * passport-minimal so they do exactly the same work (and by the runner to warm a token stub up):
+ * `{ user }` on a 2xx, `{ status }` (the body drained) otherwise.
  */
 export async function exchangeInline(agent, tokenURL, code) {
   const answer = await request(tokenURL, {

@@ -1,71 +1,87 @@
-// Login-callback benchmark: passport-withpersona against passport-oauth2, an inline exchange in
-// Express 5, and an inline exchange on bare node:http, in one run.
+// Login benchmark: passport-withpersona side by side with passport-oauth2 and floor references, in
+// the situations users are in: loopback CPU-bound, TLS with a round trip at 50 and 500
+// connections, sparse logins after idle gaps, and the README's session setup.
 //
-//   npm run bench                       (= npm run build && node bench/run.mjs)
-//   node bench/run.mjs --duration 10 --rounds 3 --connections 50 --memory-logins 50000
+//   npm run bench                      (= npm run build && node bench/run.mjs)
+//   npm run bench -- --quick           every scenario in under 2 minutes, for smoke use
+//   node bench/run.mjs --help
 //
-// Every server and the token stub run in their own process, forked with an IPC channel: each
-// child exits when the channel closes, so none outlives the runner, whatever ends it. Each round
-// starts every server afresh, checks its answers, warms it up, then measures it.
-import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// See BENCHMARKS.md for what each scenario does and how each figure is taken.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { request } from 'undici';
-import { EXPIRES_IN, SCOPE, SERVERS, parseScopes } from './common.mjs';
+import { parseArgs } from 'node:util';
+import { spawnChild, nextMessage, setUpPinning, stopAllChildren, stopChild } from './procs.mjs';
+import { plotSvg } from './plot.mjs';
+import {
+  evaluateGoals,
+  fmt,
+  goalLine,
+  pairedRatios,
+  printScenario,
+  summarizeServer,
+  writeBenchmarksMd,
+} from './report.mjs';
+import { defineScenarios, measureClosedLoop, measureSparse, startStub } from './scenarios.mjs';
+import { selfSignedCertificate } from './tls.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const LIBRARY_ENTRY = path.join(root, 'dist', 'esm', 'index.js');
-
-const TARGETS = { vsOauth2: 1.3, vsExpressInline: 0.9, p99VsOauth2: 0.8 };
-const KEBAB_NOTE =
-  'passport-oauth2 asks the stub for snake_case (Key-Inflection: snake): it reads only `access_token`, ' +
-  'so Persona\'s default kebab-case token response makes it fail with "Failed to obtain access token". ' +
-  'It also cannot see response headers, so its req.user has no requestId.';
-
-// ---------------------------------------------------------------- options
+const KEEP_ALIVE_NODE_S = 5;
 
 const usage = `usage: node bench/run.mjs [options]
-  --duration S        seconds of load per server per round (default 10)
-  --rounds N          interleaved rounds, servers 1 2 3 4 in each (default 3)
-  --connections C     concurrent connections (default 50)
-  --warmup S          seconds of warm-up load before each measured run (default min(5, duration/2), at least 1)
+  --quick             smoke run of every scenario in under 2 minutes (1 round of 2 s, 2 sparse
+                      logins, 2,000 heap logins); writes nothing
+  --scenarios L       comma-separated (default loopback,tls-50,tls-500,sparse,readme; also pool-50:
+                      the library with other undici pool settings at 50 connections)
+  --rounds N          rounds per scenario, fresh servers each, order rotated (default 3)
+  --duration S        seconds of measured load per server per round (default 10)
+  --warmup S          seconds of checked warm-up load before each measured run (default 3)
+  --round-trip MS     round trip the TLS token stub injects (default 30)
+  --sparse-logins N   measured logins per server per round in the sparse scenario (default 10)
+  --sparse-gap S      seconds between sparse logins (default 6: longer than Node's 5 s keep-alive)
   --memory-logins N   logins for the heap-retained-per-login figure (default 50000; 0 skips it)
-  --memory-servers L  comma-separated servers measured for memory (default passport-withpersona,passport-oauth2)
-  --servers L         comma-separated servers by number or name (default 1,2,3,4; 5 is Passport's
-                      floor: a minimal strategy around (3)'s inline exchange, for reference)
-  --profile DIR       start each server with --cpu-prof, profiles written to DIR
-  --no-write          do not write bench/results.json or BENCHMARKS.md
-  --render            only rewrite BENCHMARKS.md from bench/results.json, without running
+  --profile DIR       start each callback server with --cpu-prof, profiles written to DIR
+  --no-write          do not write bench/results.json, bench/results.svg or BENCHMARKS.md
+  --render            only rewrite BENCHMARKS.md and bench/results.svg from bench/results.json
   --help`;
 
-const { values: opts } = parseArgs({
+const FULL = {
+  rounds: '3',
+  duration: '10',
+  warmup: '3',
+  'round-trip': '30',
+  'sparse-logins': '10',
+  'sparse-gap': '6',
+  'memory-logins': '50000',
+};
+const QUICK = { ...FULL, rounds: '1', duration: '2', warmup: '1', 'sparse-logins': '2', 'memory-logins': '2000' };
+
+const { values: given } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '50' },
-    warmup: { type: 'string' },
-    'memory-logins': { type: 'string', default: '50000' },
-    'memory-servers': { type: 'string', default: 'passport-withpersona,passport-oauth2' },
-    servers: { type: 'string', default: '1,2,3,4' },
+    quick: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: 'loopback,tls-50,tls-500,sparse,readme' },
+    ...Object.fromEntries(Object.keys(FULL).map((name) => [name, { type: 'string' }])),
     profile: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-if (opts.help) {
+if (given.help) {
   console.log(usage);
   process.exit(0);
 }
+const opts = {
+  ...(given.quick ? QUICK : FULL),
+  ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+};
 
-function positive(name, value, { integer = false, allowZero = false } = {}) {
-  const n = Number(value);
+function number(name, { integer = false, allowZero = false } = {}) {
+  const n = Number(opts[name]);
   const ok = Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n));
   if (!ok) {
     console.error(`--${name} must be a ${integer ? 'whole ' : ''}number${allowZero ? ' >= 0' : ' > 0'}\n${usage}`);
@@ -74,92 +90,27 @@ function positive(name, value, { integer = false, allowZero = false } = {}) {
   return n;
 }
 
-function pickServers(list) {
-  return list.split(',').map((item) => {
-    const key = item.trim();
-    const server = SERVERS.find((s) => String(s.id) === key || s.name === key);
-    if (!server) {
-      console.error(
-        `unknown server ${JSON.stringify(key)}; known: ${SERVERS.map((s) => `${s.id}/${s.name}`).join(', ')}`,
-      );
-      process.exit(2);
-    }
-    return server;
-  });
-}
-
-const duration = positive('duration', opts.duration);
-const rounds = positive('rounds', opts.rounds, { integer: true });
-const connections = positive('connections', opts.connections, { integer: true });
-const warmup =
-  opts.warmup === undefined
-    ? Math.max(1, Math.min(5, duration / 2))
-    : positive('warmup', opts.warmup, { allowZero: true });
-const memoryLogins = positive('memory-logins', opts['memory-logins'], { integer: true, allowZero: true });
-const selected = pickServers(opts.servers);
-const memoryServers = memoryLogins > 0 ? pickServers(opts['memory-servers']) : [];
-const write = !opts['no-write'];
+const options = {
+  rounds: number('rounds', { integer: true }),
+  duration: number('duration'),
+  warmup: number('warmup', { allowZero: true }),
+  roundTripMs: number('round-trip', { allowZero: true }),
+  sparseLogins: number('sparse-logins', { integer: true }),
+  sparseGap: number('sparse-gap'),
+  memoryLogins: number('memory-logins', { integer: true, allowZero: true }),
+};
+const allScenarios = defineScenarios(options);
+const selected = opts.scenarios.split(',').map((id) => {
+  const found = allScenarios.find((s) => s.id === id.trim());
+  if (!found) {
+    console.error(`unknown scenario ${JSON.stringify(id)}; known: ${allScenarios.map((s) => s.id).join(', ')}`);
+    process.exit(2);
+  }
+  return found;
+});
+const write = !opts['no-write'] && !given.quick;
 const command = ['node', 'bench/run.mjs', ...process.argv.slice(2)].join(' ');
 
-// ---------------------------------------------------------------- child processes
-
-const children = new Set();
-
-function spawnChild(script, args, execArgv = []) {
-  const child = fork(path.join(here, script), args, {
-    cwd: root,
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function firstMessage(child, what, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message) => {
-      if (message?.ready) done(null, message);
-    };
-    const onExit = (code, signal) => done(new Error(`${what} exited (${signal ?? `code ${code}`}) before answering`));
-    function done(err, message) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(message);
-    }
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
-function stopChild(child, graceMs = 10_000) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function stopAllChildren() {
-  await Promise.all([...children].map((child) => stopChild(child)));
-}
-
-process.on('exit', () => {
-  for (const child of children) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping benchmark processes`);
@@ -167,205 +118,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-// ---------------------------------------------------------------- /proc memory
-
-const KB = 1024;
-
-function procStatus(pid) {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name) => {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
-    return match ? Number(match[1]) * KB : NaN;
-  };
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
-}
-
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: fixed at 100 on Linux, whatever the kernel's HZ
-
-/** CPU time (user + system) a process has used so far, in milliseconds. */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Resets the kernel's peak-RSS mark (VmHWM) of a process we own; false when not possible. */
-function resetPeakRss(pid) {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Tracks a process's peak RSS over one load run: VmHWM after a reset, else polled VmRSS. */
-function startPeakRss(pid) {
-  const reset = resetPeakRss(pid);
-  let polled = procStatus(pid).rss;
-  const timer = reset
-    ? null
-    : setInterval(() => {
-        polled = Math.max(polled, procStatus(pid).rss);
-      }, 100);
-  return {
-    method: reset ? 'VmHWM, reset before each run' : 'VmRSS polled every 100 ms',
-    stop() {
-      if (timer) clearInterval(timer);
-      const now = procStatus(pid);
-      return reset ? now.hwm : Math.max(polled, now.rss);
-    },
-  };
-}
-
-// ---------------------------------------------------------------- checks
-
-const EXPECTED_SCOPES = parseScopes(SCOPE);
-const ACCESS_TOKEN = /^persona_access_token_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** What is wrong with a callback response body (empty when it is the expected req.user). */
-function userProblems(user) {
-  const problems = [];
-  if (user === null || typeof user !== 'object') return ['not a JSON object'];
-  if (typeof user.accessToken !== 'string' || !ACCESS_TOKEN.test(user.accessToken)) problems.push('accessToken');
-  if (user.tokenType !== 'bearer') problems.push('tokenType');
-  if (user.expiresIn !== EXPIRES_IN) problems.push('expiresIn');
-  const expected = Date.now() + EXPIRES_IN * 1000;
-  if (typeof user.expiresAt !== 'number' || Math.abs(user.expiresAt - expected) > 120_000) problems.push('expiresAt');
-  if (user.scope !== SCOPE) problems.push('scope');
-  if (!isDeepStrictEqual(user.scopes, EXPECTED_SCOPES)) problems.push('scopes');
-  if (user.requestId !== undefined && (typeof user.requestId !== 'string' || !user.requestId.startsWith('req_'))) {
-    problems.push('requestId');
-  }
-  return problems;
-}
-
-async function stubStats(stubURL) {
-  const { statusCode, body } = await request(`${stubURL}/__stats`);
-  if (statusCode !== 200) throw new Error(`token stub stats: HTTP ${statusCode}`);
-  return body.json();
-}
-
-/** A few logins through a server, checked field by field; returns the response's keys. */
-async function checkResponses(server, runId) {
-  let keys = [];
-  for (let i = 0; i < 3; i++) {
-    const code = `shape_${runId}_${server.id}_${i}`;
-    const { statusCode, body } = await request(`${server.url}/callback?code=${code}`);
-    const text = await body.text();
-    if (statusCode !== 200) {
-      throw new Error(`(${server.id}) ${server.name}: GET /callback answered ${statusCode}: ${text.slice(0, 300)}`);
-    }
-    const user = JSON.parse(text);
-    const problems = userProblems(user);
-    if (problems.length) {
-      throw new Error(
-        `(${server.id}) ${server.name}: unexpected req.user fields ${problems.join(', ')}: ${text.slice(0, 400)}`,
-      );
-    }
-    keys = Object.keys(user).sort();
-  }
-  return keys;
-}
-
-// ---------------------------------------------------------------- load
-
-let codeSeq = 0;
-
-/** One autocannon run against a server; every request carries a fresh code. */
-async function load(server, seconds, runId, tag, validate) {
-  const prefix = `bench_${runId}_${tag}_`;
-  let invalid = 0;
-  let firstInvalid = null;
-  const requestSpec = {
-    method: 'GET',
-    setupRequest(req) {
-      req.path = `/callback?code=${prefix}${++codeSeq}`;
-      return req;
-    },
-  };
-  if (validate) {
-    requestSpec.onResponse = (status, body) => {
-      if (status !== 200) return; // counted as non-2xx by autocannon
-      let problems;
-      try {
-        problems = userProblems(JSON.parse(body));
-      } catch {
-        problems = ['not JSON'];
-      }
-      if (problems.length) {
-        invalid++;
-        firstInvalid ??= `${problems.join(', ')}: ${String(body).slice(0, 200)}`;
-      }
-    };
-  }
-  const result = await autocannon({
-    url: server.url,
-    connections,
-    duration: seconds,
-    timeout: 10,
-    requests: [requestSpec],
-  });
-  const failures = {
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    mismatches: result.mismatches,
-    invalidBodies: invalid,
-  };
-  const total = Object.values(failures).reduce((a, b) => a + b, 0);
-  if (total > 0 || result['2xx'] === 0) {
-    const codes = JSON.stringify(result.statusCodeStats);
-    throw new Error(
-      `(${server.id}) ${server.name} ${tag}: ${JSON.stringify(failures)}, ${result['2xx']} 2xx, status codes ${codes}` +
-        (firstInvalid ? `, first invalid body: ${firstInvalid}` : ''),
-    );
-  }
-  return result;
-}
-
-// ---------------------------------------------------------------- summary helpers
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
-const mb = (bytes) => bytes / (1024 * 1024);
-
-function table(rows) {
-  const header = ['server', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'CPU µs/req', '(1) req/s ÷ this'];
-  const body = rows.map((r) => [
-    `(${r.id}) ${r.name}`,
-    fmt(r.median.requestsPerSecond),
-    fmt(r.median.p50),
-    fmt(r.median.p99),
-    fmt(mb(r.median.peakRss), 1),
-    fmt(r.median.cpuMicrosPerRequest),
-    fmt(r.ratioOfLibrary, 2),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable(rows) {
-  const out = [
-    '| server | req/s | p50 ms | p99 ms | peak RSS MB | server CPU µs/req | (1) req/s ÷ this |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    out.push(
-      `| (${r.id}) ${r.label} | ${fmt(r.median.requestsPerSecond)} | ${fmt(r.median.p50)} | ` +
-        `${fmt(r.median.p99)} | ${fmt(mb(r.median.peakRss), 1)} | ${fmt(r.median.cpuMicrosPerRequest)} | ${fmt(r.ratioOfLibrary, 2)} |`,
-    );
-  }
-  return out.join('\n');
-}
+// ---------------------------------------------------------------- run facts
 
 /** The package version and the commit the run was made on (dist/ is built from the working tree). */
 function libraryVersion() {
@@ -382,7 +135,7 @@ function libraryVersion() {
 function machine() {
   const cpus = os.cpus();
   return {
-    nproc: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
+    nproc: os.availableParallelism(),
     cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
@@ -390,287 +143,150 @@ function machine() {
   };
 }
 
-const NOTES_MARKER = '<!-- Notes below this line are written by hand; bench/run.mjs keeps them. -->';
-
-function writeBenchmarksMd(results) {
-  const file = path.join(root, 'BENCHMARKS.md');
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const at = previous.indexOf(NOTES_MARKER);
-  const notes = at === -1 ? `${NOTES_MARKER}\n` : previous.slice(at);
-  const m = results.machine;
-  const r = results.ratios;
-  const t = results.targets;
-  const yes = (ok) => (ok === null ? 'n/a' : ok ? 'met' : '**missed**');
-  const memoryLines = results.memory.length
-    ? results.memory.map(
-        (x) =>
-          `| ${x.server} | ${fmt(x.retainedPerLogin, 1)} | ${fmt(mb(x.heapBefore), 1)} → ${fmt(mb(x.heapAfter), 1)} | ${fmt(x.loginsPerSecond)} |`,
-      )
-    : [];
-  const text = `# Benchmarks
-
-The cost of a login callback: the route that receives Persona's authorization code, exchanges it
-at \`POST /api/v1/oauth/token\` and puts the token and its parsed scopes on \`req.user\`.
-Generated by \`npm run bench\` (\`bench/run.mjs\`); the raw numbers are in \`bench/results.json\`.
-
-## Result
-
-${markdownTable(results.servers)}
-
-Medians of ${results.options.rounds} interleaved rounds (${results.servers.map((s) => s.id).join(' ')}, repeated) of
-${results.options.duration} s each at ${results.options.connections} connections; in every round each server is a fresh process,
-checked field by field and warmed up for ${results.options.warmup} s before it is measured. p50/p99: autocannon's latency percentiles (whole milliseconds). Peak RSS: the callback
-server process's ${results.peakRssMethod}. Server CPU: the server process's user + system time
-during a run divided by the requests it answered (\`/proc/<pid>/stat\`); a busy machine disturbs
-it less than requests per second.
-
-| ratio | measured | target | |
-|---|---:|---:|---|
-| throughput (1) ÷ (2) passport-oauth2 | ${fmt(r.vsOauth2, 2)} | ≥ ${TARGETS.vsOauth2} | ${yes(t.vsOauth2)} |
-| throughput (1) ÷ (3) Express inline | ${fmt(r.vsExpressInline, 2)} | ≥ ${TARGETS.vsExpressInline} | ${yes(t.vsExpressInline)} |
-| p99 (1) ÷ (2) passport-oauth2 | ${fmt(r.p99VsOauth2, 2)} | ≤ ${TARGETS.p99VsOauth2} | ${yes(t.p99VsOauth2)} |
-| throughput (1) ÷ (4) node:http inline | ${fmt(r.vsNodeHttpInline, 2)} | | |
-
-${
-  results.memory.length
-    ? `### Heap retained per login
-
-${results.memory[0].logins.toLocaleString('en-US')} logins through the server in one process (\`node --expose-gc\`), over real
-HTTP on loopback, against the same token stub; heap used after full GC, after minus before, divided
-by the number of logins (a warm-up of up to 2,000 logins comes first). A figure within a few bytes
-of zero, either side, means nothing is kept per login.
-
-| server | bytes retained per login | heap MB before → after | logins/s in-process |
-|---|---:|---:|---:|
-${memoryLines.join('\n')}
-`
-    : ''
+/** A certificate for the TLS stubs, in a temporary directory every server trusts (NODE_EXTRA_CA_CERTS). */
+function makeTlsDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pwp-bench-'));
+  const { key, cert } = selfSignedCertificate();
+  writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 });
+  writeFileSync(path.join(dir, 'cert.pem'), cert);
+  return dir;
 }
-## What runs
 
-- **Token stub** (\`bench/stub.mjs\`): node:http in its own process; answers 201 with a fixed
-  Persona-style token response (a fresh \`persona_access_token_<uuid>\` each time, \`expires-in\`
-  3599, two scopes) and a \`Request-Id\` header. It checks the Bearer API key, the form body, the
-  code and the grant type (\`grant-type\` or \`grant_type\`), and answers 4xx otherwise.
-- **Callback servers**, each its own process, \`GET /callback?code=…\`, \`session: false\`, all
-  answering the same JSON (\`accessToken, tokenType, expiresIn, expiresAt, scope, scopes[], requestId\`):
-${results.servers.map((s) => `  ${s.id}. ${s.label} (\`bench/servers/${s.name}.mjs\`)`).join('\n')}
-- ${KEBAB_NOTE}
-- Servers 3 and 4 use a keep-alive undici \`Agent\`; passport-withpersona its own default
-  dispatcher; passport-oauth2 node's \`http\` module through the \`oauth\` package, as it ships.
-- Load: autocannon's library API in the runner process; every request carries a different code;
-  any error, timeout or non-2xx response fails the run, and so does a wrong response body
-  during the warm-up (each body is checked) or a token-stub rejection.
+// ---------------------------------------------------------------- scenarios
 
-## Machine and command
+const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
 
-- Date: ${results.date}
-- CPU: ${m.cpuModel}, nproc ${m.nproc}, ${m.memoryGB} GB RAM, ${m.os}
-- Node: ${m.node}
-- passport-withpersona ${results.library.version}, commit ${results.library.commit}
-- Command: \`npm run bench\` (\`${results.command}\`)
+function logRound(scenario, name, entry) {
+  console.log(
+    `${scenario.id} round ${entry.round} ${name.padEnd(36)} ${fmt(entry.loginsPerSecond).padStart(6)} logins/s  ` +
+      `p50 ${fmt(entry.p50, 1)} ms  p99 ${fmt(entry.p99, 1)} ms  CPU ${fmt(entry.cpuMicrosPerLogin)} µs/login  ` +
+      `${fmt(entry.handshakesPer1000, 1)} handshakes/1000`,
+  );
+}
 
-The load generator, the token stub and the server share the ${m.nproc} cores, so absolute numbers
-are low and noisy; compare the ratios, which come from one run with interleaved rounds.
+/** Runs one scenario's rounds; returns its per-server figures and paired ratios. */
+async function runScenario(run, scenario) {
+  console.log(`\n${scenario.id}: ${scenario.title}`);
+  const rounds = Object.fromEntries(scenario.servers.map((name) => [name, []]));
+  const sparse = scenario.sparse === true;
+  const stubs = sparse
+    ? await Promise.all(scenario.servers.map(() => startStub(scenario, run)))
+    : [await startStub(scenario, run)];
+  const record = (name, entry) => {
+    rounds[name].push(entry);
+    logRound(scenario, name, entry);
+  };
+  try {
+    for (let round = 1; round <= run.rounds; round++) {
+      const order = rotate(scenario.servers, round - 1);
+      if (sparse) {
+        const entries = await measureSparse(run, scenario, order, rotate(stubs, round - 1), round);
+        for (const [i, name] of order.entries()) record(name, entries[i]);
+      } else {
+        for (const name of order) record(name, await measureClosedLoop(run, scenario, name, stubs[0], round));
+      }
+    }
+  } finally {
+    await Promise.all(stubs.map((stub) => stopChild(stub.child)));
+  }
+  const servers = scenario.servers.map((name) => summarizeServer(name, rounds[name]));
+  const { servers: _names, ...facts } = scenario;
+  return { ...facts, servers, ratios: pairedRatios(servers) };
+}
 
-${notes}`;
-  writeFileSync(file, text);
+/** Heap retained per login, in one process per server (bench/memory.mjs), against a plain stub. */
+async function measureMemory(run) {
+  const memory = [];
+  if (run.memoryLogins === 0) return memory;
+  const stub = await startStub({ tls: false, roundTripMs: 0 }, run);
+  try {
+    for (const name of ['passport-withpersona', 'passport-oauth2']) {
+      const child = spawnChild('memory.mjs', [name, stub.url, String(run.memoryLogins)], { execArgv: ['--expose-gc'] });
+      const { ready: _ready, ...figures } = await nextMessage(child, `memory ${name}`, 60_000 + run.memoryLogins * 5);
+      await stopChild(child);
+      memory.push(figures);
+      console.log(
+        `memory ${name}: ${fmt(figures.retainedPerLogin, 1)} bytes retained per login after GC ` +
+          `(${run.memoryLogins} logins in-process)`,
+      );
+    }
+  } finally {
+    await stopChild(stub.child);
+  }
+  return memory;
 }
 
 // ---------------------------------------------------------------- main
 
+function writeOutputs(results) {
+  writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(here, 'results.svg'), plotSvg(results));
+  writeBenchmarksMd(path.join(root, 'BENCHMARKS.md'), results);
+  console.log('wrote bench/results.json, bench/results.svg and BENCHMARKS.md');
+}
+
 async function main() {
-  if (
-    selected.some((s) => s.name === 'passport-withpersona') ||
-    memoryServers.some((s) => s.name === 'passport-withpersona')
-  ) {
-    if (!existsSync(LIBRARY_ENTRY)) {
-      throw new Error(
-        `${path.relative(root, LIBRARY_ENTRY)} is missing: run \`npm run build\` first (or \`npm run bench\`)`,
-      );
-    }
+  if (!existsSync(LIBRARY_ENTRY)) {
+    throw new Error(
+      `${path.relative(root, LIBRARY_ENTRY)} is missing: run \`npm run build\` first (or \`npm run bench\`)`,
+    );
   }
-  const runId = Date.now().toString(36);
   const info = machine();
+  const pinning = setUpPinning();
   console.log(
-    `passport-withpersona login-callback benchmark: ${selected.length} servers, ${rounds} round(s) × ${duration} s, ` +
-      `${connections} connections, ${warmup} s warm-up; ${info.cpuModel}, nproc ${info.nproc}, node ${info.node}`,
+    `passport-withpersona login benchmark: ${selected.map((s) => s.id).join(', ')}; ${options.rounds} round(s) × ` +
+      `${options.duration} s; ${info.cpuModel}, ${info.nproc} CPUs, node ${info.node}`,
   );
-  console.log(`note: ${KEBAB_NOTE}`);
-
-  const stub = spawnChild('stub.mjs', []);
-  const stubURL = `http://127.0.0.1:${(await firstMessage(stub, 'token stub', 15_000)).port}`;
-
-  const profileArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [];
-  if (opts.profile) mkdirSync(path.resolve(opts.profile), { recursive: true });
-  // Each round starts every server afresh and warms it up before measuring, so a process that
-  // happened to start badly (JIT, heap layout, core placement) is one sample, not the whole run.
-  const servers = selected.map((spec) => ({ ...spec, rounds: [] }));
-  let totalRequests = 0;
-  let peakRssMethod = '';
-
-  async function startServer(spec) {
-    const child = spawnChild('serve.mjs', [spec.name, stubURL], profileArgs);
-    const ready = await firstMessage(child, `(${spec.id}) ${spec.name}`, 30_000);
-    return { ...spec, child, pid: child.pid, url: `http://127.0.0.1:${ready.port}` };
-  }
-
-  async function checkedLoad(server, seconds, tag, validate) {
-    const before = await stubStats(stubURL);
-    const result = await load(server, seconds, runId, tag, validate);
-    await sleep(300);
-    const after = await stubStats(stubURL);
-    if (after.rejected !== before.rejected) throw new Error(`token stub rejected a request: ${after.lastRejection}`);
-    const exchanged = after.exchanges - before.exchanges;
-    if (exchanged < result['2xx']) {
-      throw new Error(`(${server.id}) ${server.name}: ${result['2xx']} logins but only ${exchanged} token exchanges`);
-    }
-    totalRequests += result.requests.total;
-    return { result, exchanged, before, after };
-  }
-
-  for (let round = 1; round <= rounds; round++) {
-    for (const spec of servers) {
-      const server = await startServer(spec);
-      try {
-        // Correctness first: every field of req.user, from every server, in every round.
-        const keys = await checkResponses(server, runId);
-        if (round === 1) console.log(`check (${server.id}) ${server.name}: 200, req.user fields ${keys.join(', ')}`);
-        if (warmup > 0) {
-          const { result } = await checkedLoad(server, warmup, `w${round}s${server.id}`, true);
-          if (round === 1) {
-            console.log(
-              `warm-up (${server.id}) ${server.name}: ${fmt(result.requests.total / result.duration)} req/s, every body checked`,
-            );
-          }
-        }
-        const peak = startPeakRss(server.pid);
-        peakRssMethod = peak.method;
-        const cpuBefore = cpuMs(server.pid);
-        const { result, exchanged, before, after } = await checkedLoad(
-          server,
-          duration,
-          `r${round}s${server.id}`,
-          false,
-        );
-        const peakRss = peak.stop();
-        const cpuUsed = cpuMs(server.pid) - cpuBefore;
-        const entry = {
-          round,
-          requestsPerSecond: result.requests.total / result.duration,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          peakRss,
-          cpuMicrosPerRequest: (cpuUsed * 1000) / result.requests.total,
-          requests: result.requests.total,
-          duration: result.duration,
-          tokenExchanges: exchanged,
-          inflection: { kebab: after.kebab - before.kebab, snake: after.snake - before.snake },
-        };
-        spec.rounds.push(entry);
-        console.log(
-          `round ${round} (${server.id}) ${server.name.padEnd(20)} ${fmt(entry.requestsPerSecond).padStart(6)} req/s  ` +
-            `p50 ${fmt(entry.p50)} ms  p99 ${fmt(entry.p99)} ms  peak RSS ${fmt(mb(peakRss), 1)} MB  ` +
-            `server CPU ${fmt(entry.cpuMicrosPerRequest)} µs/req`,
-        );
-      } finally {
-        await stopChild(server.child);
-      }
-    }
-  }
-  console.log(`checks: 0 errors, 0 timeouts, 0 non-2xx across ${totalRequests} requests`);
-
-  if (opts.profile) console.log(`cpu profiles written to ${path.resolve(opts.profile)}`);
-
-  const memory = [];
-  for (const spec of memoryServers) {
-    const child = spawnChild('memory.mjs', [spec.name, stubURL, String(memoryLogins)], ['--expose-gc']);
-    const timeoutMs = 60_000 + memoryLogins * 5; // generous: 200 logins/s worst case
-    const result = await firstMessage(child, `memory (${spec.id}) ${spec.name}`, timeoutMs);
-    await stopChild(child);
-    const { ready: _ready, ...figures } = result;
-    memory.push(figures);
+  console.log(
+    pinning.pinned
+      ? `pinned: callback server on CPU ${pinning.serverCpu}, runner and stubs on CPU ${pinning.otherCpus}`
+      : `not pinned: ${pinning.reason}`,
+  );
+  if (selected.some((s) => s.sparse) && options.sparseGap <= KEEP_ALIVE_NODE_S) {
     console.log(
-      `memory (${spec.id}) ${spec.name}: ${fmt(figures.retainedPerLogin, 1)} bytes retained per login after GC ` +
-        `(${memoryLogins} logins in-process, heap ${fmt(mb(figures.heapBefore), 1)} → ${fmt(mb(figures.heapAfter), 1)} MB)`,
+      `note: a sparse gap of ${options.sparseGap} s is not longer than Node's ${KEEP_ALIVE_NODE_S} s keep-alive`,
     );
   }
-  await stopAllChildren();
-
-  const rows = servers.map((s) => ({
-    ...s,
-    median: {
-      requestsPerSecond: median(s.rounds.map((x) => x.requestsPerSecond)),
-      p50: median(s.rounds.map((x) => x.p50)),
-      p99: median(s.rounds.map((x) => x.p99)),
-      peakRss: median(s.rounds.map((x) => x.peakRss)),
-      cpuMicrosPerRequest: median(s.rounds.map((x) => x.cpuMicrosPerRequest)),
-    },
-  }));
-  const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
-  const lib = byName['passport-withpersona'];
-  for (const row of rows) row.ratioOfLibrary = ratio(lib?.median.requestsPerSecond, row.median.requestsPerSecond);
-  const ratios = {
-    vsOauth2: ratio(lib?.median.requestsPerSecond, byName['passport-oauth2']?.median.requestsPerSecond),
-    vsExpressInline: ratio(lib?.median.requestsPerSecond, byName['express-inline']?.median.requestsPerSecond),
-    p99VsOauth2: ratio(lib?.median.p99, byName['passport-oauth2']?.median.p99),
-    vsNodeHttpInline: ratio(lib?.median.requestsPerSecond, byName['node-http-inline']?.median.requestsPerSecond),
+  const tlsDir = makeTlsDir();
+  const run = {
+    ...options,
+    runId: Date.now().toString(36),
+    pinning,
+    tlsDir,
+    extraCaEnv: { NODE_EXTRA_CA_CERTS: path.join(tlsDir, 'cert.pem') },
+    profileArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],
   };
-  const targets = {
-    vsOauth2: Number.isFinite(ratios.vsOauth2) ? ratios.vsOauth2 >= TARGETS.vsOauth2 : null,
-    vsExpressInline: Number.isFinite(ratios.vsExpressInline) ? ratios.vsExpressInline >= TARGETS.vsExpressInline : null,
-    p99VsOauth2: Number.isFinite(ratios.p99VsOauth2) ? ratios.p99VsOauth2 <= TARGETS.p99VsOauth2 : null,
-  };
-
-  const results = {
-    date: new Date().toISOString(),
-    command,
-    machine: info,
-    library: libraryVersion(),
-    options: { duration, rounds, connections, warmup, memoryLogins },
-    peakRssMethod,
-    servers: rows,
-    memory,
-    ratios,
-    targets,
-    targetValues: TARGETS,
-    notes: [KEBAB_NOTE],
-  };
-
-  console.log('');
-  console.log(table(rows));
-  console.log(`medians of ${rounds} round(s); peak RSS: ${peakRssMethod}`);
-  for (const m of memory) {
-    console.log(
-      `heap retained per login after GC (${m.logins} logins in-process): ${m.server} ${fmt(m.retainedPerLogin, 1)} bytes`,
-    );
+  try {
+    const scenarios = [];
+    for (const scenario of selected) scenarios.push(await runScenario(run, scenario));
+    const memory = await measureMemory(run);
+    const results = {
+      date: new Date().toISOString(),
+      command,
+      machine: info,
+      library: libraryVersion(),
+      pinning,
+      options,
+      scenarios,
+      memory,
+    };
+    results.goals = evaluateGoals(results);
+    for (const s of scenarios) printScenario(s);
+    console.log('');
+    if (write) writeOutputs(results);
+    else console.log('results not written (--quick or --no-write)');
+    console.log(goalLine(results.goals));
+  } finally {
+    rmSync(tlsDir, { recursive: true, force: true });
   }
-  const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
-  console.log(
-    `target throughput ≥ ${TARGETS.vsOauth2} × passport-oauth2: ${fmt(ratios.vsOauth2, 2)} → ${verdict(targets.vsOauth2)}`,
-  );
-  console.log(
-    `target throughput ≥ ${TARGETS.vsExpressInline} × express-inline: ${fmt(ratios.vsExpressInline, 2)} → ${verdict(targets.vsExpressInline)}`,
-  );
-  console.log(
-    `target p99 ≤ ${TARGETS.p99VsOauth2} × passport-oauth2: ${fmt(ratios.p99VsOauth2, 2)} → ${verdict(targets.p99VsOauth2)}`,
-  );
-
-  if (write) {
-    writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeBenchmarksMd(results);
-    console.log('wrote bench/results.json and BENCHMARKS.md');
-  }
-  console.log(
-    `ratio vs passport-oauth2: ${fmt(ratios.vsOauth2, 2)}; vs express-inline: ${fmt(ratios.vsExpressInline, 2)}; ` +
-      `p99 vs passport-oauth2: ${fmt(ratios.p99VsOauth2, 2)}`,
-  );
 }
 
 try {
-  if (opts.render) {
-    writeBenchmarksMd(JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8')));
-    console.log('wrote BENCHMARKS.md from bench/results.json');
+  if (given.render) {
+    const results = JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'));
+    writeFileSync(path.join(here, 'results.svg'), plotSvg(results));
+    writeBenchmarksMd(path.join(root, 'BENCHMARKS.md'), results);
+    console.log('wrote BENCHMARKS.md and bench/results.svg from bench/results.json');
   } else {
     await main();
   }

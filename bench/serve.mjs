@@ -1,14 +1,16 @@
-// Child process entry: one callback server on loopback.  Usage: node bench/serve.mjs <name> <tokenBase>
+// Child process entry: one callback server on loopback.
+//   node bench/serve.mjs <module> <tokenBase> [<options JSON>]
+// <module> names a file in bench/servers/; the options are handed to its create().
 import http from 'node:http';
 import { exitWithParent, reportReady } from './child.mjs';
 
-const [name, tokenBase] = process.argv.slice(2);
+const [name, tokenBase, optionsJson = '{}'] = process.argv.slice(2);
 if (!name || !tokenBase) {
-  console.error('usage: node bench/serve.mjs <server-name> <token-base-url>');
+  console.error('usage: node bench/serve.mjs <server-module> <token-base-url> [<options JSON>]');
   process.exit(2);
 }
 const { create } = await import(`./servers/${name}.mjs`);
-const { handler, close } = create({ tokenBase });
+const { handler, close } = create({ tokenBase, options: JSON.parse(optionsJson) });
 const server = http.createServer(handler);
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;

@@ -1,17 +1,45 @@
-// Persona-style token endpoint stub for the benchmark: node:http, its own process.
+// Persona-style token endpoint stub for the benchmark, its own process:
+//   node bench/stub.mjs [--tls DIR] [--round-trip MS]
+// With --tls, HTTPS with DIR/key.pem and DIR/cert.pem; with --round-trip, every connection goes
+// through bench/delay.mjs, so each request and each TLS handshake costs that many milliseconds.
 //
 // POST /api/v1/oauth/token answers 201 with a fixed token response (fresh access-token uuid each
 // time) in kebab-case, or in snake_case when asked with `Key-Inflection: snake`: passport-oauth2
 // reads only `access_token`, so it cannot use Persona's default kebab-case answer.
 // It checks what a real token endpoint would (Bearer API key, form body, a code, the grant type in
 // kebab or snake spelling) and answers 4xx otherwise, so a server doing the wrong exchange fails the
-// run. GET /__stats returns counters the runner checks after each round.
+// run. The runner asks for counters over IPC ({ stats: true }): exchanges, rejections, and the TLS
+// handshakes completed ('secureConnection' events), resumed sessions among them.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { API_KEY, EXPIRES_IN, SCOPE, TOKEN_PATH } from './common.mjs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { exitWithParent, reportReady } from './child.mjs';
+import { API_KEY, EXPIRES_IN, SCOPE, TOKEN_PATH } from './common.mjs';
+import { withRoundTrip } from './delay.mjs';
 
-const stats = { exchanges: 0, kebab: 0, snake: 0, camel: 0, rejected: 0, lastRejection: null };
+const { values: args } = parseArgs({
+  options: { tls: { type: 'string' }, 'round-trip': { type: 'string', default: '0' } },
+});
+const roundTripMs = Number(args['round-trip']);
+if (!Number.isFinite(roundTripMs) || roundTripMs < 0) {
+  console.error('usage: node bench/stub.mjs [--tls DIR] [--round-trip MS]');
+  process.exit(2);
+}
+
+const stats = {
+  exchanges: 0,
+  kebab: 0,
+  snake: 0,
+  camel: 0,
+  rejected: 0,
+  lastRejection: null,
+  handshakes: 0,
+  resumed: 0,
+};
 let requestSeq = 0;
 
 function reject(res, status, title, details) {
@@ -80,12 +108,7 @@ function handleToken(req, res, raw) {
   res.end(body);
 }
 
-const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/__stats') {
-    const body = JSON.stringify(stats);
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    return res.end(body);
-  }
+function handle(req, res) {
   if (req.method !== 'POST' || req.url !== TOKEN_PATH) {
     req.resume();
     return reject(res, 404, 'Not Found', `${req.method} ${req.url}`);
@@ -96,11 +119,34 @@ const server = http.createServer((req, res) => {
     raw += chunk;
   });
   req.on('end', () => handleToken(req, res, raw));
-});
+}
+
+const server = args.tls
+  ? https.createServer(
+      {
+        key: readFileSync(path.join(args.tls, 'key.pem')),
+        cert: readFileSync(path.join(args.tls, 'cert.pem')),
+      },
+      handle,
+    )
+  : http.createServer(handle);
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
-
-server.listen(0, '127.0.0.1', () => {
-  reportReady({ port: server.address().port });
+server.on('secureConnection', (socket) => {
+  stats.handshakes++;
+  if (socket.isSessionReused()) stats.resumed++;
 });
-exitWithParent(() => server.close());
+
+// With a round trip, a plain TCP listener accepts and hands each delayed socket to the server.
+const listener =
+  roundTripMs > 0
+    ? net.createServer((socket) => server.emit('connection', withRoundTrip(socket, roundTripMs)))
+    : server;
+
+process.on('message', (message) => {
+  if (message?.stats) process.send({ stats });
+});
+listener.listen(0, '127.0.0.1', () => {
+  reportReady({ port: listener.address().port });
+});
+exitWithParent(() => listener.close());

@@ -4,18 +4,13 @@ import express from 'express';
 import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
 import { request } from 'undici';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
-import { inquiryPage, problemPage, profilePage, sendPage as send } from './views.mjs';
+import { inquiryPage, linkUsedPage, problemPage, profilePage, sendPage as send } from './views.mjs';
 
 const PERSONA_TIMEOUT_MS = 10_000;
 const MAX_INQUIRY_BYTES = 256 * 1024;
 
 /** What a failed callback (a Passport "fail") means for the person who clicked the link. */
 const FAILURES = {
-  invalid_grant: {
-    title: 'This link was already used or has expired',
-    message: 'Persona refused the authorization code: a code works once, and only for a few minutes.',
-    hint: 'Start again to ask the data owner for a new one.',
-  },
   access_denied: {
     title: 'The data owner declined to share',
     message: 'Nothing was shared, so you are not signed in.',
@@ -74,6 +69,27 @@ function isExpired(user) {
   return typeof user?.expiresAt === 'number' && user.expiresAt <= Date.now();
 }
 
+// Persona's Request-Id, carried to the "link used" page in its query string.
+function requestIdParam(value) {
+  return typeof value === 'string' && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
+}
+
+/**
+ * Persona refused the code (used or expired). When two tabs (or two instances) race on one
+ * callback URL, one signs in and the other ends here: redirect rather than render, so the
+ * browser asks again with whatever session cookie the winning tab has set by then. A session
+ * the winner replaced (regenerated on sign-in) is not written back, or its stale cookie would
+ * overwrite the signed-in one.
+ */
+function codeRefused(req, res, requestId) {
+  if (req.user && !isExpired(req.user)) return res.redirect(303, '/profile');
+  const target = requestId ? `/auth/persona/used?request_id=${encodeURIComponent(requestId)}` : '/auth/persona/used';
+  req.session.reload((gone) => {
+    if (gone) req.session = null;
+    res.redirect(303, target);
+  });
+}
+
 function personaHeader(value) {
   return typeof value === 'string' ? value : undefined;
 }
@@ -127,6 +143,7 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
       }
       if (!user) {
         const code = typeof info?.code === 'string' ? info.code : 'invalid_request';
+        if (code === 'invalid_grant') return codeRefused(req, res, requestIdParam(info?.requestId));
         const view = FAILURES[code] ?? FAILURES.invalid_request;
         return problem(req, res, typeof status === 'number' ? status : 401, {
           ...view,
@@ -162,6 +179,11 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
     },
     authenticate,
   );
+
+  router.get('/auth/persona/used', noStore, (req, res) => {
+    if (req.user && !isExpired(req.user)) return res.redirect(303, '/profile');
+    send(res, 200, linkUsedPage({ site, requestId: requestIdParam(req.query.request_id) }));
+  });
 
   router.get('/profile', noStore, (req, res) => {
     if (!req.user) return notSignedIn(req, res);

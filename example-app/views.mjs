@@ -316,6 +316,29 @@ ${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code>
  * Any page that explains a failure: what happened, what to do, and (when known) the error code
  * and Persona's Request-Id. Never a stack trace.
  */
+/**
+ * GET /auth/persona/used — where a callback lands when Persona refused its code: typically the
+ * second of two tabs that opened one sign-in link (the other tab signed in), or an old link.
+ * Not an error page: it says what happened and offers both ways on.
+ */
+export function linkUsedPage({ site, requestId }) {
+  return layout({
+    title: 'This sign-in link has already been used',
+    side: 'recipient',
+    site,
+    body: html`<h1>This sign-in link has already been used</h1>
+<p class="lead">A link from the data owner works once, for a few minutes.</p>
+<p>If you opened it in two tabs or windows, the other one signed you in: carry on there, or open your profile.
+Otherwise the link is used up or expired: start again to ask the data owner for a new one.</p>
+${requestId ? html`<dl class="facts small"><div><dt>Persona Request-Id</dt><dd><code>${requestId}</code></dd></div></dl>` : ''}
+<div class="actions">
+  <a class="button" href="/profile">Open your profile</a>
+  ${connectButton(site, 'Start again')}
+  <a class="button secondary" href="/">Home</a>
+</div>`,
+  });
+}
+
 export function problemPage({
   site,
   side = 'recipient',

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -38,11 +38,12 @@ const MAX_PERSONA_ERRORS = 10;
 const MAX_ERROR_TEXT = 500;
 
 /**
- * The `Idempotency-Key` for a code: an HMAC of the code keyed by the API key. Retries and double
- * submits of one code carry one key, and the key reveals neither the code nor the API key.
+ * A new `Idempotency-Key` for one exchange: 128 random bits, reused only by that exchange's own
+ * retries. A key derived from the code would make Persona replay its stored 201 (the same access
+ * token) to anyone presenting a used code within 24 hours; a fresh key gets the refusal instead.
  */
-export function idempotencyKeyFor(apiKey: string, code: string): string {
-  return `pwp1-${createHmac('sha256', apiKey).update(code).digest('base64url')}`;
+function newIdempotencyKey(): string {
+  return `pwp2-${randomBytes(16).toString('base64url')}`;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -243,20 +244,25 @@ function isConnectionFailure(error: unknown): boolean {
  * make one request to Persona and share its outcome.
  */
 export class CodeExchanger {
-  /** The exchange's settings, without the API key (kept private so it is never printed). */
-  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey'>>;
+  /**
+   * The exchange's settings, without the API key and the dispatcher: both stay private, since the
+   * dispatcher holds each request in flight (the key in its headers, the code in its body).
+   */
+  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey' | 'dispatcher'>>;
   readonly #apiKey: string;
+  readonly #dispatcher: Dispatcher;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
   // Flat [name, value, …] list, the form undici takes without copying an object per request.
   readonly #baseHeaders: readonly string[];
   readonly #origin: string;
   readonly #path: string;
 
-  /** Prepares the headers once; `config.apiKey` is kept in a private field. */
+  /** Prepares the headers once; `config.apiKey` and `config.dispatcher` are kept in private fields. */
   constructor(config: ExchangeConfig) {
-    const { apiKey, ...rest } = config;
+    const { apiKey, dispatcher, ...rest } = config;
     this.config = Object.freeze(rest);
     this.#apiKey = apiKey;
+    this.#dispatcher = dispatcher;
     this.#origin = config.tokenURL.origin;
     this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
     const headers = [
@@ -280,17 +286,18 @@ export class CodeExchanger {
    * @throws {PersonaOAuthError} with the code describing the failure (see the README's table).
    */
   exchange(code: string): Promise<PersonaTokenSet> {
-    const key = idempotencyKeyFor(this.#apiKey, code);
-    const pending = this.#inFlight.get(key);
+    // Keyed on the code itself: the map is private and nothing derived from it is ever sent.
+    const pending = this.#inFlight.get(code);
     // A joiner gets its own copy, so one request's verify cannot change another's token set.
     if (pending) return pending.then(copyTokens);
-    const started = this.#run(code, key).finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, started);
+    const started = this.#run(code, newIdempotencyKey()).finally(() => this.#inFlight.delete(code));
+    this.#inFlight.set(code, started);
     return started;
   }
 
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
-    const { timeoutMs, retries, dispatcher, maxResponseBytes } = this.config;
+    const { timeoutMs, retries, maxResponseBytes } = this.config;
+    const dispatcher = this.#dispatcher;
     const secrets = [this.#apiKey, code];
     const startedAt = performance.now();
     const deadline = new Deadline(timeoutMs);

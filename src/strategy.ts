@@ -173,6 +173,10 @@ function challengeOf(error: PersonaOAuthError): PersonaChallenge {
   return challenge;
 }
 
+function failWith(actions: StrategyActions, error: PersonaOAuthError): void {
+  actions.fail(challengeOf(error), error.status);
+}
+
 /**
  * Passport strategy that accepts Persona OAuth authorization codes.
  *
@@ -187,15 +191,17 @@ function challengeOf(error: PersonaOAuthError): PersonaChallenge {
  */
 export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
   override name: string;
-  /** The token exchange, shared by every request (connection pool, in-flight map). */
-  readonly exchanger: CodeExchanger;
-  private readonly verifyUser: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
-  private readonly passReqToCallback: boolean;
-  private readonly stateStore: StateStore | undefined;
-  private readonly authorizationURL: URL | undefined;
-  private readonly callbackURL: string | undefined;
-  private readonly ownedAgent: Agent | undefined;
-  private closing: Promise<void> | undefined;
+  // Everything below is #private: Passport keeps the strategy reachable from every request
+  // (req._passport.instance), and the pool holds each token request in flight (the API key in
+  // its headers, the code in its body), so none of it may be reachable by util.inspect.
+  readonly #exchanger: CodeExchanger;
+  readonly #verifyUser: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
+  readonly #passReqToCallback: boolean;
+  readonly #stateStore: StateStore | undefined;
+  readonly #authorizationURL: URL | undefined;
+  readonly #callbackURL: string | undefined;
+  readonly #ownedAgent: Agent | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: PersonaStrategyOptions & { passReqToCallback?: false }, verify?: PersonaVerify<TUser>);
   constructor(options: PersonaStrategyOptions & { passReqToCallback: true }, verify: PersonaVerifyWithRequest<TUser>);
@@ -229,23 +235,23 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
     if (options.authorizationURL !== undefined) {
       try {
-        this.authorizationURL = new URL(options.authorizationURL);
+        this.#authorizationURL = new URL(options.authorizationURL);
       } catch {
         throw new TypeError('passport-withpersona: authorizationURL must be an absolute URL');
       }
     }
-    this.callbackURL = options.callbackURL;
+    this.#callbackURL = options.callbackURL;
     this.name = options.name ?? 'persona';
-    this.verifyUser = verify;
-    this.passReqToCallback = options.passReqToCallback === true;
-    this.stateStore = resolveStateStore(options.state);
+    this.#verifyUser = verify;
+    this.#passReqToCallback = options.passReqToCallback === true;
+    this.#stateStore = resolveStateStore(options.state);
 
     let dispatcher = options.dispatcher;
     if (!dispatcher) {
-      this.ownedAgent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: timeoutMs } });
-      dispatcher = this.ownedAgent;
+      this.#ownedAgent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: timeoutMs } });
+      dispatcher = this.#ownedAgent;
     }
-    this.exchanger = new CodeExchanger({
+    this.#exchanger = new CodeExchanger({
       tokenURL: new URL(TOKEN_PATH, baseURL),
       apiKey: options.apiKey,
       personaVersion: options.personaVersion,
@@ -256,9 +262,23 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       dispatcher,
       userAgent: `passport-withpersona/${VERSION} (node ${process.version})`,
     });
-    // The API key lives in the exchanger's headers; keep it out of this object's enumerable
-    // surface so logging the strategy never prints it.
-    Object.defineProperty(this, 'exchanger', { enumerable: false });
+  }
+
+  // Passport runs each request on `Object.create(strategy)`, where reading a #private field
+  // throws: the request path first finds the instance the clone was made from.
+  static #instanceOf<T>(from: PersonaStrategy<T>): PersonaStrategy<T> {
+    let candidate: object | null = from;
+    while (candidate !== null && !(#exchanger in candidate)) candidate = Object.getPrototypeOf(candidate);
+    if (candidate === null) throw new TypeError('passport-withpersona: not a PersonaStrategy');
+    return candidate as unknown as PersonaStrategy<T>;
+  }
+
+  /**
+   * The token exchange, shared by every request (connection pool, in-flight map): an accessor,
+   * so neither `util.inspect` nor `JSON.stringify` of the strategy walks into it.
+   */
+  get exchanger(): CodeExchanger {
+    return PersonaStrategy.#instanceOf(this).#exchanger;
   }
 
   /**
@@ -266,39 +286,40 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
    * Call it on shutdown so no keep-alive socket holds the process open; calling it again is harmless.
    */
   close(): Promise<void> {
-    if (!this.ownedAgent) return Promise.resolve();
-    this.closing ??= this.ownedAgent.close();
-    return this.closing;
+    const self = PersonaStrategy.#instanceOf(this);
+    if (!self.#ownedAgent) return Promise.resolve();
+    self.#closing ??= self.#ownedAgent.close();
+    return self.#closing;
   }
 
   /**
-   * Passport entry point: runs once per request on a fresh `Object.create(strategy)`, so nothing
-   * request-scoped is kept on `this` beyond the call.
+   * Passport entry point: runs once per request on a fresh `Object.create(strategy)`. The
+   * Passport actions (`success`, `fail`, …) live on that clone; the configuration on the
+   * instance it was made from.
    */
   authenticate(req: PersonaRequest, options?: PersonaAuthenticateOptions): void {
-    this.handle(req, options ?? {}).catch((error: unknown) => this.error(error));
+    PersonaStrategy.#instanceOf(this)
+      .#handle(this, req, options ?? {})
+      .catch((error: unknown) => this.error(error));
   }
 
-  private failWith(error: PersonaOAuthError): void {
-    this.fail(challengeOf(error), error.status);
-  }
-
-  private async handle(req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
+  async #handle(actions: StrategyActions, req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
     const input = readCallbackInput(callbackParams(req));
     if (input.kind === 'invalid') {
-      return this.failWith(new PersonaOAuthError('invalid_request', input.message, { status: 400 }));
+      return failWith(actions, new PersonaOAuthError('invalid_request', input.message, { status: 400 }));
     }
 
-    if (input.kind === 'start' && input.state === undefined) return this.start(req, options);
+    if (input.kind === 'start' && input.state === undefined) return this.#start(actions, req, options);
 
     let appState: AppState = {};
-    if (this.stateStore) {
+    if (this.#stateStore) {
       const verification =
         input.state === undefined
           ? ({ valid: false, reason: 'missing' } as const)
-          : await this.stateStore.verify(req, input.state);
+          : await this.#stateStore.verify(req, input.state);
       if (!verification.valid) {
-        return this.failWith(
+        return failWith(
+          actions,
           new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`, {
             status: 403,
           }),
@@ -310,7 +331,8 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
     if (input.kind === 'error') {
       const denied = input.error === 'access_denied';
       const description = input.description ? `: ${input.description.slice(0, 200)}` : '';
-      return this.failWith(
+      return failWith(
+        actions,
         new PersonaOAuthError(
           denied ? 'access_denied' : 'authorization_error',
           denied
@@ -321,46 +343,52 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       );
     }
     if (input.kind !== 'code') {
-      return this.failWith(missingCode());
+      return failWith(actions, missingCode());
     }
 
     let tokens: PersonaTokenSet;
     try {
-      tokens = await this.exchanger.exchange(input.code);
+      tokens = await this.#exchanger.exchange(input.code);
     } catch (error) {
-      if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return this.failWith(error);
+      if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return failWith(actions, error);
       throw error;
     }
 
     const info: PersonaAuthInfo = {};
     if (tokens.requestId !== undefined) info.requestId = tokens.requestId;
     if (appState.returnTo !== undefined) info.returnTo = appState.returnTo;
-    return this.finish(req, tokens, info);
+    return this.#finish(actions, req, tokens, info);
   }
 
-  private async start(req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
-    if (!this.authorizationURL) {
-      return this.failWith(missingCode());
+  async #start(actions: StrategyActions, req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
+    if (!this.#authorizationURL) {
+      return failWith(actions, missingCode());
     }
     const appState: AppState = {};
     if (options.returnTo !== undefined) {
       if (!isSafeReturnTo(options.returnTo)) {
-        return this.failWith(
+        return failWith(
+          actions,
           new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path', { status: 400 }),
         );
       }
       appState.returnTo = options.returnTo;
     }
-    const target = new URL(this.authorizationURL);
-    if (this.stateStore) target.searchParams.set('state', await this.stateStore.store(req, appState));
-    if (this.callbackURL) target.searchParams.set('redirect_uri', this.callbackURL);
-    this.redirect(target.toString());
+    const target = new URL(this.#authorizationURL);
+    if (this.#stateStore) target.searchParams.set('state', await this.#stateStore.store(req, appState));
+    if (this.#callbackURL) target.searchParams.set('redirect_uri', this.#callbackURL);
+    actions.redirect(target.toString());
   }
 
-  private finish(req: PersonaRequest, tokens: PersonaTokenSet, info: PersonaAuthInfo): Promise<void> {
-    const verify = this.verifyUser;
+  #finish(
+    actions: StrategyActions,
+    req: PersonaRequest,
+    tokens: PersonaTokenSet,
+    info: PersonaAuthInfo,
+  ): Promise<void> {
+    const verify = this.#verifyUser;
     if (!verify) {
-      this.success(tokens, info);
+      actions.success(tokens, info);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -374,15 +402,15 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
         }
         if (!user) {
           const message = typeof extra?.message === 'string' ? extra.message : 'The account was not accepted';
-          this.fail({ ...extra, message, code: 'verify_rejected' }, 401);
+          actions.fail({ ...extra, message, code: 'verify_rejected' }, 401);
         } else {
-          this.success(user, { ...info, ...extra });
+          actions.success(user, { ...info, ...extra });
         }
         resolve();
       };
       let returned: unknown;
       try {
-        returned = this.passReqToCallback
+        returned = this.#passReqToCallback
           ? (verify as PersonaVerifyWithRequest<TUser>)(req, tokens, done)
           : (verify as PersonaVerify<TUser>)(tokens, done);
       } catch (error) {

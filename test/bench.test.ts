@@ -1,6 +1,7 @@
-// The benchmark script runs end to end: a one-second, one-round run of all four servers and the
-// memory figure, without errors, ending with the ratio line. It checks that the script works, not
-// the numbers (those come from `npm run bench` on a quiet machine).
+// The benchmark script runs end to end: every scenario, cut down to a fraction of a second per
+// server, no warm-up and one sparse login, without errors, printing a line per server per scenario and
+// ending with the goal line. It checks that the script works and what it prints, not the figures
+// (those come from `npm run bench` on a quiet machine).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,9 +9,33 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const written = [path.join(root, 'bench', 'results.json'), path.join(root, 'BENCHMARKS.md')];
-const RATIO_LINE =
-  /^ratio vs passport-oauth2: \d+\.\d\d; vs express-inline: \d+\.\d\d; p99 vs passport-oauth2: \d+\.\d\d$/;
+const written = ['bench/results.json', 'bench/results.svg', 'BENCHMARKS.md'].map((file) => path.join(root, file));
+
+const SERVERS_BY_SCENARIO: Record<string, string[]> = {
+  loopback: [
+    'passport-withpersona',
+    'passport-oauth2',
+    'passport-dispatch',
+    'passport-minimal',
+    'express-inline',
+    'node-http-inline',
+  ],
+  'tls-50': ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
+  'tls-500': ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
+  sparse: ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
+  readme: ['readme-withpersona', 'readme-oauth2'],
+};
+const GOALS = [
+  'loopback CPU/login ÷ dispatch\\(\\) floor',
+  'loopback logins/s ÷ passport-oauth2',
+  'TLS 500 logins/s ÷ passport-oauth2',
+  'TLS 500 p99 ÷ passport-oauth2',
+  'sparse p50',
+  'sparse new handshakes/login',
+  'TLS 50 server-added p50',
+  'README setup logins/s ÷ passport-oauth2',
+  'heap retained per login',
+];
 
 function snapshot(file: string): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8') : null;
@@ -51,37 +76,40 @@ describe('bench/run.mjs', () => {
     }
   }, 120_000);
 
-  it('runs all four servers for a second with zero errors and ends with the ratio line', async () => {
+  it('runs every scenario briefly with every login checked, and ends with the goal line', async () => {
     const before = written.map(snapshot);
     const outcome = await runBench(
       [
-        '--duration',
-        '1',
-        '--rounds',
-        '1',
-        '--warmup',
-        '1',
-        '--connections',
-        '10',
-        '--memory-logins',
-        '500',
-        '--no-write',
+        ...['--rounds', '1', '--duration', '0.3', '--warmup', '0'],
+        ...['--sparse-logins', '1', '--sparse-gap', '0.3', '--memory-logins', '200', '--no-write'],
       ],
-      90_000,
+      150_000,
     );
     const report = `exit ${outcome.code ?? outcome.signal}\n--- stdout\n${outcome.stdout}\n--- stderr\n${outcome.stderr}`;
 
     expect(outcome.code, report).toBe(0);
     expect(outcome.stderr, report).not.toMatch(/benchmark failed|Error/);
-    expect(outcome.stdout, report).toMatch(/^checks: 0 errors, 0 timeouts, 0 non-2xx across [1-9]\d* requests$/m);
-    for (const name of ['passport-withpersona', 'passport-oauth2', 'express-inline', 'node-http-inline']) {
-      expect(outcome.stdout, report).toMatch(new RegExp(`^round 1 \\(\\d\\) ${name} +\\d+ req/s`, 'm'));
+    expect(outcome.stdout, report).toMatch(/^(pinned: callback server on CPU \d+|not pinned: .+)/m);
+    for (const [scenario, servers] of Object.entries(SERVERS_BY_SCENARIO)) {
+      for (const name of servers) {
+        const line = new RegExp(
+          `^${scenario} round 1 ${name} +(\\d+|–) logins/s  p50 \\d+\\.\\d ms  p99 \\d+\\.\\d ms  ` +
+            'CPU \\d+ µs/login  \\d+\\.\\d handshakes/1000$',
+          'm',
+        );
+        expect(outcome.stdout, report).toMatch(line);
+      }
     }
-    expect(outcome.stdout, report).toMatch(/^memory \(1\) passport-withpersona: -?\d+\.\d bytes retained per login/m);
-    const lines = outcome.stdout.trimEnd().split('\n');
-    expect(lines.at(-1), report).toMatch(RATIO_LINE);
+    expect(outcome.stdout, report).toMatch(/^memory passport-withpersona: -?\d+\.\d bytes retained per login/m);
+
+    const last = outcome.stdout.trimEnd().split('\n').at(-1) ?? '';
+    expect(last, report).toMatch(/^goals: /);
+    for (const goal of GOALS)
+      expect(last, report).toMatch(new RegExp(`${goal} -?\\d+\\.\\d+( ms| B)? \\(.+?\\) (holds|MISSED)`));
+    // The sparse server keeps its connection: no new handshake, and this holds whatever the load.
+    expect(last, report).toMatch(/sparse new handshakes\/login 0\.00 \(= 0\) holds/);
 
     // --no-write leaves the committed results alone.
     expect(written.map(snapshot)).toEqual(before);
-  }, 120_000);
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-// (3) Express 5 with the code exchange written inline with undici, no Passport: the Express limit.
+// Express 5 with the code exchange written inline with undici, no Passport: the Express limit.
 import express from 'express';
 import { Agent } from 'undici';
 import { TOKEN_PATH, exchangeInline } from '../common.mjs';

@@ -1,4 +1,4 @@
-// (4) Bare node:http with the code exchange inline with undici: the limit without a framework.
+// Bare node:http with the code exchange inline with undici: the limit without a framework.
 import { Agent } from 'undici';
 import { TOKEN_PATH, codeFromUrl, exchangeInline } from '../common.mjs';
 

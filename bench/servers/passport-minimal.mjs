@@ -1,5 +1,6 @@
-// (5) Express 5 + passport + the smallest possible strategy around (3)'s inline undici exchange.
-// Not part of the default run: it measures what Passport itself costs, the floor for any strategy.
+// Express 5 + passport + the smallest strategy around express-inline's undici exchange
+// (request() and body.json()): Passport's own cost on top of that exchange. The dispatch() floor
+// (passport-dispatch.mjs) shows what undici's request() layer adds.
 import express from 'express';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';

@@ -63,7 +63,8 @@ function appendSetCookie(res: ServerResponse, cookie: string): void {
  * (the oldest is evicted beyond `maxFlows`). `returnTo` is carried inside the signed token.
  */
 export class SignedStateStore implements StateStore {
-  private readonly secrets: readonly string[];
+  // #private: a logged or inspected store must not print the signing secrets.
+  readonly #secrets: readonly string[];
   private readonly ttlMs: number;
   private readonly cookieName: string;
   private readonly maxFlows: number;
@@ -83,7 +84,7 @@ export class SignedStateStore implements StateStore {
         );
       }
     }
-    this.secrets = [...secrets];
+    this.#secrets = [...secrets];
     this.ttlMs = integerOption('ttlSeconds', options.ttlSeconds, 600) * 1000;
     this.cookieName = options.cookieName ?? 'pwp_state';
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.cookieName)) {
@@ -129,7 +130,7 @@ export class SignedStateStore implements StateStore {
     const nonce = randomBytes(16).toString('base64url');
     const expires = (now + this.ttlMs).toString(36);
     const returnTo = appState.returnTo ?? '';
-    const signature = this.mac(this.secrets[0] as string, flowId, expires, returnTo, nonce);
+    const signature = this.mac(this.#secrets[0] as string, flowId, expires, returnTo, nonce);
 
     // Evict the oldest pending flows of this browser beyond maxFlows.
     const prefix = `${this.cookieName}_`;
@@ -162,7 +163,7 @@ export class SignedStateStore implements StateStore {
     const returnTo = Buffer.from(encodedReturnTo, 'base64url').toString('utf8');
 
     let authentic = false;
-    for (const secret of this.secrets) {
+    for (const secret of this.#secrets) {
       if (safeEqual(this.mac(secret, flowId, expires, returnTo, nonce), signature)) authentic = true;
     }
     if (!authentic) return { valid: false, reason: 'forged' };

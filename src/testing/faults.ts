@@ -1,3 +1,4 @@
+import { errorResponse, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
 import type { EmulatorEndpoint, EmulatorFault } from './types.js';
 
 const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry'];
@@ -17,81 +18,89 @@ function wholeNumber(value: unknown, name: string, min: number, max = Number.MAX
   return value;
 }
 
+type Input = Record<string, unknown>;
+
+function statusFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = { kind: 'status', status: wholeNumber(input.status, 'status.status', 100, 599) };
+  if (input.body !== undefined) fault.body = input.body;
+  if (input.headers !== undefined) {
+    if (!isObject(input.headers) || !Object.values(input.headers).every((v) => typeof v === 'string')) {
+      throw new TypeError('status.headers must be an object of strings');
+    }
+    fault.headers = { ...(input.headers as Record<string, string>) };
+  }
+  if (input.layer !== undefined) {
+    if (input.layer !== 'persona' && input.layer !== 'edge')
+      throw new TypeError("status.layer must be 'persona' or 'edge'");
+    fault.layer = input.layer;
+  }
+  return fault;
+}
+
+function oversizedFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = { kind: 'oversized', bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31) };
+  if (input.chunked !== undefined) {
+    if (typeof input.chunked !== 'boolean') throw new TypeError('oversized.chunked must be a boolean');
+    fault.chunked = input.chunked;
+  }
+  return fault;
+}
+
+function dripFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = {
+    kind: 'drip',
+    intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000),
+  };
+  if (input.chunks !== undefined) fault.chunks = wholeNumber(input.chunks, 'drip.chunks', 1, 100_000);
+  return fault;
+}
+
+function resetFault(input: Input): EmulatorFault {
+  if (input.when !== undefined && input.when !== 'before-headers' && input.when !== 'after-headers') {
+    throw new TypeError("reset.when must be 'before-headers' or 'after-headers'");
+  }
+  return input.when === undefined ? { kind: 'reset' } : { kind: 'reset', when: input.when };
+}
+
+function redirectFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = { kind: 'redirect' };
+  if (input.status !== undefined) {
+    if (input.status !== 301 && input.status !== 302 && input.status !== 307 && input.status !== 308) {
+      throw new TypeError('redirect.status must be 301, 302, 307 or 308');
+    }
+    fault.status = input.status;
+  }
+  if (input.location !== undefined) {
+    if (typeof input.location !== 'string' || input.location === '' || /[\r\n]/.test(input.location)) {
+      throw new TypeError('redirect.location must be a non-empty string on one line');
+    }
+    fault.location = input.location;
+  }
+  return fault;
+}
+
+const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => EmulatorFault } = {
+  latency: (input) => ({ kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) }),
+  status: statusFault,
+  malformed: () => ({ kind: 'malformed' }),
+  oversized: oversizedFault,
+  'no-headers': () => ({ kind: 'no-headers' }),
+  drip: dripFault,
+  reset: resetFault,
+  redirect: redirectFault,
+};
+
 /**
  * Checks a fault given by a caller (the handle, or JSON on the control endpoint) and returns
  * a clean copy. Throws TypeError saying what is wrong.
  */
 export function validateFault(input: unknown): EmulatorFault {
   if (!isObject(input)) throw new TypeError('a fault must be an object with a kind');
-  switch (input.kind) {
-    case 'latency':
-      return { kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) };
-    case 'status': {
-      const fault: EmulatorFault = { kind: 'status', status: wholeNumber(input.status, 'status.status', 100, 599) };
-      if (input.body !== undefined) fault.body = input.body;
-      if (input.headers !== undefined) {
-        if (!isObject(input.headers) || !Object.values(input.headers).every((v) => typeof v === 'string')) {
-          throw new TypeError('status.headers must be an object of strings');
-        }
-        fault.headers = { ...(input.headers as Record<string, string>) };
-      }
-      if (input.layer !== undefined) {
-        if (input.layer !== 'persona' && input.layer !== 'edge')
-          throw new TypeError("status.layer must be 'persona' or 'edge'");
-        fault.layer = input.layer;
-      }
-      return fault;
-    }
-    case 'malformed':
-      return { kind: 'malformed' };
-    case 'oversized': {
-      const fault: EmulatorFault = {
-        kind: 'oversized',
-        bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31),
-      };
-      if (input.chunked !== undefined) {
-        if (typeof input.chunked !== 'boolean') throw new TypeError('oversized.chunked must be a boolean');
-        fault.chunked = input.chunked;
-      }
-      return fault;
-    }
-    case 'no-headers':
-      return { kind: 'no-headers' };
-    case 'drip': {
-      const fault: EmulatorFault = {
-        kind: 'drip',
-        intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000),
-      };
-      if (input.chunks !== undefined) fault.chunks = wholeNumber(input.chunks, 'drip.chunks', 1, 100_000);
-      return fault;
-    }
-    case 'reset': {
-      if (input.when !== undefined && input.when !== 'before-headers' && input.when !== 'after-headers') {
-        throw new TypeError("reset.when must be 'before-headers' or 'after-headers'");
-      }
-      return input.when === undefined ? { kind: 'reset' } : { kind: 'reset', when: input.when };
-    }
-    case 'redirect': {
-      const fault: EmulatorFault = { kind: 'redirect' };
-      if (input.status !== undefined) {
-        if (input.status !== 301 && input.status !== 302 && input.status !== 307 && input.status !== 308) {
-          throw new TypeError('redirect.status must be 301, 302, 307 or 308');
-        }
-        fault.status = input.status;
-      }
-      if (input.location !== undefined) {
-        if (typeof input.location !== 'string' || input.location === '' || /[\r\n]/.test(input.location)) {
-          throw new TypeError('redirect.location must be a non-empty string on one line');
-        }
-        fault.location = input.location;
-      }
-      return fault;
-    }
-    default:
-      throw new TypeError(
-        'fault.kind must be one of latency, status, malformed, oversized, no-headers, drip, reset, redirect',
-      );
+  const kind = input.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(FAULT_KINDS, kind)) {
+    throw new TypeError(`fault.kind must be one of ${Object.keys(FAULT_KINDS).join(', ')}`);
   }
+  return FAULT_KINDS[kind as EmulatorFault['kind']](input);
 }
 
 interface Armed {
@@ -129,4 +138,38 @@ export class FaultBoard {
     }
     return armed.fault;
   }
+}
+
+/**
+ * The answer a `status` fault forces: its body (an object as JSON, a string as is; by default a
+ * Persona error document for 4xx/5xx and `{}` otherwise), with its headers over the emulator's.
+ */
+export function forcedResponse(fault: Extract<EmulatorFault, { kind: 'status' }>): EmulatorResponse {
+  let response: EmulatorResponse;
+  if (fault.body === undefined) {
+    response =
+      fault.status >= 400
+        ? errorResponse(fault.status, { title: statusTitle(fault.status), details: 'Injected by the emulator' })
+        : jsonResponse(fault.status, {});
+  } else if (typeof fault.body === 'string') {
+    response = { status: fault.status, headers: { 'content-type': JSON_TYPE }, body: fault.body };
+  } else {
+    response = jsonResponse(fault.status, fault.body);
+  }
+  const headers = { ...response.headers };
+  for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { ...response, headers };
+}
+
+/** The answer of a `redirect` fault: `status` (default 302) to `location` (default: the same URL). */
+export function redirectResponse(
+  fault: Extract<EmulatorFault, { kind: 'redirect' }>,
+  sameUrl: string,
+): EmulatorResponse {
+  const location = fault.location ?? sameUrl;
+  const status = fault.status ?? 302;
+  return {
+    ...errorResponse(status, { title: statusTitle(status), details: `Moved to ${location}` }),
+    headers: { 'content-type': JSON_TYPE, location },
+  };
 }

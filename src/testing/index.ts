@@ -8,7 +8,8 @@
  *
  * @module passport-withpersona/testing
  */
-export { startPersonaEmulator, KNOWN_PERSONA_VERSIONS } from './emulator.js';
+export { startPersonaEmulator } from './emulator.js';
+export { KNOWN_PERSONA_VERSIONS } from './versions.js';
 export type {
   EmulatedInquiry,
   EmulatedOrganization,

@@ -54,12 +54,9 @@ export function uuid(random: RandomSource): string {
 }
 
 /**
- * An authorization code: 32 random bytes in standard base64. It always contains `+` and `/`
- * and ends in `=`, so a client that does not form-encode the code it sends fails visibly.
+ * An authorization code: 32 random bytes in base64url (43 characters of `A–Z a–z 0–9 - _`, no
+ * padding), so it survives a URL, a query string or a form unencoded.
  */
 export function authorizationCode(): string {
-  for (;;) {
-    const code = randomBytes(32).toString('base64');
-    if (code.includes('+') && code.includes('/')) return code;
-  }
+  return randomBytes(32).toString('base64url');
 }

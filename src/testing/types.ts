@@ -133,8 +133,9 @@ export interface PersonaEmulatorOptions {
   /** Largest request body accepted, in bytes; default 65536. Larger → 413. */
   maxBodyBytes?: number;
   /**
-   * How many requests `requests` keeps, oldest dropped first; default: all of them. The CLI,
-   * which has no handle to read them from, keeps none.
+   * How many requests `requests` keeps, oldest dropped first; default 1000, so a long-running
+   * emulator stays bounded. `Infinity` keeps every one; the CLI, which has no handle to read
+   * them from, keeps none.
    */
   maxRecordedRequests?: number;
   /**
@@ -142,7 +143,7 @@ export interface PersonaEmulatorOptions {
    * every start. Codes, access tokens and request ids stay cryptographically random.
    */
   seed?: string | number;
-  /** Start of the emulated clock (epoch ms); default `Date.now()`. */
+  /** Start of the emulated clock (epoch ms, 0 to 8.64e15, what a `Date` can hold); default `Date.now()`. */
   now?: number;
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
@@ -156,9 +157,16 @@ export interface PersonaEmulatorOptions {
 export interface EmulatorClock {
   /** Current emulated time, epoch milliseconds. */
   now(): number;
-  /** Move the clock forward by `ms` (≥ 0). Throws RangeError otherwise. */
+  /**
+   * Move the clock forward by `ms` (≥ 0). Throws RangeError, leaving the clock as it was, for a
+   * negative or non-finite `ms` or one that would take the clock past 8.64e15 (the last instant
+   * a `Date` can hold).
+   */
   advance(ms: number): void;
-  /** Jump to `epochMs`. Throws RangeError when it is not a finite number. */
+  /**
+   * Jump to `epochMs`. Throws RangeError, leaving the clock as it was, unless it is a number
+   * from 0 to 8.64e15 (what a `Date` can hold).
+   */
   set(epochMs: number): void;
 }
 
@@ -197,8 +205,8 @@ export interface PersonaEmulator {
   /** Remove every fault. */
   clearFaults(): void;
   /**
-   * Every request received, in order (control requests excepted). The array is kept in place:
-   * `requests.length = 0` empties it.
+   * The requests received, in order (control requests excepted), the last `maxRecordedRequests`
+   * (1000 by default) of them. The array is kept in place: `requests.length = 0` empties it.
    */
   requests: EmulatedRequest[];
   /** Start a fresh rate-limit window. */

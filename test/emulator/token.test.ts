@@ -124,15 +124,30 @@ describe('POST /api/v1/oauth/token', () => {
     expect((await exchange(emu, code)).status).toBe(409);
   });
 
-  it('carries a code with +, / and = intact only when the client form-encodes it', async () => {
-    const code = readCode(emu);
+  it('issues codes that survive a URL or a form body unencoded', async () => {
+    const codes = Array.from({ length: 50 }, () => readCode(emu));
+    for (const code of codes) expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const raw = await call(emu, '/api/v1/oauth/token', {
       key: emu.recipient.apiKey,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `code=${code}&grant-type=authorization_code`,
+      body: `code=${codes[0]}&grant-type=authorization_code`,
     });
-    expect(raw.status).toBe(404);
-    expect((await exchange(emu, code)).status).toBe(201);
+    expect(raw.status).toBe(201);
+  });
+
+  it('says when an unknown code looks URL-decoded (a space where a + was) or encoded twice', async () => {
+    const decoded = await exchange(emu, 'abc def');
+    expect(decoded.status).toBe(404);
+    expect(firstError(decoded).details).toMatch(
+      /^Authorization code not found; .*looks URL-decoded \(a \+ read as a space\)/,
+    );
+    const twice = await exchange(emu, 'abc%2Bdef');
+    expect(firstError(twice).details).toMatch(/looks URL-encoded twice/);
+    // The hint comes from the code's shape alone: the same for every organisation, and no
+    // hint for a plain unknown code.
+    const stranger = emu.addOrganization();
+    expect((await exchange(emu, 'abc def', { key: stranger.apiKey })).text).toBe(decoded.text);
+    expect(firstError(await exchange(emu, 'abcdef')).details).toBe('Authorization code not found');
   });
 });
 

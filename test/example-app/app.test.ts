@@ -352,24 +352,28 @@ describe('GET /auth/persona/callback', () => {
     await agent.get('/profile').expect(401);
   });
 
-  it('a code Persona rejects (expired) → 401 page "already used or has expired"', async () => {
+  it('a code Persona rejects (expired) → 303 to the "link already used" page with the Request-Id; not signed in', async () => {
     const agent = request.agent(sample.app);
     const callback = await callbackFor(agent, ownerIds().slice(0, 1));
     emulator.clock.advance(11 * 60 * 1000);
-    const res = await agent.get(callback).expect(401);
-    expect(res.text).toContain('This link was already used or has expired');
-    expect(res.text).toContain('invalid_grant');
-    expect(res.text).toMatch(/Persona Request-Id[\s\S]*req_/);
-    expect(res.text).toContain('Start again');
+    const res = await agent.get(callback).expect(303);
+    expect(res.headers.location).toMatch(/^\/auth\/persona\/used\?request_id=req_/);
+    const page = await agent.get(res.headers.location as string).expect(200);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.text).toContain('This sign-in link has already been used');
+    expect(page.text).toMatch(/Persona Request-Id[\s\S]*req_/);
+    expect(page.text).toContain('Start again');
+    expectNoInternals(page.text);
     await agent.get('/profile').expect(401);
   });
 
-  it('a code already exchanged elsewhere → the same 401 page', async () => {
+  it('a code already exchanged elsewhere → the same page', async () => {
     const agent = request.agent(sample.app);
     const callback = await callbackFor(agent, ownerIds().slice(0, 1));
     emulator.setFault('token', { kind: 'status', status: 409 }, { times: 1 });
-    const res = await agent.get(callback).expect(401);
-    expect(res.text).toContain('already used or has expired');
+    const res = await agent.get(callback).expect(303);
+    const page = await agent.get(res.headers.location as string).expect(200);
+    expect(page.text).toContain('already been used');
   });
 
   it('Persona down at the token endpoint → 502 page, no stack trace, no-store', async () => {

@@ -1,10 +1,9 @@
-import express, { type Express } from 'express';
-import session from 'express-session';
-import { Passport } from 'passport';
+import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PersonaStrategy, type PersonaStrategyOptions, type StateStore } from '../../src/index.js';
+import type { PersonaStrategy, PersonaStrategyOptions, StateStore } from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 let emulator: PersonaEmulator;
 const strategies: PersonaStrategy[] = [];
@@ -29,44 +28,13 @@ function tokenRequests() {
   return emulator.requests.filter((r) => r.endpoint === 'token');
 }
 
-/** A recipient app: session (optional), Passport, start route and callback route. */
-function recipientApp(state: PersonaStrategyOptions['state'], withSession = true): Express {
-  const passport = new Passport();
-  const strategy = new PersonaStrategy({
-    apiKey: emulator.recipient.apiKey,
-    baseURL: emulator.url,
-    authorizationURL: 'http://127.0.0.1:9/owner/share',
-    callbackURL: 'http://127.0.0.1:9/callback',
-    state,
-  });
-  strategies.push(strategy);
-  passport.use(strategy as never);
-  const app = express();
-  if (withSession) {
-    app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, name: 'sid' }));
-  }
-  app.get('/start', (req, res, next) => {
-    const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined;
-    passport.authenticate('persona', { session: false, ...(returnTo ? { returnTo } : {}) })(req, res, next);
-  });
-  app.get('/callback', (req, res, next) => {
-    passport.authenticate(
-      'persona',
-      { session: false },
-      (err: unknown, user: unknown, info: unknown, status: unknown) => {
-        if (err) return next(err);
-        if (!user) return res.status(typeof status === 'number' ? status : 401).json({ info });
-        res.json({ ok: true, info });
-      },
-    )(req, res, next);
-  });
-  return app;
-}
-
-function stateFrom(location: string | undefined): string {
-  const state = new URL(location ?? 'http://x.invalid').searchParams.get('state');
-  if (!state) throw new Error(`no state in ${location}`);
-  return state;
+function appWith(state: PersonaStrategyOptions['state'], withSession = true): Express {
+  const made = recipientApp(
+    { apiKey: emulator.recipient.apiKey, url: emulator.url },
+    { strategy: { state }, session: withSession },
+  );
+  strategies.push(made.strategy);
+  return made.app;
 }
 
 function share(): string {
@@ -84,7 +52,7 @@ function cookiesOf(res: request.Response): string {
 
 describe('session-backed state (state: true)', () => {
   it('round-trips: start redirects with state, callback with it signs in', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     const start = await agent.get('/start');
     expect(start.status).toBe(302);
     const location = new URL(start.headers.location as string);
@@ -96,7 +64,7 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('keeps several tabs, and each state works once', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     const states: string[] = [];
     for (let i = 0; i < 3; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
     for (const state of [states[2], states[0], states[1]]) {
@@ -108,7 +76,7 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('evicts the oldest beyond 10 outstanding flows', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     const states: string[] = [];
     for (let i = 0; i < 11; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
     expect((await agent.get('/callback').query({ code: share(), state: states[0] })).status).toBe(403);
@@ -120,7 +88,7 @@ describe('session-backed state (state: true)', () => {
     ['missing', undefined],
     ['unknown', 'x'.repeat(32)],
   ])('%s state → 403 invalid_state, before the error parameter and without calling Persona', async (_n, state) => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     await agent.get('/start');
     const res = await agent
       .get('/callback')
@@ -131,7 +99,7 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('a state from another browser (session) is refused', async () => {
-    const app = recipientApp(true);
+    const app = appWith(true);
     const victim = request.agent(app);
     const attacker = request.agent(app);
     const attackerState = stateFrom((await attacker.get('/start')).headers.location);
@@ -142,7 +110,7 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('expires after 10 minutes', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     vi.useFakeTimers({ toFake: ['Date'] });
     const state = stateFrom((await agent.get('/start')).headers.location);
     vi.setSystemTime(Date.now() + 10 * 60 * 1000 + 1);
@@ -152,7 +120,7 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('an access_denied with a valid state → 403 access_denied', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     const state = stateFrom((await agent.get('/start')).headers.location);
     const res = await agent.get('/callback').query({ error: 'access_denied', state });
     expect(res.status).toBe(403);
@@ -160,12 +128,12 @@ describe('session-backed state (state: true)', () => {
   });
 
   it('without a session → error 500 with a clear message', async () => {
-    const res = await request(recipientApp(true, false)).get('/start');
+    const res = await request(appWith(true, false)).get('/start');
     expect(res.status).toBe(500);
   });
 
   it('carries returnTo and refuses unsafe ones', async () => {
-    const agent = request.agent(recipientApp(true));
+    const agent = request.agent(appWith(true));
     const state = stateFrom((await agent.get('/start').query({ returnTo: '/inquiries/inq_1?tab=2' })).headers.location);
     const ok = await agent.get('/callback').query({ code: share(), state });
     expect(ok.body.info.returnTo).toBe('/inquiries/inq_1?tab=2');
@@ -178,8 +146,8 @@ describe('session-backed state (state: true)', () => {
 
 describe('signed state (stateless, several instances)', () => {
   it('a flow started on one instance completes on another with no shared store', async () => {
-    const one = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
-    const two = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const one = appWith({ signed: { secrets: [SECRET_A] } }, false);
+    const two = appWith({ signed: { secrets: [SECRET_A] } }, false);
     const start = await request(one).get('/start').query({ returnTo: '/profile' });
     expect(start.status).toBe(302);
     const cookie = cookiesOf(start);
@@ -199,7 +167,7 @@ describe('signed state (stateless, several instances)', () => {
   });
 
   it('refuses a state without its cookie (another browser), forged or expired', async () => {
-    const app = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
+    const app = appWith({ signed: { secrets: [SECRET_A] } }, false);
     const start = await request(app).get('/start');
     const cookie = cookiesOf(start);
     const state = stateFrom(start.headers.location);
@@ -224,9 +192,9 @@ describe('signed state (stateless, several instances)', () => {
   });
 
   it('rotates secrets: the first signs, all verify', async () => {
-    const old = recipientApp({ signed: { secrets: [SECRET_A] } }, false);
-    const rotated = recipientApp({ signed: { secrets: [SECRET_B, SECRET_A] } }, false);
-    const onlyNew = recipientApp({ signed: { secrets: [SECRET_B] } }, false);
+    const old = appWith({ signed: { secrets: [SECRET_A] } }, false);
+    const rotated = appWith({ signed: { secrets: [SECRET_B, SECRET_A] } }, false);
+    const onlyNew = appWith({ signed: { secrets: [SECRET_B] } }, false);
     const s1 = await request(old).get('/start');
     expect(
       (
@@ -261,7 +229,7 @@ describe('custom StateStore', () => {
         return issued.delete(state) ? { valid: true, appState: {} } : { valid: false, reason: 'unknown' };
       },
     };
-    const app = recipientApp(store, false);
+    const app = appWith(store, false);
     const state = stateFrom((await request(app).get('/start')).headers.location);
     expect(state).toBe('custom-0');
     expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(200);

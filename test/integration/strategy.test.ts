@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyKeyFor } from '../../src/exchange.js';
 import { PersonaStrategy, type PersonaTokenSet } from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -34,8 +33,7 @@ function setup(
   return current;
 }
 
-// The emulator replays stored answers per Idempotency-Key (derived from the code), so each test
-// that forces an answer uses a code of its own.
+// Forced answers use a code of their own, so no test depends on what another did to a code.
 let sequence = 0;
 function freshCode(): string {
   sequence += 1;
@@ -79,7 +77,7 @@ describe('successful exchange', () => {
     expect(sent?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent?.headers.accept).toBe('application/json');
     expect(sent?.headers['user-agent']).toMatch(/^passport-withpersona\/0\.1\.0 /);
-    expect(sent?.headers['idempotency-key']).toBe(idempotencyKeyFor(emulator.recipient.apiKey, code));
+    expect(sent?.headers['idempotency-key']).toMatch(/^pwp2-[A-Za-z0-9_-]{22}$/);
     expect(sent?.headers['persona-version']).toBeUndefined();
     expect(sent?.headers['key-inflection']).toBeUndefined();
     const body = new URLSearchParams(sent?.body);
@@ -316,13 +314,18 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     expect(tokenRequests()[0]?.status).toBe(409);
   });
 
-  it('the same code twice with the same key is replayed by Persona, not refused', async () => {
+  it('the same code a second time is refused (each exchange has its own Idempotency-Key)', async () => {
     const { app } = setup();
     const { code } = share(1);
-    const a = await request(app).get('/plain').query({ code });
-    const b = await request(app).get('/plain').query({ code });
-    expect(b.status).toBe(200);
-    expect(b.body.user.accessToken).toBe(a.body.user.accessToken);
+    const a = await request(app).get('/callback').query({ code });
+    expect(a.status).toBe(200);
+    const b = await request(app).get('/callback').query({ code });
+    expect(b.status).toBe(401);
+    expect(b.body.info.code).toBe('invalid_grant');
+    expect(b.text).not.toContain(a.body.user.accessToken);
+    const [first, second] = tokenRequests();
+    expect(second?.status).toBe(409);
+    expect(second?.headers['idempotency-key']).not.toBe(first?.headers['idempotency-key']);
   });
 
   it('expired code (emulated clock)', async () => {
@@ -515,7 +518,9 @@ describe('Persona and network failures → error with a status for the app', () 
     emulator.setFault('token', { kind: 'reset', when: 'before-headers' }, { times: 1 });
     const res = await request(app).get('/plain').query({ code });
     expect(res.status).toBe(200);
-    expect(tokenRequests().length).toBeGreaterThanOrEqual(2);
+    const sent = tokenRequests();
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(sent.map((r) => r.headers['idempotency-key'])).size).toBe(1);
   });
 
   it('reset after headers → 502 network, not retried', async () => {

@@ -10,7 +10,6 @@ import {
   type ExchangeReport,
   type PersonaStrategyOptions,
 } from '../../src/index.js';
-import { idempotencyKeyFor } from '../../src/exchange.js';
 
 const ORIGIN = 'http://127.0.0.1:9';
 const TOKEN_PATH = '/api/v1/oauth/token';
@@ -134,7 +133,7 @@ describe('exchange: success', () => {
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request.headers.accept).toBe('application/json');
     expect(request.headers['user-agent']).toContain(`passport-withpersona/${VERSION}`);
-    expect(request.headers['idempotency-key']).toBe(idempotencyKeyFor(API_KEY, CODE));
+    expect(request.headers['idempotency-key']).toMatch(/^pwp2-[A-Za-z0-9_-]{22}$/);
     expect(request.headers['persona-version']).toBeUndefined();
     expect(request.headers['key-inflection']).toBeUndefined();
     const body = new URLSearchParams(request.body);
@@ -479,7 +478,7 @@ describe('exchange: in-flight deduplication and retries', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('retries a refused connection with the same Idempotency-Key', async () => {
+  it('retries a refused connection', async () => {
     agent
       .get(ORIGIN)
       .intercept({ path: TOKEN_PATH, method: 'POST' })
@@ -487,7 +486,7 @@ describe('exchange: in-flight deduplication and retries', () => {
     const ok = intercept(201, SUCCESS);
     const tokens = await strategy({ retries: 1 }).exchanger.exchange(CODE);
     expect(tokens.accessToken).toBe(TOKEN);
-    expect(ok[0]!.headers['idempotency-key']).toBe(idempotencyKeyFor(API_KEY, CODE));
+    expect(ok).toHaveLength(1);
   });
 
   it('fails with network (502) when the connection fails and no retry is left', async () => {

@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PersonaRequest } from '../../src/index.js';
 import { SignedStateStore } from '../../src/state/signed.js';
@@ -73,6 +74,15 @@ describe('SignedStateStore: construction', () => {
 
   it('accepts a 32-character secret', () => {
     expect(() => new SignedStateStore({ secrets: ['x'.repeat(32)] })).not.toThrow();
+  });
+
+  it('keeps its secrets out of util.inspect and JSON', () => {
+    const store = new SignedStateStore({ secrets: [SECRET_A, SECRET_B] });
+    const views = [inspect(store, { depth: null, showHidden: true }), JSON.stringify(store)];
+    for (const view of views) {
+      expect(view).not.toContain(SECRET_A);
+      expect(view).not.toContain(SECRET_B);
+    }
   });
 
   it('refuses a cookie name that could break the Set-Cookie header', () => {

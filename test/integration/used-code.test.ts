@@ -1,0 +1,105 @@
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PersonaStrategy, PersonaStrategyOptions } from '../../src/index.js';
+import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
+
+// A leaked authorization code (history, a proxy log, a screen share) must not sign anyone else
+// in: each exchange sends its own Idempotency-Key, so Persona refuses a used code instead of
+// replaying the answer it stored for the first exchange.
+
+let emulator: PersonaEmulator;
+const strategies: PersonaStrategy[] = [];
+const SECRET = `${'s'.repeat(16)}signing-secret-for-used-codes`;
+
+beforeAll(async () => {
+  emulator = await startPersonaEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.clearFaults();
+  emulator.requests.length = 0;
+});
+afterEach(async () => {
+  await Promise.all(strategies.splice(0).map((s) => s.close()));
+});
+
+function appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>) {
+  const made = recipientApp({ apiKey: emulator.recipient.apiKey, url: emulator.url }, { strategy });
+  strategies.push(made.strategy);
+  return made.app;
+}
+
+function share(): string {
+  const id = emulator.owner.inquiries[0]?.id ?? '';
+  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
+}
+
+function tokenRequests() {
+  return emulator.requests.filter((r) => r.endpoint === 'token');
+}
+
+describe.each([
+  ['session state', { state: true }],
+  ['signed state', { state: { signed: { secrets: [SECRET] } } }],
+] as const)('a used code with a fresh state (%s)', (_name, options) => {
+  it('signs the victim in once; the attacker, with a state of their own, gets 401 invalid_grant', async () => {
+    const app = appWith(options);
+    const victim = request.agent(app);
+    const attacker = request.agent(app);
+    const code = share();
+
+    const victimState = stateFrom((await victim.get('/start')).headers.location);
+    const signedIn = await victim.get('/callback').query({ code, state: victimState });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.user.accessToken).toMatch(/^persona_access_token_/);
+
+    const attackerState = stateFrom((await attacker.get('/start')).headers.location);
+    const replay = await attacker.get('/callback').query({ code, state: attackerState });
+    expect(replay.status).toBe(401);
+    expect(replay.body.info.code).toBe('invalid_grant');
+    expect(replay.text).not.toContain(signedIn.body.user.accessToken);
+
+    const sent = tokenRequests();
+    expect(sent.map((r) => r.status)).toEqual([201, 409]);
+    expect(sent[0]?.headers['idempotency-key']).not.toBe(sent[1]?.headers['idempotency-key']);
+  });
+});
+
+describe('two instances sharing nothing race one code', () => {
+  it('one signs in, the other fails cleanly with 401 invalid_grant', async () => {
+    const one = appWith({});
+    const two = appWith({});
+    const code = share();
+    // Both requests are in flight at once: the first to reach Persona is held back a little.
+    emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
+    const answers = await Promise.all([
+      request(one).get('/callback').query({ code }),
+      request(two).get('/callback').query({ code }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+    expect(answers.find((a) => a.status === 401)?.body.info.code).toBe('invalid_grant');
+    expect(tokenRequests()).toHaveLength(2);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('is random (≥ 128 bits), new for every exchange, and never derived from the code', async () => {
+    const app = appWith({});
+    const code = share();
+    await request(app).get('/callback').query({ code });
+    await request(app).get('/callback').query({ code });
+    const other = appWith({});
+    await request(other).get('/callback').query({ code });
+    const keys = tokenRequests().map((r) => String(r.headers['idempotency-key']));
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    for (const key of keys) {
+      expect(key).toMatch(/^pwp2-[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(key.slice('pwp2-'.length), 'base64url').length).toBeGreaterThanOrEqual(16);
+      expect(key).not.toContain(code.slice(0, 8));
+    }
+  });
+});
