@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, parseTokenResponse, type PersonaTokenSet } from '../../src/index.js';
+import { PersonaOAuthError, type PersonaTokenSet } from '../../src/index.js';
+import { parseTokenResponse } from '../../src/token.js';
 
 const NUM_RUNS = 1000;
 const NOW = 1_700_000_000_000;

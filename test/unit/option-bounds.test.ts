@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import {
-  PersonaOAuthError,
-  PersonaStrategy,
-  parseTokenResponse,
-  PersonaOAuthError as E,
-  SessionStateStore,
-  SignedStateStore,
-} from '../../src/index.js';
+import { PersonaOAuthError, PersonaStrategy, PersonaOAuthError as E } from '../../src/index.js';
+import { SessionStateStore } from '../../src/state/session.js';
+import { SignedStateStore } from '../../src/state/signed.js';
+import { parseTokenResponse } from '../../src/token.js';
 
 const SECRET = 's'.repeat(40);
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionStateStore, type PersonaRequest } from '../../src/index.js';
+import type { PersonaRequest } from '../../src/index.js';
+import { SessionStateStore } from '../../src/state/session.js';
 
 const KEY = 'passport-withpersona:state';
 

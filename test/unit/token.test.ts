@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, parseTokenResponse, type PersonaTokenSet } from '../../src/index.js';
+import { PersonaOAuthError, type PersonaTokenSet } from '../../src/index.js';
+import { parseTokenResponse } from '../../src/token.js';
 
 const TOKEN = 'persona_access_token_d8b7f084-385f-4ff0-930e-1580ccefa16d';
 const SCOPE = 'inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT';
