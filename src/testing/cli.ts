@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `persona-emulator`: runs the Persona emulator until SIGINT or SIGTERM and prints what a
- * developer needs to point an app at it (URL, organisations, API keys, inquiry ids).
+ * developer needs to point an app at it (URL, organisations, API keys, inquiry and verification ids).
  */
 import { startPersonaEmulator } from './emulator.js';
 import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
@@ -9,7 +9,8 @@ import { acceptedVersions } from './versions.js';
 
 const USAGE = `Usage: persona-emulator [options]
 
-Runs a local Persona (OAuth authorize/token and GET /api/v1/inquiries/:id) until Ctrl-C.
+Runs a local Persona (OAuth authorize/token, GET /api/v1/inquiries/:id and
+GET /api/v1/verifications/:id) until Ctrl-C.
 
 Options:
   --port <n>          TCP port (default 4010; 0 picks a free one)
@@ -131,6 +132,12 @@ function summary(emulator: PersonaEmulator, control: boolean): string {
   for (const inquiry of emulator.owner.inquiries) {
     lines.push(`  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`);
   }
+  lines.push("owner's verifications:");
+  for (const verification of emulator.owner.verifications) {
+    lines.push(
+      `  ${verification.id}  ${verification.type.padEnd(14)} ${verification.status.padEnd(10)} of ${verification.inquiryId ?? '-'}`,
+    );
+  }
   lines.push(
     control
       ? `control: POST/DELETE ${emulator.url}/__emulator/faults, POST ${emulator.url}/__emulator/clock, POST ${emulator.url}/__emulator/rate-limit/reset`
@@ -151,6 +158,7 @@ function jsonSummary(emulator: PersonaEmulator, control: boolean): string {
       name: org.name,
       apiKey: org.apiKey,
       inquiries: org.inquiries.map((inquiry) => inquiry.id),
+      verifications: org.verifications.map((verification) => verification.id),
     })),
   })}\n`;
 }

@@ -2,9 +2,12 @@ import { errorResponse, JSON_TYPE, jsonResponse, statusTitle, type EmulatorRespo
 import { inflectKey, type KeyInflection } from './inflection.js';
 import type { EmulatorEndpoint, EmulatorFault, TokenResponseField } from './types.js';
 
-const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry'];
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry', 'verification'];
 
-/** True for `authorize`, `token` and `inquiry`. */
+/** How to name the endpoints in an error message. */
+export const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
+
+/** True for `authorize`, `token`, `inquiry` and `verification`. */
 export function isEmulatorEndpoint(value: unknown): value is EmulatorEndpoint {
   return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
 }
@@ -139,7 +142,7 @@ export class FaultBoard {
   private readonly armed = new Map<EmulatorEndpoint, Armed>();
 
   set(endpoint: EmulatorEndpoint, fault: EmulatorFault | null, times?: number): void {
-    if (!isEmulatorEndpoint(endpoint)) throw new TypeError('endpoint must be authorize, token or inquiry');
+    if (!isEmulatorEndpoint(endpoint)) throw new TypeError(`endpoint must be ${ENDPOINT_NAMES}`);
     if (fault === null) {
       this.armed.delete(endpoint);
       return;

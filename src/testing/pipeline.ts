@@ -4,7 +4,7 @@ import { forcedResponse, withNullFields } from './faults.js';
 import { errorResponse, headerValue, parseParams, type EmulatorResponse, type ParsedParams } from './http.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, type IdempotencyStore } from './idempotency.js';
 import { parseKeyInflection, type KeyInflection } from './inflection.js';
-import { retrieveInquiry } from './inquiry-endpoint.js';
+import { retrieveObject } from './object-endpoint.js';
 import { createAccessToken, createAuthorization, type OAuthState } from './oauth-endpoints.js';
 import type { RateLimiter } from './rate-limit.js';
 import { pathnameOf, type Route } from './routes.js';
@@ -194,7 +194,9 @@ function runEndpoint(
   parsed: ParsedParams | undefined,
   inflection: KeyInflection,
 ): EmulatorResponse {
-  if (route.endpoint === 'inquiry') return retrieveInquiry(state.registry, route.objectId ?? '', principal, inflection);
+  if (route.objectType) {
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, inflection);
+  }
   if (principal.kind !== 'api-key') {
     return errorResponse(403, {
       title: 'Forbidden',

@@ -114,6 +114,9 @@ describe('persona-emulator CLI', () => {
     expect(out).toMatch(/recipient\s+org_[A-Za-z0-9]{24}/);
     expect(keys).toHaveLength(2);
     expect(inquiries.length).toBeGreaterThanOrEqual(5);
+    const verifications = [...out.matchAll(/^ {2}(ver_[A-Za-z0-9]{24}) +(\S+) +(\S+) +of (inq_\S+)/gm)];
+    expect(verifications.length).toBeGreaterThanOrEqual(2);
+    expect(inquiries).toContain(verifications[0]?.[4]);
     expect(out).toMatch(/control endpoints: off/);
 
     const response = await request(`${url}/api/v1/inquiries/${inquiries[0]}`, {
@@ -133,12 +136,20 @@ describe('persona-emulator CLI', () => {
   it('exits 0 on SIGINT too, with a connection still open', async () => {
     const handle = run(['--port', '0', '--json']);
     const line = await waitFor(handle, /^\{.*\}\n/);
-    const summary = JSON.parse(line[0]) as { url: string; organizations: { apiKey: string; inquiries: string[] }[] };
+    const summary = JSON.parse(line[0]) as {
+      url: string;
+      organizations: { apiKey: string; inquiries: string[]; verifications: string[] }[];
+    };
     const owner = summary.organizations[0];
     const response = await request(`${summary.url}/api/v1/inquiries/${owner?.inquiries[0]}`, {
       headers: { authorization: `Bearer ${owner?.apiKey}`, connection: 'keep-alive' },
     });
     await response.body.dump();
+    const verification = await request(`${summary.url}/api/v1/verifications/${owner?.verifications[0]}`, {
+      headers: { authorization: `Bearer ${owner?.apiKey}` },
+    });
+    await verification.body.dump();
+    expect(verification.statusCode).toBe(200);
     handle.child.kill('SIGINT');
     expect(await handle.exit).toEqual({ code: 0, signal: null });
   });

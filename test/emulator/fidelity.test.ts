@@ -2,6 +2,7 @@
 // loopback. The emulator's side of each row is tested over HTTP in the other files of this
 // directory; the table names both.
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasScope, type PersonaTokenSet } from '../../src/index.js';
 import { KNOWN_PERSONA_VERSIONS, startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { readCode } from './helpers.js';
 import { strategyApp, type StrategyApp } from './strategy-app.js';
@@ -112,5 +113,24 @@ describe('nullable token fields', () => {
     const outcome = await appOn(emulator).callback(readCode(emulator));
     expect(outcome.status).toBe(500);
     expect(outcome.body.error).toMatchObject({ code: 'invalid_response', status: 502 });
+  });
+});
+
+describe('objects beyond inquiries', () => {
+  it('signs in with a code sharing an inquiry and one of its verifications, and the token reads both', async () => {
+    const emulator = await start();
+    const verification = emulator.owner.verifications[0];
+    const scope = `inquiry.read:${verification?.inquiryId} verification.read:${verification?.id}`;
+    const outcome = await appOn(emulator).callback(emulator.createAuthorization({ scope }).code);
+    expect(outcome.status).toBe(200);
+    const user = outcome.body.user as PersonaTokenSet;
+    expect(user.scope).toBe(scope);
+    expect(hasScope(user, 'verification.read', verification?.id)).toBe(true);
+    expect(hasScope(user, 'inquiry.read', verification?.inquiryId ?? undefined)).toBe(true);
+    expect(hasScope(user, 'verification.read', emulator.owner.verifications[1]?.id)).toBe(false);
+    const read = await fetch(`${emulator.url}/api/v1/verifications/${verification?.id}`, {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(read.status).toBe(200);
   });
 });
