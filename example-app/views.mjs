@@ -235,7 +235,11 @@ ${site.recipientName}. The access token stays in the server-side session; pages 
   <h2 id="token-title">Access token</h2>
   <dl class="facts">
     <div><dt>Time left</dt><dd><strong class="time-left">${formatDuration(left)}</strong>
-      (until ${timeElement(user.expiresAt)})</dd></div>
+      (until ${timeElement(user.expiresAt)})${
+        user.expiresInAssumed
+          ? html` <span class="fine lifetime-assumed">— assumed: Persona sent no lifetime, so the documented hour applies</span>`
+          : ''
+      }</dd></div>
     <div><dt>Token</dt><dd><code class="token">${maskToken(user.accessToken)}</code> <span class="fine">(masked)</span></dd></div>
     <div><dt>Type</dt><dd>${user.tokenType}</dd></div>
     ${user.requestId ? html`<div><dt>Request-Id</dt><dd><code>${user.requestId}</code></dd></div>` : ''}

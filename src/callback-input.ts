@@ -12,7 +12,21 @@ const PRINTABLE = /^[\x20-\x7e]+$/;
 const PARAMS = ['code', 'state', 'error', 'error_description'] as const;
 type ParamName = (typeof PARAMS)[number];
 
+const MAX_DESCRIPTION_LENGTH = 200;
+
 type Single = { ok: true; value: string | undefined } | { ok: false; message: string };
+
+// The owner's error_description is free text for people, in any language: it is reduced to
+// printable ASCII (each run of anything else becomes one space) and 200 characters rather than
+// refused. It stays untrusted text all the same.
+function reduceDescription(value: string): string | undefined {
+  const reduced = value
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, MAX_DESCRIPTION_LENGTH)
+    .trimEnd();
+  return reduced === '' ? undefined : reduced;
+}
 
 // Exactly one non-empty string of printable ASCII; absent is fine here, the caller decides.
 function single(source: Record<string, unknown>, name: ParamName): Single {
@@ -25,6 +39,7 @@ function single(source: Record<string, unknown>, name: ParamName): Single {
   if (value.length > MAX_PARAM_LENGTH) {
     return { ok: false, message: `The ${name} parameter is longer than ${MAX_PARAM_LENGTH} characters` };
   }
+  if (name === 'error_description') return { ok: true, value: reduceDescription(value) };
   if (!PRINTABLE.test(value))
     return { ok: false, message: `The ${name} parameter holds characters that are not printable ASCII` };
   return { ok: true, value };
@@ -71,8 +86,9 @@ export function callbackParams(
 /**
  * Checks callback parameters (from the query string or a form body) without trusting their
  * shape. Never throws; a code is only ever let through as one non-empty printable-ASCII string
- * of at most 2048 characters, and `state`, `error` and `error_description` are held to the same
- * rule. An `error` takes precedence over a `code`.
+ * of at most 2048 characters, and `state` and `error` are held to the same rule.
+ * `error_description` must be one string of at most 2048 characters too, and is then reduced to
+ * printable ASCII and at most 200 characters. An `error` takes precedence over a `code`.
  */
 export function readCallbackInput(source: unknown): CallbackInput {
   const params: Record<string, unknown> = isRecord(source) ? source : {};

@@ -45,20 +45,85 @@ export interface PersonaOAuthErrorInit {
 
 const REDACTED = '[REDACTED]';
 const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/g;
+/** A run of this many consecutive characters of a secret is redacted wherever it appears. */
+const MIN_ECHO = 12;
+
+// Marks in `covered` every place `text` holds a piece of `secret`: any run of MIN_ECHO or more
+// of its characters (Persona may echo a key minus a character, or its first 20), or the whole
+// of a secret too short for that.
+function markEchoes(text: string, secret: string, covered: Uint8Array): void {
+  if (secret.length < MIN_ECHO) {
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      covered.fill(1, at, at + secret.length);
+    }
+    return;
+  }
+  // A run of MIN_ECHO or more is exactly a chain of overlapping MIN_ECHO-character windows of the
+  // secret, so checking each window of the text finds all of them. Texts are short here (a
+  // Request-Id, clipped error texts), so a plain search per window is cheap enough.
+  for (let i = 0; i + MIN_ECHO <= text.length; i += 1) {
+    if (secret.includes(text.slice(i, i + MIN_ECHO))) covered.fill(1, i, i + MIN_ECHO);
+  }
+}
 
 /**
- * Replaces every occurrence of the given secrets, and anything shaped like a Persona access
- * token, with `[REDACTED]`. Secrets shorter than 4 characters are ignored: replacing them would
- * mangle ordinary text without protecting anything.
+ * Replaces every echo of the given secrets, and anything shaped like a Persona access token,
+ * with `[REDACTED]`. An echo is any run of 12 or more consecutive characters of a secret (so a
+ * key minus its last character, or its first 20, is caught), or the whole of a secret of 4 to 11
+ * characters. Secrets shorter than 4 characters are ignored: replacing them would mangle
+ * ordinary text without protecting anything. Text holding no echo comes back unchanged.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
+  const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
   let out = text;
-  // Longest first, so a secret that contains a shorter one is still removed whole.
-  const ordered = secrets
-    .filter((s): s is string => typeof s === 'string' && s.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  for (const secret of ordered) out = out.split(secret).join(REDACTED);
+  if (usable.length > 0) {
+    const covered = new Uint8Array(text.length);
+    for (const secret of usable) markEchoes(text, secret, covered);
+    out = '';
+    for (let i = 0; i < text.length; ) {
+      const start = i;
+      const hidden = covered[i] === 1;
+      while (i < text.length && (covered[i] === 1) === hidden) i += 1;
+      out += hidden ? REDACTED : text.slice(start, i);
+    }
+  }
   return out.replace(ACCESS_TOKEN_PATTERN, REDACTED);
+}
+
+function redactCause(cause: unknown, secrets: readonly (string | undefined)[]): unknown {
+  if (cause === undefined || cause === null) return cause;
+  if (cause instanceof PersonaOAuthError) return redactError(cause, secrets);
+  if (!(cause instanceof Error)) return redact(String(cause), secrets);
+  const { message, stack } = cause;
+  if (redact(message, secrets) === message && (stack === undefined || redact(stack, secrets) === stack)) return cause;
+  // A foreign error that echoes a secret: keep a summary (name, code, redacted message).
+  const summary = new Error(redact(message, secrets));
+  summary.name = cause.name;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(summary, { code });
+  return summary;
+}
+
+/**
+ * A copy of `error` with every echo of `secrets` redacted (see {@link redact}): its message,
+ * Persona's `errors[]`, the Request-Id, and the cause chain, so that the message, `toJSON()`,
+ * `util.inspect()`, the stack and `err.cause` all carry none. Used on error paths only.
+ */
+export function redactError(error: PersonaOAuthError, secrets: readonly (string | undefined)[]): PersonaOAuthError {
+  const clean = (text: string): string => redact(text, secrets);
+  return new PersonaOAuthError(error.code, clean(error.message), {
+    status: error.status,
+    personaStatus: error.personaStatus,
+    requestId: error.requestId === undefined ? undefined : clean(error.requestId),
+    personaErrors: error.personaErrors.map((detail) => {
+      const copy: PersonaErrorDetail = { title: clean(detail.title) };
+      if (detail.details !== undefined) copy.details = clean(detail.details);
+      if (detail.pointer !== undefined) copy.pointer = clean(detail.pointer);
+      return copy;
+    }),
+    retryAfter: error.retryAfter,
+    cause: redactCause(error.cause, secrets),
+  });
 }
 
 /**

@@ -1,9 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { reportExchange } from './diagnostics.js';
-import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
+import { PersonaOAuthError, redact, redactError, type PersonaErrorDetail } from './errors.js';
 import { parseTokenResponse, type PersonaTokenSet } from './token.js';
 
 /** Casing Persona uses for response keys, sent as `Key-Inflection`. */
@@ -51,10 +52,20 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-// Request ids go into logs and error messages: keep them short and printable.
-function readRequestId(headers: IncomingHttpHeaders): string | undefined {
+// Request ids go into logs and error messages: keep them short and printable, and free of any
+// echo of what was sent.
+function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
   const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
+}
+
+// The access token a 2xx body carries, in any inflection, so that an error about that body
+// redacts its echoes too.
+function accessTokenIn(parsed: unknown): string | undefined {
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const record = parsed as Record<string, unknown>;
+  const token = record['access-token'] ?? record.access_token ?? record.accessToken;
+  return typeof token === 'string' ? token : undefined;
 }
 
 function readSeconds(value: string | undefined): number | undefined {
@@ -118,6 +129,8 @@ function readBody(
   });
 }
 
+const PASSED = Symbol('deadline passed');
+
 /**
  * The exchange's deadline, in the EventEmitter form undici accepts as a `signal`: much cheaper
  * per request than an AbortController, which matters on a login hot path.
@@ -125,18 +138,66 @@ function readBody(
 class Deadline extends EventEmitter {
   aborted = false;
   readonly #timer: NodeJS.Timeout;
+  readonly #passed: Promise<typeof PASSED>;
 
   constructor(ms: number) {
     super();
+    let pass: (value: typeof PASSED) => void = () => {};
+    this.#passed = new Promise((resolve) => {
+      pass = resolve;
+    });
     this.#timer = setTimeout(() => {
       this.aborted = true;
       this.emit('abort');
+      pass(PASSED);
     }, ms);
+  }
+
+  /**
+   * Settles with `work`, or rejects when the deadline passes first. Undici settles a request
+   * aborted while it waits for a connection (a pool slot, DNS, a TLS handshake) only once that
+   * connection is made or has failed (nodejs/undici#386): the race keeps the deadline in every
+   * phase. `late` receives a result that arrives after the deadline, to release it.
+   */
+  async within<T>(work: Promise<T>, late: (value: T) => void = () => {}): Promise<T> {
+    const first = await Promise.race([work, this.#passed]);
+    if (first !== PASSED) return first as T;
+    work.then(late, () => {});
+    throw new Error('the deadline passed');
   }
 
   clear(): void {
     clearTimeout(this.#timer);
   }
+}
+
+// The connection attempts each exchange causes in the strategy's own pool, so that its deadline
+// can end them: undici keeps an attempt going after every request waiting for it was aborted,
+// and a TLS handshake that never completes would hold a socket (and the process) until the
+// connect timeout.
+const connectionAttempts = new AsyncLocalStorage<Set<AbortController>>();
+
+/**
+ * The keep-alive pool a strategy creates when no `dispatcher` is given: undici's `Agent` with
+ * a connector that gives each connection attempt its own abort signal, filed under the exchange
+ * that caused it.
+ */
+export function createOwnedAgent(timeoutMs: number): Agent {
+  return new Agent({
+    keepAliveTimeout: 10_000,
+    connect(options, callback) {
+      const attempts = connectionAttempts.getStore();
+      const controller = new AbortController();
+      attempts?.add(controller);
+      buildConnector({ timeout: timeoutMs, signal: controller.signal })(options, (error, socket) => {
+        attempts?.delete(controller);
+        if (error === null) callback(null, socket);
+        // A timeout error, which undici (and our retry rule) treat as a failed connection.
+        else if (controller.signal.aborted) callback(new errors.ConnectTimeoutError('Connect Timeout Error'), null);
+        else callback(error, null);
+      });
+    },
+  });
 }
 
 function clip(text: string): string {
@@ -158,10 +219,12 @@ function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): 
     if (item === null || typeof item !== 'object') continue;
     const { title, details, source } = item as { title?: unknown; details?: unknown; source?: unknown };
     if (typeof title !== 'string') continue;
-    const detail: PersonaErrorDetail = { title: clip(redact(title, secrets)) };
-    if (typeof details === 'string') detail.details = clip(redact(details, secrets));
+    // Clipped first, so that redaction only ever reads short texts; an echo cut by the clip is
+    // still redacted when 12 or more of its characters remain.
+    const detail: PersonaErrorDetail = { title: redact(clip(title), secrets) };
+    if (typeof details === 'string') detail.details = redact(clip(details), secrets);
     const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
-    if (typeof pointer === 'string') detail.pointer = clip(redact(pointer, secrets));
+    if (typeof pointer === 'string') detail.pointer = redact(clip(pointer), secrets);
     out.push(detail);
   }
   return out;
@@ -298,9 +361,13 @@ export class CodeExchanger {
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
     const { timeoutMs, retries, maxResponseBytes } = this.config;
     const dispatcher = this.#dispatcher;
-    const secrets = [this.#apiKey, code];
+    const secrets: string[] = [this.#apiKey, code];
     const startedAt = performance.now();
     const deadline = new Deadline(timeoutMs);
+    const connecting = new Set<AbortController>();
+    deadline.once('abort', () => {
+      for (const attempt of connecting) attempt.abort();
+    });
     const body = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
     const headers = this.#baseHeaders.concat('idempotency-key', idempotencyKey);
     let attempts = 0;
@@ -326,17 +393,20 @@ export class CodeExchanger {
         attempts += 1;
         let response: Dispatcher.ResponseData;
         try {
-          response = await dispatcher.request({
-            origin: this.#origin,
-            path: this.#path,
-            method: 'POST',
-            headers,
-            body,
-            signal: deadline,
-            // The abort signal is the deadline; these only stop undici's own 300 s defaults.
-            headersTimeout: timeoutMs + 1000,
-            bodyTimeout: timeoutMs + 1000,
-          });
+          const sent = connectionAttempts.run(connecting, () =>
+            dispatcher.request({
+              origin: this.#origin,
+              path: this.#path,
+              method: 'POST',
+              headers,
+              body,
+              signal: deadline,
+              // The abort signal is the deadline; these only stop undici's own 300 s defaults.
+              headersTimeout: timeoutMs + 1000,
+              bodyTimeout: timeoutMs + 1000,
+            }),
+          );
+          response = await deadline.within(sent, (lateResponse) => discard(lateResponse.body));
         } catch (error) {
           if (deadline.aborted) throw timeout(error);
           if (attempts <= retries && isConnectionFailure(error)) {
@@ -351,7 +421,7 @@ export class CodeExchanger {
 
         const status = response.statusCode;
         personaStatus = status;
-        requestId = readRequestId(response.headers);
+        requestId = readRequestId(response.headers, secrets);
 
         if (status >= 300 && status < 400) {
           discard(response.body);
@@ -364,7 +434,9 @@ export class CodeExchanger {
 
         let raw: Buffer | TooLarge;
         try {
-          raw = await readBody(response.body, maxResponseBytes, header(response.headers, 'content-length'));
+          raw = await deadline.within(
+            readBody(response.body, maxResponseBytes, header(response.headers, 'content-length')),
+          );
         } catch (error) {
           if (deadline.aborted) throw timeout(error);
           throw new PersonaOAuthError('network', `The connection to Persona broke while reading the token response`, {
@@ -393,6 +465,8 @@ export class CodeExchanger {
               requestId,
             });
           }
+          const accessToken = accessTokenIn(parsed);
+          if (accessToken !== undefined) secrets.push(accessToken);
           const tokens = parseTokenResponse(parsed, { requestId, personaStatus });
           reportExchange({
             outcome: 'success',
@@ -423,12 +497,15 @@ export class CodeExchanger {
         throw error;
       }
     } catch (error) {
-      const failure =
+      // Whatever Persona echoed of the key, the code or the token, in any part of the error.
+      const failure = redactError(
         error instanceof PersonaOAuthError
           ? error
           : deadline.aborted
             ? timeout(error)
-            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error });
+            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error }),
+        secrets,
+      );
       reportExchange({
         outcome: 'error',
         code: failure.code,

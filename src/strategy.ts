@@ -1,8 +1,8 @@
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { callbackParams, readCallbackInput } from './callback-input.js';
 import { PersonaOAuthError, isPersonaOAuthError, type PersonaOAuthErrorCode } from './errors.js';
-import { CodeExchanger, type KeyInflection } from './exchange.js';
+import { CodeExchanger, createOwnedAgent, type KeyInflection } from './exchange.js';
 import { integerOption } from './options.js';
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
@@ -69,9 +69,16 @@ export interface PersonaAuthInfo {
 
 /** The challenge a failed callback hands to Passport (`failureMessage`, custom callbacks). */
 export interface PersonaChallenge {
+  /** The library's own fixed text: never anything the callback's URL carried. */
   message: string;
   code: PersonaOAuthErrorCode | 'verify_rejected';
   requestId?: string;
+  /**
+   * On `access_denied` and `authorization_error`: the callback's `error_description`, reduced to
+   * printable ASCII and at most 200 characters. **Untrusted**: anyone can put any text in a
+   * link, so escape it wherever it is shown, and never treat it as the library's message.
+   */
+  description?: string;
 }
 
 /** Node-style callback of a `verify` function. A falsy user fails the request with 401. */
@@ -248,7 +255,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
 
     let dispatcher = options.dispatcher;
     if (!dispatcher) {
-      this.#ownedAgent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: timeoutMs } });
+      this.#ownedAgent = createOwnedAgent(timeoutMs);
       dispatcher = this.#ownedAgent;
     }
     this.#exchanger = new CodeExchanger({
@@ -329,18 +336,15 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
     }
 
     if (input.kind === 'error') {
+      // Fixed messages: `failureMessage: true` copies the message into req.session.messages,
+      // which apps render, and the callback's text is anyone's.
       const denied = input.error === 'access_denied';
-      const description = input.description ? `: ${input.description.slice(0, 200)}` : '';
-      return failWith(
-        actions,
-        new PersonaOAuthError(
-          denied ? 'access_denied' : 'authorization_error',
-          denied
-            ? `The data owner declined to share${description}`
-            : `The data owner's side reported an error (${input.error.slice(0, 64)})${description}`,
-          { status: denied ? 403 : 400 },
-        ),
-      );
+      const error = denied
+        ? new PersonaOAuthError('access_denied', 'The data owner declined to share', { status: 403 })
+        : new PersonaOAuthError('authorization_error', "The data owner's side reported an error", { status: 400 });
+      const challenge = challengeOf(error);
+      if (input.description !== undefined) challenge.description = input.description;
+      return actions.fail(challenge, error.status);
     }
     if (input.kind !== 'code') {
       return failWith(actions, missingCode());

@@ -231,7 +231,8 @@ function failSafe(out: Outlet, error: unknown): void {
  * Starts a Persona emulator: a real HTTP server (127.0.0.1, a free port unless told otherwise)
  * speaking Persona's OAuth endpoints and `GET /api/v1/inquiries/:id`, seeded with an owner
  * organisation (six inquiries) and a recipient (two of its own). Resolves once it listens.
- * Throws RangeError on invalid options; rejects when the port cannot be bound.
+ * Rejects with a RangeError on an invalid option (TypeError on a `personaVersions` entry that is
+ * not a date), or with the listen error when the port cannot be bound.
  */
 export async function startPersonaEmulator(options: PersonaEmulatorOptions = {}): Promise<PersonaEmulator> {
   const emulator = new Emulator(options);

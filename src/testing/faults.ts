@@ -1,5 +1,6 @@
 import { errorResponse, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
-import type { EmulatorEndpoint, EmulatorFault } from './types.js';
+import { inflectKey, type KeyInflection } from './inflection.js';
+import type { EmulatorEndpoint, EmulatorFault, TokenResponseField } from './types.js';
 
 const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry'];
 
@@ -79,6 +80,29 @@ function redirectFault(input: Input): EmulatorFault {
   return fault;
 }
 
+const TOKEN_FIELDS: readonly TokenResponseField[] = ['access-token', 'expires-in', 'scope', 'token-type'];
+const NULLABLE_BY_DEFAULT: readonly TokenResponseField[] = ['token-type', 'expires-in', 'scope'];
+
+function nullFieldsFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = { kind: 'null-fields' };
+  if (input.fields !== undefined) {
+    const fields = input.fields;
+    if (
+      !Array.isArray(fields) ||
+      fields.length === 0 ||
+      !fields.every((field) => (TOKEN_FIELDS as readonly unknown[]).includes(field))
+    ) {
+      throw new TypeError(`null-fields.fields must be a non-empty list of ${TOKEN_FIELDS.join(', ')}`);
+    }
+    fault.fields = [...new Set(fields as TokenResponseField[])];
+  }
+  if (input.absent !== undefined) {
+    if (typeof input.absent !== 'boolean') throw new TypeError('null-fields.absent must be a boolean');
+    fault.absent = input.absent;
+  }
+  return fault;
+}
+
 const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => EmulatorFault } = {
   latency: (input) => ({ kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) }),
   status: statusFault,
@@ -88,6 +112,7 @@ const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => Em
   drip: dripFault,
   reset: resetFault,
   redirect: redirectFault,
+  'null-fields': nullFieldsFault,
 };
 
 /**
@@ -120,6 +145,9 @@ export class FaultBoard {
       return;
     }
     const clean = validateFault(fault);
+    if (clean.kind === 'null-fields' && endpoint !== 'token') {
+      throw new TypeError('a null-fields fault applies to the token endpoint only');
+    }
     const remaining = times === undefined ? undefined : wholeNumber(times, 'times', 1);
     this.armed.set(endpoint, { fault: clean, remaining });
   }
@@ -172,4 +200,25 @@ export function redirectResponse(
     ...errorResponse(status, { title: statusTitle(status), details: `Moved to ${location}` }),
     headers: { 'content-type': JSON_TYPE, location },
   };
+}
+
+/**
+ * Persona's own answer with some fields null or absent (a `null-fields` fault): only a 2xx JSON
+ * object is changed, its field names spelled in the request's inflection.
+ */
+export function withNullFields(
+  response: EmulatorResponse,
+  fault: Extract<EmulatorFault, { kind: 'null-fields' }>,
+  inflection: KeyInflection,
+): EmulatorResponse {
+  if (response.status < 200 || response.status > 299) return response;
+  const body: unknown = JSON.parse(response.body);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return response;
+  const out = { ...(body as Record<string, unknown>) };
+  for (const field of fault.fields ?? NULLABLE_BY_DEFAULT) {
+    const key = inflectKey(field, inflection);
+    if (fault.absent) delete out[key];
+    else out[key] = null;
+  }
+  return { ...response, body: JSON.stringify(out) };
 }

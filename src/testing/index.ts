@@ -19,4 +19,5 @@ export type {
   EmulatorFault,
   PersonaEmulator,
   PersonaEmulatorOptions,
+  TokenResponseField,
 } from './types.js';

@@ -76,8 +76,12 @@ export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry';
  *   headers and part of the body.
  * - `redirect`: answer `status` (default 302) with `Location: location` (default: the same
  *   URL on the emulator), from in front of Persona: the request is not processed.
+ * - `null-fields` (token endpoint only): the code is redeemed and the token issued as usual,
+ *   but the named `fields` of the 201 answer (default: `token-type`, `expires-in` and `scope`,
+ *   the ones Persona's 2023-01-05 schema marks nullable besides the token) are sent as null, or
+ *   left out with `absent: true`. The answer is Persona's own, stored under the Idempotency-Key.
  *
- * Except for `status` and `redirect`, the request is processed in full (codes are consumed,
+ * Except for `status`, `redirect` and `null-fields`, the request is processed in full (codes are consumed,
  * responses stored under the Idempotency-Key) and only the answer's delivery is disturbed:
  * the worst case for a client, and the one an Idempotency-Key exists for.
  */
@@ -95,7 +99,11 @@ export type EmulatorFault =
   | { kind: 'no-headers' }
   | { kind: 'drip'; intervalMs: number; chunks?: number }
   | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
-  | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string };
+  | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string }
+  | { kind: 'null-fields'; fields?: TokenResponseField[]; absent?: boolean };
+
+/** A field of Create Access Token's answer, as Persona spells it by default (kebab-case). */
+export type TokenResponseField = 'access-token' | 'expires-in' | 'scope' | 'token-type';
 
 /** One request the emulator received, as recorded in {@link PersonaEmulator.requests}. */
 export interface EmulatedRequest {
@@ -147,7 +155,11 @@ export interface PersonaEmulatorOptions {
   now?: number;
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
-  /** Accepted `Persona-Version` values; default {@link KNOWN_PERSONA_VERSIONS}. */
+  /**
+   * `Persona-Version` values to accept besides {@link KNOWN_PERSONA_VERSIONS} (every version
+   * Persona documents), so that a version Persona releases later need not wait for a new
+   * emulator. Each a `YYYY-MM-DD` date; anything else throws TypeError.
+   */
   personaVersions?: readonly string[];
   /** Expose the `/__emulator/*` control endpoints (faults, clock, rate limit); default false. */
   control?: boolean;

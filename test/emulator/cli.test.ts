@@ -185,11 +185,38 @@ describe('persona-emulator CLI', () => {
     expect((await again.exit).code).toBe(0);
   });
 
+  it('accepts the Persona-Version dates given with --persona-version, besides the documented ones', async () => {
+    const handle = run(['--port', '0', '--json', '--persona-version', '2031-01-01', '--persona-version=2032-02-02']);
+    const line = await waitFor(handle, /^\{.*\}\n/);
+    const summary = JSON.parse(line[0]) as { url: string; organizations: { apiKey: string; inquiries: string[] }[] };
+    const owner = summary.organizations[0];
+    const statusFor = async (version: string): Promise<number> => {
+      const response = await request(`${summary.url}/api/v1/inquiries/${owner?.inquiries[0]}`, {
+        headers: { authorization: `Bearer ${owner?.apiKey}`, 'persona-version': version },
+      });
+      await response.body.dump();
+      return response.statusCode;
+    };
+    expect(await statusFor('2031-01-01')).toBe(200);
+    expect(await statusFor('2032-02-02')).toBe(200);
+    expect(await statusFor('2025-10-27')).toBe(200);
+    expect(await statusFor('2033-03-03')).toBe(400);
+    handle.child.kill('SIGTERM');
+    expect((await handle.exit).code).toBe(0);
+
+    const bad = run(['--persona-version', 'latest']);
+    let stderr = '';
+    bad.child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect((await bad.exit).code).toBe(2);
+    expect(stderr).toMatch(/--persona-version needs a YYYY-MM-DD date/);
+  });
+
   it('prints help and exits 0; refuses unknown options with exit 2', async () => {
     const help = run(['--help']);
     expect(await help.exit).toEqual({ code: 0, signal: null });
     expect(help.stdout()).toMatch(/--enable-faults/);
     expect(help.stdout()).toMatch(/--port/);
+    expect(help.stdout()).toMatch(/--persona-version/);
 
     const bad = run(['--bogus']);
     let stderr = '';

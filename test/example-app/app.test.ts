@@ -436,6 +436,16 @@ describe('signed in', () => {
     expect(res.text).toContain('action="/logout"');
   });
 
+  it('GET /profile says so when the lifetime was assumed (Persona sent no expires-in)', async () => {
+    expect((await agent.get('/profile').expect(200)).text).not.toContain('lifetime-assumed');
+    emulator.setFault('token', { kind: 'null-fields', fields: ['expires-in'] }, { times: 1 });
+    const other = request.agent(sample.app);
+    await signIn(other, granted);
+    const res = await other.get('/profile').expect(200);
+    expect(res.text).toMatch(/class="time-left">(59|60) min \d+ s</);
+    expect(res.text).toContain('assumed: Persona sent no lifetime, so the documented hour applies');
+  });
+
   it('GET / shows the signed-in state and what is shared, never the token', async () => {
     const res = await agent.get('/').expect(200);
     expect(res.text).toContain('Signed in.');

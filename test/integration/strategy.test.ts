@@ -271,7 +271,8 @@ describe('callback input is checked before Persona is called', () => {
       .query({ error: 'access_denied', error_description: 'Declined by owner', code: 'x' });
     expect(res.status).toBe(403);
     expect(res.body.info.code).toBe('access_denied');
-    expect(res.body.info.message).toContain('Declined by owner');
+    expect(res.body.info.message).toBe('The data owner declined to share');
+    expect(res.body.info.description).toBe('Declined by owner');
     expect(tokenRequests()).toHaveLength(0);
   });
 

@@ -56,8 +56,11 @@ const errorSource = fc.record(
   { requiredKeys: ['error'] },
 );
 
-function isValidParam(value: unknown): boolean {
-  return value === undefined || (typeof value === 'string' && /^[\x20-\x7e]{1,2048}$/.test(value));
+function isValidParam(name: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'string') return false;
+  // error_description: any one string of 1..2048 characters (its characters are reduced).
+  return name === 'error_description' ? value.length >= 1 && value.length <= 2048 : /^[\x20-\x7e]{1,2048}$/.test(value);
 }
 
 /** The rules, written independently: what the result should be. */
@@ -65,7 +68,7 @@ function expected(source: unknown): CallbackInput['kind'] {
   if (source === null || typeof source !== 'object' || Array.isArray(source)) return 'start';
   const get = (name: string): unknown =>
     Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined;
-  if (!PARAMS.every((name) => isValidParam(get(name)))) return 'invalid';
+  if (!PARAMS.every((name) => isValidParam(name, get(name)))) return 'invalid';
   if (get('error') !== undefined) return 'error';
   if (get('code') !== undefined) return 'code';
   return 'start';
@@ -99,14 +102,21 @@ describe('readCallbackInput: properties', () => {
     );
   });
 
-  it('lets an error through only as printable-ASCII strings equal to the input', () => {
+  it('lets an error through as the printable-ASCII string given, its description reduced', () => {
     fc.assert(
       fc.property(errorSource, (source) => {
         const result = readCallbackInput(source);
         if (result.kind !== 'error') return;
         expect(result.error).toMatch(/^[\x20-\x7e]{1,2048}$/);
         expect(result.error).toBe(source.error);
-        expect(result.description).toBe(source.error_description);
+        const given = source.error_description;
+        if (given === undefined) expect(result.description).toBeUndefined();
+        if (result.description !== undefined)
+          expect(result.description).toMatch(/^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$/);
+        // Already printable, short and trimmed: kept exactly.
+        if (typeof given === 'string' && /^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$/.test(given)) {
+          expect(result.description).toBe(given);
+        }
       }),
       { numRuns: NUM_RUNS },
     );

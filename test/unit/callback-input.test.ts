@@ -113,28 +113,33 @@ describe('readCallbackInput: no code and no error', () => {
   });
 });
 
+const BAD_SHAPES: [string, unknown][] = [
+  ['an empty string', ''],
+  ['repeated (an array of two)', ['a', 'b']],
+  ['an array of one', ['a']],
+  ['an empty array', []],
+  ['an object', { a: 'b' }],
+  ['an object with toString', { toString: () => 'abc' }],
+  ['a number', 123],
+  ['a boolean', true],
+  ['null', null],
+  ['2049 characters', 'a'.repeat(MAX + 1)],
+];
+const BAD_CHARACTERS: [string, string][] = [
+  ['a newline', 'ab\ncd'],
+  ['a carriage return', 'ab\rcd'],
+  ['a tab', 'ab\tcd'],
+  ['NUL', 'ab\u0000cd'],
+  ['DEL', 'ab\u007fcd'],
+  ['non-ASCII (é)', 'abcé'],
+  ['non-ASCII (emoji)', 'ab\u{1f600}'],
+  ['a lone surrogate', 'ab\ud800'],
+];
+
 describe.each(PARAMS)('readCallbackInput: the %s parameter', (name) => {
   const base = okFor[name];
-  const bad: [string, unknown][] = [
-    ['an empty string', ''],
-    ['repeated (an array of two)', ['a', 'b']],
-    ['an array of one', ['a']],
-    ['an empty array', []],
-    ['an object', { a: 'b' }],
-    ['an object with toString', { toString: () => 'abc' }],
-    ['a number', 123],
-    ['a boolean', true],
-    ['null', null],
-    ['2049 characters', 'a'.repeat(MAX + 1)],
-    ['a newline', 'ab\ncd'],
-    ['a carriage return', 'ab\rcd'],
-    ['a tab', 'ab\tcd'],
-    ['NUL', 'ab\u0000cd'],
-    ['DEL', 'ab\u007fcd'],
-    ['non-ASCII (é)', 'abcé'],
-    ['non-ASCII (emoji)', 'ab\u{1f600}'],
-    ['a lone surrogate', 'ab\ud800'],
-  ];
+  // error_description is free text: other characters are reduced, not refused (below).
+  const bad = name === 'error_description' ? BAD_SHAPES : [...BAD_SHAPES, ...BAD_CHARACTERS];
 
   it.each(bad)(`is invalid when ${name} is %s`, (_label, value) => {
     const result = readCallbackInput({ ...base, [name]: value });
@@ -146,6 +151,40 @@ describe.each(PARAMS)('readCallbackInput: the %s parameter', (name) => {
 
   it(`accepts ${name} of exactly 2048 printable characters`, () => {
     expect(readCallbackInput({ ...base, [name]: 'z'.repeat(MAX) }).kind).not.toBe('invalid');
+  });
+});
+
+describe('readCallbackInput: error_description is reduced to printable ASCII and 200 characters', () => {
+  const described = (value: string) => {
+    const result = readCallbackInput({ error: 'access_denied', error_description: value });
+    return result.kind === 'error' ? result.description : `not an error: ${result.kind}`;
+  };
+
+  it.each([
+    ['a newline', 'ab\ncd', 'ab cd'],
+    ['NUL', 'ab\u0000cd', 'ab cd'],
+    ['DEL', 'ab\u007fcd', 'ab cd'],
+    ['non-ASCII (é)', 'abécd', 'ab cd'],
+    ['an emoji', 'ab\u{1f600}cd', 'ab cd'],
+    ['a lone surrogate', 'ab\ud800cd', 'ab cd'],
+  ])('turns %s into a space', (_label, value, reduced) => {
+    expect(described(value)).toBe(reduced);
+  });
+
+  it('makes one space of a run of other characters, and trims the ends', () => {
+    expect(described('\u00a0Refusé\r\n\tpar l’owner ')).toBe('Refus par l owner');
+  });
+
+  it('keeps at most 200 characters', () => {
+    expect(described('y'.repeat(MAX))).toBe('y'.repeat(200));
+  });
+
+  it('keeps printable ASCII, markup included, as it is: the field is untrusted text', () => {
+    expect(described('<script>alert(1)</script>')).toBe('<script>alert(1)</script>');
+  });
+
+  it('leaves no description when nothing printable remains', () => {
+    expect(described('\u00e9\u00e9')).toBeUndefined();
   });
 });
 

@@ -153,6 +153,20 @@ describe('redact', () => {
     expect(text).toBe('key=[REDACTED]');
   });
 
+  it('redacts any run of 12 or more characters of a secret: minus one character, a prefix, the middle', () => {
+    const key = 'persona_production_Zq8Kx4Wm2Lp7Rt5Yv3Nb6Hc9Jd1Fg0S';
+    expect(redact(`key ${key.slice(0, -1)}.`, [key])).toBe('key [REDACTED].');
+    expect(redact(`/auth/${key.slice(0, 20)}`, [key])).toBe('/auth/[REDACTED]');
+    expect(redact(`(${key.slice(10, 22)})`, [key])).toBe('([REDACTED])');
+    expect(redact(`(${key.slice(10, 21)})`, [key])).toBe(`(${key.slice(10, 21)})`);
+  });
+
+  it('makes one [REDACTED] of overlapping or adjacent echoes of several secrets', () => {
+    const a = 'aaaaBBBBccccDDDD';
+    const b = 'eeeeFFFFggggHHHH';
+    expect(redact(`x ${a}${b} y`, [a, b])).toBe('x [REDACTED] y');
+  });
+
   it('treats secrets literally, not as patterns', () => {
     expect(redact('x.*+?y and xyz', ['x.*+?y'])).toBe('[REDACTED] and xyz');
   });

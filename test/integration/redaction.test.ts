@@ -1,0 +1,146 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EXCHANGE_CHANNEL, PersonaOAuthError, type ExchangeReport } from '../../src/index.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+
+// Persona may echo parts of what it was sent. Any run of 12 or more consecutive characters of
+// the API key, the code or the access token is redacted wherever an error or a log line
+// carries text: message, Persona's errors[], Request-Id, the cause, JSON, inspect, DEBUG.
+
+const API_KEY = 'persona_production_Zq8Kx4Wm2Lp7Rt5Yv3Nb6Hc9Jd1Fg0S';
+const CODE = 'authz_7Hq2Wx9Lm4Kp8Rt3Vz6Nb1Cy5Jd0Fg';
+const TOKEN = 'tok_Vn5Rk2Qw8Lz3Xc7Mb4Jh9Gd6Fs1Pa0Ty';
+
+type Answer = (res: ServerResponse) => void;
+let answer: Answer = () => {};
+let server: TokenServer;
+let current: TestApp | undefined;
+const logLines: string[] = [];
+const originalWrite = process.stderr.write.bind(process.stderr);
+const originalDebug = process.env.DEBUG;
+
+beforeAll(async () => {
+  server = await startTokenServer((_req, res) => answer(res));
+  process.env.DEBUG = 'passport-withpersona';
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    logLines.push(String(chunk));
+    return (originalWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+});
+afterAll(async () => {
+  process.stderr.write = originalWrite;
+  if (originalDebug === undefined) delete process.env.DEBUG;
+  else process.env.DEBUG = originalDebug;
+  await server.close();
+});
+afterEach(async () => {
+  await current?.strategy.close();
+  current = undefined;
+});
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
+  return (res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+}
+
+/** Fails when `text` holds any 12-character run of `secret`. */
+function expectNoEcho(text: string, secret: string): void {
+  for (let i = 0; i + 12 <= secret.length; i += 1) {
+    expect(text, `echo of ${secret.slice(i, i + 12)}`).not.toContain(secret.slice(i, i + 12));
+  }
+}
+
+/** Every place the failure's text can surface: the exchange's error and log, and an app's answer. */
+async function everythingSaid(): Promise<string> {
+  current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+  const reports: ExchangeReport[] = [];
+  const onReport = (message: unknown): void => void reports.push(message as ExchangeReport);
+  subscribe(EXCHANGE_CHANNEL, onReport);
+  logLines.length = 0;
+  let error: unknown;
+  try {
+    await current.strategy.exchanger.exchange(CODE);
+  } catch (caught) {
+    error = caught;
+  } finally {
+    unsubscribe(EXCHANGE_CHANNEL, onReport);
+  }
+  expect(error).toBeInstanceOf(PersonaOAuthError);
+  const failure = error as PersonaOAuthError;
+  const cause = failure.cause as { message?: string; stack?: string; cause?: unknown } | undefined;
+  const answered = await request(current.app).get('/callback').query({ code: CODE });
+  return [
+    failure.message,
+    String(failure.stack),
+    JSON.stringify(failure),
+    JSON.stringify(failure.personaErrors),
+    String(failure.requestId),
+    inspect(failure, { depth: null }),
+    String(cause?.message),
+    String(cause?.stack),
+    inspect(cause, { depth: null, showHidden: true }),
+    inspect(reports, { depth: null }),
+    ...logLines,
+    answered.text,
+  ].join('\n');
+}
+
+describe('echoes of a secret are redacted', () => {
+  it.each([
+    [
+      'the API key minus its last character, in details',
+      json(400, { errors: [{ title: 'Bad', details: `key ${API_KEY.slice(0, -1)} unknown` }] }),
+    ],
+    [
+      'the first 20 characters of the API key, in a pointer',
+      json(400, { errors: [{ title: 'Bad', source: { pointer: `/auth/${API_KEY.slice(0, 20)}` } }] }),
+    ],
+    ['the middle of the API key, in the title', json(422, { errors: [{ title: `no ${API_KEY.slice(5, 30)}!` }] })],
+    [
+      'the code minus its first character, in details',
+      json(404, { errors: [{ title: 'Not found', details: `code=${CODE.slice(1)}` }] }),
+    ],
+    [
+      'the code inside a malformed scope (the cause)',
+      json(201, {
+        'access-token': TOKEN,
+        'expires-in': 60,
+        'token-type': 'bearer',
+        scope: `inquiry.read:inq_1 bad-${CODE}`,
+      }),
+    ],
+    [
+      'the access token inside a malformed scope (the cause)',
+      json(201, { 'access-token': TOKEN, 'expires-in': 60, 'token-type': 'bearer', scope: `x${TOKEN.slice(2)}` }),
+    ],
+    [
+      'the API key in the Request-Id header',
+      json(500, { errors: [{ title: 'Oops' }] }, { 'request-id': `req_${API_KEY.slice(3, 40)}` }),
+    ],
+  ])('%s', async (_name, echo) => {
+    answer = echo;
+    const said = await everythingSaid();
+    expect(said).toContain('[REDACTED]');
+    for (const secret of [API_KEY, CODE, TOKEN]) expectNoEcho(said, secret);
+  });
+
+  it('leaves text with no such echo alone', async () => {
+    answer = json(400, {
+      errors: [{ title: 'Code invalid', details: `prefix ${API_KEY.slice(0, 11)} only`, source: { pointer: '/code' } }],
+    });
+    current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+    const error = await current.strategy.exchanger.exchange(CODE).then(
+      () => undefined,
+      (e: unknown) => e as PersonaOAuthError,
+    );
+    expect(error?.personaErrors).toEqual([
+      { title: 'Code invalid', details: `prefix ${API_KEY.slice(0, 11)} only`, pointer: '/code' },
+    ]);
+  });
+});
