@@ -25,11 +25,8 @@ export const SERVERS = Object.fromEntries(
     { name: 'passport-minimal', label: 'Express 5 + passport + a minimal strategy on undici request()' },
     { name: 'express-inline', label: 'Express 5 + inline undici exchange (no Passport)' },
     { name: 'node-http-inline', label: 'node:http + inline undici exchange (no framework)' },
-    {
-      name: 'readme-withpersona',
-      label: 'README setup: express-session + passport-withpersona, state: true',
-    },
-    { name: 'readme-oauth2', label: 'express-session + passport-oauth2, state: true' },
+    { name: 'readme-withpersona', label: 'express-session + passport + passport-withpersona, state: true' },
+    { name: 'readme-oauth2', label: 'express-session + passport + passport-oauth2, state: true' },
     ...[
       ['pipelining-2', { pipelining: 2 }],
       ['pipelining-10', { pipelining: 10 }],

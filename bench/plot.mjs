@@ -4,7 +4,7 @@ import { fmt } from './report.mjs';
 
 const ROW = 20;
 const HEADING = 26;
-const LABEL_WIDTH = 430;
+const LABEL_WIDTH = 260;
 const BAR_WIDTH = 230;
 const GAP = 40;
 const WIDTH = LABEL_WIDTH + 2 * (BAR_WIDTH + GAP);

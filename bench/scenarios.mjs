@@ -131,11 +131,10 @@ export async function measureClosedLoop(run, scenario, name, stub, round) {
   const flow = FLOWS[scenario.flow];
   const tag = `${scenario.id}_r${round}_${name}_`;
   const server = await startServer(run, name, stub);
-  const connection = new Connection(server.port);
+  const connections = Array.from({ length: scenario.connections }, () => new Connection(server.port));
   try {
-    await checkLogins(connection, flow, `${run.runId}_check_${tag}`);
-    connection.close();
-    const load = { port: server.port, connections: scenario.connections, flow };
+    await checkLogins(connections[0], flow, `${run.runId}_check_${tag}`);
+    const load = { connections, flow };
     if (run.warmup > 0) {
       const warm = await closedLoop({
         ...load,
@@ -152,22 +151,22 @@ export async function measureClosedLoop(run, scenario, name, stub, round) {
     const cpuUsed = cpuMicros(server.pid) - cpuBefore;
     const peakRss = peak.stop();
     failIfFailed(name, `round ${round}`, result);
-    const stub2 = stubDelta(name, before, await stubStats(stub), result.logins);
+    const atStub = stubDelta(name, before, await stubStats(stub), result.logins);
     return {
       round,
       loginsPerSecond: result.loginsPerSecond,
       p50: result.p50,
       p99: result.p99,
       cpuMicrosPerLogin: cpuUsed / result.logins,
-      handshakesPer1000: (stub2.handshakes * 1000) / result.logins,
-      resumedPer1000: (stub2.resumed * 1000) / result.logins,
+      handshakesPer1000: (atStub.handshakes * 1000) / result.logins,
+      resumedPer1000: (atStub.resumed * 1000) / result.logins,
       logins: result.logins,
       seconds: result.seconds,
       peakRss,
       peakRssMethod: peak.method,
     };
   } finally {
-    connection.close();
+    for (const connection of connections) connection.close();
     await stopChild(server.child);
   }
 }
@@ -213,14 +212,14 @@ async function sparseLogins(run, server, connection, stub, flow, start, round) {
     await sleep(SPARSE_CPU_TAIL_MS);
     cpuUsed += cpuMicros(server.pid) - cpuBefore;
   }
-  const stub2 = stubDelta(server.name, before, await stubStats(stub), latencies.length);
+  const atStub = stubDelta(server.name, before, await stubStats(stub), latencies.length);
   return {
     round,
     loginsPerSecond: Number.NaN,
     ...latencySummary(latencies),
     cpuMicrosPerLogin: cpuUsed / latencies.length,
-    handshakesPer1000: (stub2.handshakes * 1000) / latencies.length,
-    resumedPer1000: (stub2.resumed * 1000) / latencies.length,
+    handshakesPer1000: (atStub.handshakes * 1000) / latencies.length,
+    resumedPer1000: (atStub.resumed * 1000) / latencies.length,
     logins: latencies.length,
     latencies,
   };

@@ -13,6 +13,14 @@ export interface OwnerInquiry {
   createdAt: string;
 }
 
+/** A verification as the simulated owner lists it on its share page. */
+export interface OwnerVerification {
+  id: string;
+  type: string;
+  status: string;
+  inquiryId: string | null;
+}
+
 export interface SampleAppOptions {
   publicURL: string;
   sessionSecret: string | string[];
@@ -24,6 +32,7 @@ export interface SampleAppOptions {
     name?: string;
     recipientOrgId: string;
     inquiries: () => readonly OwnerInquiry[];
+    verifications?: () => readonly OwnerVerification[];
   };
   authorizationURL?: string;
   secureCookies?: boolean;

@@ -31,8 +31,8 @@ function defaultLog(message, error) {
  * - `sessionSecret` (required): a string, or an array (first signs, all verify).
  * - `sessionStore`: an express-session store (default: a MemorySessionStore of its own).
  * - `persona`: `{ apiKey, baseURL?, organizationName?, label?, timeoutMs? }`, the recipient's side.
- * - `owner`: `{ apiKey, baseURL, name, recipientOrgId, inquiries: () => inquiry[] }` to simulate
- *   the data owner; omit it to hide the owner side.
+ * - `owner`: `{ apiKey, baseURL, name, recipientOrgId, inquiries: () => inquiry[],
+ *   verifications?: () => verification[] }` to simulate the data owner; omit it to hide the owner side.
  * - `authorizationURL`: the data owner's share page when `owner` is omitted.
  * - `secureCookies`: default true when `publicURL` is https.
  * - `log(message, error?)`: where failures are reported (default: stderr).
@@ -83,7 +83,7 @@ export function createApp(options) {
   passport.serializeUser((user, done) => done(null, user));
   passport.deserializeUser((user, done) => done(null, user));
 
-  // One keep-alive pool for the app's own calls to Persona (Create Authorization, inquiries).
+  // One keep-alive pool for the app's own calls to Persona (Create Authorization, shared objects).
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
 
   const app = express();

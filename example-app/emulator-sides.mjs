@@ -19,8 +19,9 @@ export function emulatorSides(emulator, { label } = {}) {
       apiKey: emulator.owner.apiKey,
       baseURL: emulator.url,
       recipientOrgId: emulator.recipient.id,
-      // Persona's list endpoint is not emulated: the owner's inquiries come from the handle.
+      // Persona's list endpoints are not emulated: the owner's objects come from the handle.
       inquiries: () => emulator.owner.inquiries,
+      verifications: () => emulator.owner.verifications,
     },
   };
 }

@@ -22,11 +22,12 @@ export class CreateAuthorizationError extends Error {
 
 /**
  * Calls Persona's Create Authorization as Org A: its API key, the recipient's organisation id as
- * `client-id`, and `inquiry.read:<id>` per shared inquiry. Resolves to the code.
+ * `client-id`, and `scopes` (`inquiry.read:<id>`, `verification.read:<id>`…) as `scope`.
+ * Resolves to the code.
  */
-export async function createAuthorization({ baseURL, apiKey, clientId, inquiryIds, dispatcher }) {
+export async function createAuthorization({ baseURL, apiKey, clientId, scopes, dispatcher }) {
   const url = `${String(baseURL).replace(/\/+$/, '')}/api/v1/oauth/authorize`;
-  const scope = inquiryIds.map((id) => `inquiry.read:${id}`).join(' ');
+  const scope = scopes.join(' ');
   let response;
   try {
     response = await request(url, {
@@ -85,6 +86,41 @@ export async function createAuthorization({ baseURL, apiKey, clientId, inquiryId
   return code;
 }
 
+// What the share form offers, each kind with the permission that reads it.
+const SHAREABLE = [
+  { field: 'inquiry', permission: 'inquiry.read', list: (owner) => owner.inquiries() },
+  { field: 'verification', permission: 'verification.read', list: (owner) => owner.verifications?.() ?? [] },
+];
+
+/**
+ * The share form's picks as scope entries, or the problem to show: nothing picked, or an id
+ * that is not the owner's (of that kind).
+ */
+function readChoice(body, owner, site) {
+  const scopes = [];
+  const selected = [];
+  let unknown = 0;
+  for (const kind of SHAREABLE) {
+    const known = new Set(kind.list(owner).map((object) => object.id));
+    const picked = [...new Set([body[kind.field] ?? []].flat().filter((id) => typeof id === 'string'))];
+    for (const id of picked) {
+      if (!known.has(id)) unknown += 1;
+      else {
+        selected.push(id);
+        scopes.push(`${kind.permission}:${id}`);
+      }
+    }
+  }
+  if (selected.length === 0 && unknown === 0) {
+    return { scopes, selected, problem: 'Pick at least one inquiry or verification to share, or decline.' };
+  }
+  if (unknown > 0) {
+    const which = unknown === 1 ? 'One of the chosen items is' : 'Some chosen items are';
+    return { scopes, selected, problem: `${which} not ${site.ownerName}'s.` };
+  }
+  return { scopes, selected };
+}
+
 function single(value) {
   return typeof value === 'string' ? value : undefined;
 }
@@ -131,7 +167,16 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     page(
       res,
       status,
-      sharePage({ site, inquiries: owner.inquiries(), state, redirectUri, csrfToken: csrfToken(req), error, selected }),
+      sharePage({
+        site,
+        inquiries: owner.inquiries(),
+        verifications: owner.verifications?.() ?? [],
+        state,
+        redirectUri,
+        csrfToken: csrfToken(req),
+        error,
+        selected,
+      }),
     );
 
   router.get('/owner/share', noStore, (req, res) => {
@@ -173,20 +218,8 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
         });
       }
 
-      const picked = [body.inquiry ?? []].flat().filter((id) => typeof id === 'string');
-      const known = new Set(owner.inquiries().map((inquiry) => inquiry.id));
-      const unknown = picked.filter((id) => !known.has(id));
-      if (picked.length === 0 || unknown.length > 0) {
-        return renderForm(req, res, 422, {
-          state,
-          redirectUri,
-          selected: picked.filter((id) => known.has(id)),
-          error:
-            picked.length === 0
-              ? 'Pick at least one inquiry to share, or decline.'
-              : `${unknown.length === 1 ? 'One of the chosen inquiries is' : 'Some chosen inquiries are'} not ${site.ownerName}'s.`,
-        });
-      }
+      const { scopes, selected, problem: choiceProblem } = readChoice(body, owner, site);
+      if (choiceProblem) return renderForm(req, res, 422, { state, redirectUri, selected, error: choiceProblem });
 
       let code;
       try {
@@ -194,7 +227,7 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
           baseURL: owner.baseURL,
           apiKey: owner.apiKey,
           clientId: owner.recipientOrgId,
-          inquiryIds: [...new Set(picked)],
+          scopes,
           dispatcher,
         });
       } catch (error) {

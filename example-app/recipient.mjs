@@ -2,13 +2,10 @@
 // PersonaStrategy on the callback, then pages that use the access token within its scope.
 import express from 'express';
 import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
-import { request } from 'undici';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
+import { INQUIRIES, showSharedObject, VERIFICATIONS } from './shared-objects.mjs';
 import { SIGNED_IN_MS } from './sessions.mjs';
-import { inquiryPage, linkUsedPage, problemPage, profilePage, sendPage as send } from './views.mjs';
-
-const PERSONA_TIMEOUT_MS = 10_000;
-const MAX_INQUIRY_BYTES = 256 * 1024;
+import { linkUsedPage, problemPage, profilePage, sendPage as send } from './views.mjs';
 
 /** What a failed callback (a Passport "fail") means for the person who clicked the link. */
 const FAILURES = {
@@ -91,13 +88,9 @@ function codeRefused(req, res, requestId) {
   });
 }
 
-function personaHeader(value) {
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
- * The recipient's routes: /auth/persona, /auth/persona/callback, /profile, /inquiries/:id and
- * /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance).
+ * The recipient's routes: /auth/persona, /auth/persona/callback, /profile, /inquiries/:id,
+ * /verifications/:id and /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance).
  */
 export function recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName, dispatcher, log }) {
   const router = express.Router();
@@ -122,11 +115,11 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
       hint: 'Reconnect to ask the data owner for a new code.',
       code: 'token_expired',
     });
-  const notShared = (req, res, id) =>
+  const notShared = (req, res, id, noun) =>
     problem(req, res, 403, {
-      title: 'This inquiry was not shared with you',
+      title: `This ${noun} was not shared with you`,
       message: `The data owner did not include ${id} in what it shared with ${site.recipientName}, so this app did not ask Persona for it.`,
-      hint: 'Start again and ask the owner to share it, or go back to the inquiries you have.',
+      hint: 'Start again and ask the owner to share it, or go back to what you have.',
       code: 'insufficient_scope',
       backToProfile: true,
     });
@@ -197,88 +190,20 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
     send(res, 200, profilePage({ site, user: req.user, now: Date.now(), csrfToken: csrfToken(req) }));
   });
 
+  // Each shared object's page checks the token's scope (and expiry) before anything else: a
+  // refusal never reaches Persona. Then it reads the object from Persona with the access token.
+  const pages = { site, problem, reconnect, notShared, personaBaseURL, dispatcher, log };
   router.get(
     '/inquiries/:id',
     noStore,
     requireScope('inquiry.read', { objectId: (req) => req.params.id }),
-    async (req, res) => {
-      const id = req.params.id;
-      const url = `${personaBaseURL.replace(/\/+$/, '')}/api/v1/inquiries/${encodeURIComponent(id)}`;
-      let response;
-      try {
-        response = await request(url, {
-          method: 'GET',
-          dispatcher,
-          headers: {
-            authorization: `Bearer ${req.user.accessToken}`,
-            accept: 'application/json',
-            'key-inflection': 'kebab',
-          },
-          headersTimeout: PERSONA_TIMEOUT_MS,
-          bodyTimeout: PERSONA_TIMEOUT_MS,
-          signal: AbortSignal.timeout(PERSONA_TIMEOUT_MS),
-        });
-      } catch (error) {
-        log('inquiry: Persona unreachable', error);
-        return problem(req, res, 502, {
-          title: 'Persona is unavailable',
-          message: 'Persona could not be reached to read this inquiry.',
-          hint: 'Try again in a moment.',
-          code: 'network',
-          startAgain: false,
-        });
-      }
-      const requestId = personaHeader(response.headers['request-id']);
-      let text = '';
-      try {
-        text = await readCapped(response.body, MAX_INQUIRY_BYTES);
-      } catch (error) {
-        log('inquiry: unreadable answer', error);
-        text = '';
-      }
-      if (response.statusCode === 200) {
-        let document;
-        try {
-          document = JSON.parse(text);
-        } catch {
-          document = undefined;
-        }
-        const data = document?.data;
-        if (data && data.type === 'inquiry' && data.id === id) {
-          return send(res, 200, inquiryPage({ site, inquiry: data, requestId }));
-        }
-      }
-      if (response.statusCode === 401) return reconnect(req, res);
-      if (response.statusCode === 403) return notShared(req, res, id);
-      if (response.statusCode === 404) {
-        return problem(req, res, 404, {
-          title: 'No such inquiry',
-          message: `Persona has no inquiry ${id}.`,
-          requestId,
-          code: 'not_found',
-          startAgain: false,
-          backToProfile: true,
-        });
-      }
-      if (response.statusCode === 429) {
-        return problem(req, res, 503, {
-          title: 'Persona is busy',
-          message: 'Persona is rate limiting requests right now.',
-          hint: 'Wait a minute, then try again.',
-          code: 'rate_limited',
-          requestId,
-          startAgain: false,
-        });
-      }
-      return problem(req, res, 502, {
-        title: 'Persona is unavailable',
-        message: `Persona could not give this inquiry (HTTP ${response.statusCode}).`,
-        hint: 'Try again in a moment.',
-        code: 'persona_unavailable',
-        requestId,
-        startAgain: false,
-      });
-    },
+    showSharedObject(INQUIRIES, pages),
+  );
+  router.get(
+    '/verifications/:id',
+    noStore,
+    requireScope('verification.read', { objectId: (req) => req.params.id }),
+    showSharedObject(VERIFICATIONS, pages),
   );
 
   router.post('/logout', express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
@@ -300,27 +225,13 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
   });
 
   // requireScope's refusals become pages: 401 (not signed in, or the token expired and is not
-  // used) and 403 (the token does not cover this inquiry, so Persona is not even asked).
+  // used) and 403 (the token does not cover this object, so Persona is not even asked).
   router.use((err, req, res, next) => {
     if (!(err instanceof ScopeError)) return next(err);
     if (err.code === 'token_expired') return reconnect(req, res);
     if (err.code === 'unauthenticated') return notSignedIn(req, res);
-    return notShared(req, res, err.objectId ?? 'this object');
+    return notShared(req, res, err.objectId ?? 'this object', err.permission.split('.')[0] ?? 'object');
   });
 
   return router;
-}
-
-async function readCapped(body, limit) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new Error(`response larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

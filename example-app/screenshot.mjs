@@ -22,10 +22,15 @@ try {
   await page.goto(`${app.url}/`);
   await page.getByRole('link', { name: 'Connect with Persona' }).click();
   await page.waitForURL((url) => url.pathname === '/owner/share');
-  await page.getByRole('checkbox', { name: /Jane Amelia Doe/ }).check();
-  await page.getByRole('checkbox', { name: /Rahul Mehta/ }).check();
+  const inquiries = page.getByRole('group', { name: 'Inquiries to share' });
+  await inquiries.getByRole('checkbox', { name: /Jane Amelia Doe/ }).check();
+  await inquiries.getByRole('checkbox', { name: /Rahul Mehta/ }).check();
+  await page
+    .getByRole('group', { name: 'Verifications to share' })
+    .getByRole('checkbox', { name: /Government ID · Jane Amelia Doe/ })
+    .check();
   await page.screenshot({ path: `${OUT}share.png`, fullPage: true });
-  await page.getByRole('button', { name: 'Share selected inquiries' }).click();
+  await page.getByRole('button', { name: 'Share selected' }).click();
   await page.waitForURL(`${app.url}/profile`);
   await page.screenshot({ path: `${OUT}profile.png`, fullPage: true });
   console.log(`wrote ${OUT}share.png and ${OUT}profile.png`);

@@ -111,8 +111,37 @@ function connectButton(site, label = 'Connect with Persona') {
   return html`<a class="button" href="/auth/persona">${label}</a>`;
 }
 
-function inquiryIds(user) {
-  return (user?.scopes ?? []).filter((s) => s.permission === 'inquiry.read').map((s) => s.objectId);
+// The objects this sample opens, by the permission that reads them: the page under which each
+// kind lives, and what to call it.
+const OPENABLE = {
+  'inquiry.read': { path: 'inquiries', noun: 'inquiry' },
+  'verification.read': { path: 'verifications', noun: 'verification' },
+};
+
+/** The shared objects this sample can open: `{ id, href, noun }` per `inquiry.read` or `verification.read` scope. */
+function sharedObjects(user) {
+  return (user?.scopes ?? [])
+    .filter((s) => Object.hasOwn(OPENABLE, s.permission))
+    .map((s) => ({
+      id: s.objectId,
+      href: `/${OPENABLE[s.permission].path}/${encodeURIComponent(s.objectId)}`,
+      noun: OPENABLE[s.permission].noun,
+    }));
+}
+
+function objectLink(scope) {
+  const [object] = sharedObjects({ scopes: [scope] });
+  if (!object) return html`<span class="fine">not shown by this sample</span>`;
+  return html`<a href="${object.href}">View ${object.noun} <span class="visually-hidden">${object.id}</span></a>`;
+}
+
+/** "one inquiry", "2 inquiries", "3 objects": what is shared, in words. */
+function describeShared(objects) {
+  const nouns = new Set(objects.map((o) => o.noun));
+  const [noun] = nouns;
+  const plural = { inquiry: 'inquiries', verification: 'verifications' };
+  if (nouns.size !== 1 || !noun) return `${objects.length} objects`;
+  return objects.length === 1 ? `one ${noun}` : `${objects.length} ${plural[noun]}`;
 }
 
 /** GET / — what this is and the current state. */
@@ -127,10 +156,10 @@ export function homePage({ site, user, now, csrfToken }) {
 cannot be refreshed: ask the data owner for a new code.</p>
 <div class="actions">${connectButton(site, 'Reconnect')} ${signOutForm(csrfToken)}</div>`;
   } else {
-    const ids = inquiryIds(user);
-    status = html`<p class="status status-in"><strong>Signed in.</strong> ${ids.length === 1 ? '1 inquiry is' : `${ids.length} inquiries are`}
+    const objects = sharedObjects(user);
+    status = html`<p class="status status-in"><strong>Signed in.</strong> ${describeShared(objects)} ${objects.length === 1 ? 'is' : 'are'}
 shared with ${site.recipientName} for another ${formatDuration(user.expiresAt - now)}.</p>
-<ul class="plain">${ids.map((id) => html`<li><a href="/inquiries/${encodeURIComponent(id)}"><code>${id}</code></a></li>`)}</ul>
+<ul class="plain">${objects.map((o) => html`<li><a href="${o.href}"><code>${o.id}</code></a></li>`)}</ul>
 <div class="actions"><a class="button" href="/profile">Open the profile</a> ${signOutForm(csrfToken)}</div>`;
   }
 
@@ -180,16 +209,41 @@ function fullName(inquiry) {
   return [inquiry.nameFirst, inquiry.nameMiddle, inquiry.nameLast].filter(Boolean).join(' ');
 }
 
-/** GET /owner/share — the owner's form, one checkbox per inquiry. */
-export function sharePage({ site, inquiries, state, redirectUri, csrfToken, error, selected = [] }) {
+const VERIFICATION_NAMES = { 'government-id': 'Government ID', selfie: 'Selfie' };
+
+function verificationName(verification) {
+  return VERIFICATION_NAMES[verification.type] ?? verification.type;
+}
+
+/** One labelled checkbox of the share form. */
+function choice({ field, prefix, id, checked, name, meta }) {
+  return html`<li>
+      <input type="checkbox" id="${prefix}-${id}" name="${field}" value="${id}"${checked ? html` checked` : ''}>
+      <label for="${prefix}-${id}"><span class="choice-name">${name}</span>
+        <span class="choice-meta">${meta}</span></label>
+    </li>`;
+}
+
+/** GET /owner/share — the owner's form: one checkbox per inquiry, and per verification those inquiries ran. */
+export function sharePage({
+  site,
+  inquiries,
+  verifications = [],
+  state,
+  redirectUri,
+  csrfToken,
+  error,
+  selected = [],
+}) {
   const chosen = new Set(selected);
+  const byId = new Map(inquiries.map((inquiry) => [inquiry.id, inquiry]));
   return layout({
-    title: 'Share inquiries',
+    title: 'Share inquiries and verifications',
     side: 'owner',
     site,
-    body: html`<h1>Share inquiries with ${site.recipientName}</h1>
-<p class="lead">${site.recipientName} (Org B) asks to read some of ${site.ownerName}'s Persona inquiries.
-Pick the ones to share. ${site.recipientName} gets read access to those inquiries only, for one hour.</p>
+    body: html`<h1>Share with ${site.recipientName}</h1>
+<p class="lead">${site.recipientName} (Org B) asks to read some of ${site.ownerName}'s Persona inquiries and
+verifications. Pick the ones to share. ${site.recipientName} gets read access to those objects only, for one hour.</p>
 ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
 <form method="post" action="/owner/share" class="card card-owner">
   <input type="hidden" name="_csrf" value="${csrfToken}">
@@ -198,32 +252,52 @@ ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
   <fieldset>
     <legend>Inquiries to share</legend>
     <ul class="choices">
-    ${inquiries.map(
-      (inq) => html`<li>
-      <input type="checkbox" id="inq-${inq.id}" name="inquiry" value="${inq.id}"${chosen.has(inq.id) ? html` checked` : ''}>
-      <label for="inq-${inq.id}"><span class="choice-name">${fullName(inq)}</span>
-        <span class="choice-meta">${statusBadge(inq.status)} <code>${inq.id}</code> · created ${timeElement(inq.createdAt)}</span></label>
-    </li>`,
+    ${inquiries.map((inq) =>
+      choice({
+        field: 'inquiry',
+        prefix: 'inq',
+        id: inq.id,
+        checked: chosen.has(inq.id),
+        name: fullName(inq),
+        meta: html`${statusBadge(inq.status)} <code>${inq.id}</code> · created ${timeElement(inq.createdAt)}`,
+      }),
     )}
     </ul>
   </fieldset>
-  <p class="fine">Scope requested for each: <code>inquiry.read</code>. Returning to
-  <code>${redirectUri}</code>.</p>
+  ${
+    verifications.length === 0
+      ? ''
+      : html`<fieldset>
+    <legend>Verifications to share</legend>
+    <ul class="choices">
+    ${verifications.map((ver) => {
+      const inquiry = byId.get(ver.inquiryId);
+      return choice({
+        field: 'verification',
+        prefix: 'ver',
+        id: ver.id,
+        checked: chosen.has(ver.id),
+        name: `${verificationName(ver)}${inquiry ? ` · ${fullName(inquiry)}` : ''}`,
+        meta: html`${statusBadge(ver.status)} <code>${ver.id}</code>${inquiry ? html` · step of <code>${inquiry.id}</code>` : ''}`,
+      });
+    })}
+    </ul>
+  </fieldset>`
+  }
+  <p class="fine">Scope requested: <code>inquiry.read</code> for each inquiry, <code>verification.read</code> for
+  each verification. Returning to <code>${redirectUri}</code>.</p>
   <div class="actions">
-    <button type="submit" name="decision" value="share" class="button owner">Share selected inquiries</button>
+    <button type="submit" name="decision" value="share" class="button owner">Share selected</button>
     <button type="submit" name="decision" value="decline" class="button secondary">Decline</button>
   </div>
 </form>`,
   });
 }
 
-/** GET /profile — time left, scopes as a table, one link per shared inquiry. */
+/** GET /profile — time left, scopes as a table, one link per shared inquiry or verification. */
 export function profilePage({ site, user, now, csrfToken }) {
   const left = user.expiresAt - now;
-  const count = user.scopes.length;
-  const onlyInquiries = user.scopes.every((s) => s.permission === 'inquiry.read');
-  const [singular, plural] = onlyInquiries ? ['inquiry', 'inquiries'] : ['object', 'objects'];
-  const noun = count === 1 ? `one ${singular}` : `${count} ${plural}`;
+  const noun = describeShared(user.scopes.map((scope) => sharedObjects({ scopes: [scope] })[0] ?? { noun: 'object' }));
   return layout({
     title: 'Profile',
     side: 'recipient',
@@ -235,7 +309,11 @@ ${site.recipientName}. The access token stays in the server-side session; pages 
   <h2 id="token-title">Access token</h2>
   <dl class="facts">
     <div><dt>Time left</dt><dd><strong class="time-left">${formatDuration(left)}</strong>
-      (until ${timeElement(user.expiresAt)})</dd></div>
+      (until ${timeElement(user.expiresAt)})${
+        user.expiresInAssumed
+          ? html` <span class="fine lifetime-assumed">— assumed: Persona sent no lifetime, so the documented hour applies</span>`
+          : ''
+      }</dd></div>
     <div><dt>Token</dt><dd><code class="token">${maskToken(user.accessToken)}</code> <span class="fine">(masked)</span></dd></div>
     <div><dt>Type</dt><dd>${user.tokenType}</dd></div>
     ${user.requestId ? html`<div><dt>Request-Id</dt><dd><code>${user.requestId}</code></dd></div>` : ''}
@@ -251,11 +329,7 @@ ${site.recipientName}. The access token stays in the server-side session; pages 
       (scope) => html`<tr>
       <td><code>${scope.permission}</code></td>
       <td><code>${scope.objectId}</code></td>
-      <td>${
-        scope.permission === 'inquiry.read'
-          ? html`<a href="/inquiries/${encodeURIComponent(scope.objectId)}">View inquiry <span class="visually-hidden">${scope.objectId}</span></a>`
-          : html`<span class="fine">not shown by this sample</span>`
-      }</td>
+      <td>${objectLink(scope)}</td>
     </tr>`,
     )}
     </tbody>
@@ -307,6 +381,57 @@ after <code>requireScope('inquiry.read')</code> checked the token grants this in
     ${field('Completed', a['completed-at'] ? timeElement(a['completed-at']) : null)}
     ${field('Tags', tags)}
   </dl>
+</section>
+${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
+  });
+}
+
+/** GET /verifications/:id — one verification as fetched from Persona with the access token. */
+export function verificationPage({ site, verification, requestId }) {
+  const a = verification.attributes ?? {};
+  const type = String(verification.type ?? '').replace(/^verification\//, '');
+  const name = VERIFICATION_NAMES[type] ?? type;
+  const inquiryId = verification.relationships?.inquiry?.data?.id;
+  const checks = Array.isArray(a.checks) ? a.checks : [];
+  const person = [a['name-first'], a['name-last']].filter(Boolean).join(' ');
+  return layout({
+    title: `Verification ${verification.id}`,
+    side: 'recipient',
+    site,
+    body: html`<p class="crumbs"><a href="/profile">← Profile</a></p>
+<h1>${name} verification <span class="id"><code>${verification.id}</code></span></h1>
+<p class="lead">Read from Persona with <code>GET /api/v1/verifications/${verification.id}</code> and the access token,
+after <code>requireScope('verification.read')</code> checked the token grants this verification.</p>
+<section class="card card-recipient" aria-labelledby="verification-title">
+  <h2 id="verification-title">Verification</h2>
+  <dl class="facts">
+    ${field('Status', a.status ? statusBadge(a.status) : null)}
+    ${field('Type', html`<code>${verification.type}</code>`)}
+    ${type === 'government-id' ? field('ID class', a['id-class']) : ''}
+    ${type === 'government-id' ? field('Name on the ID', person) : ''}
+    ${field('Country', a['country-code'])}
+    ${field('Created', a['created-at'] ? timeElement(a['created-at']) : null)}
+    ${field('Submitted', a['submitted-at'] ? timeElement(a['submitted-at']) : null)}
+    ${field('Completed', a['completed-at'] ? timeElement(a['completed-at']) : null)}
+    ${field('Inquiry', inquiryId ? html`<code>${inquiryId}</code>` : null)}
+  </dl>
+</section>
+<section class="card card-recipient" aria-labelledby="checks-title">
+  <h2 id="checks-title">Checks</h2>
+  ${
+    checks.length === 0
+      ? html`<p class="fine">No checks ran yet.</p>`
+      : html`<table class="scopes">
+    <caption>What Persona checked, from <code>checks</code></caption>
+    <thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Reasons</th></tr></thead>
+    <tbody>
+    ${checks.map(
+      (check) => html`<tr><td><code>${check.name}</code></td><td>${statusBadge(check.status)}</td>
+      <td>${Array.isArray(check.reasons) && check.reasons.length > 0 ? check.reasons.join(', ') : '—'}</td></tr>`,
+    )}
+    </tbody>
+  </table>`
+  }
 </section>
 ${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
   });
@@ -370,7 +495,7 @@ ${
 }
 <div class="actions">
   ${startAgain ? connectButton(site, 'Start again') : ''}
-  ${backToProfile ? html`<a class="button secondary" href="/profile">Back to your inquiries</a>` : ''}
+  ${backToProfile ? html`<a class="button secondary" href="/profile">Back to what was shared</a>` : ''}
   <a class="button secondary" href="/">Home</a>
   ${csrfToken ? signOutForm(csrfToken) : ''}
 </div>`,

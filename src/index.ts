@@ -1,6 +1,7 @@
 /**
  * `passport-withpersona`: a Passport strategy for Persona OAuth, with scope helpers, the error
- * type, and CSRF state stores.
+ * type, and the types of CSRF state stores. Every export is listed in the README's "API at a
+ * glance" (test/exports.test.ts keeps the two equal).
  *
  * @module passport-withpersona
  */
@@ -16,7 +17,7 @@ export {
   type PersonaVerifyCallback,
   type PersonaVerifyResult,
 } from './strategy.js';
-export { parseTokenResponse, type PersonaTokenSet, type ParseTokenContext } from './token.js';
+export type { PersonaTokenSet } from './token.js';
 export {
   parseScopes,
   formatScopes,
@@ -34,7 +35,6 @@ export {
   type PersonaOAuthErrorInit,
 } from './errors.js';
 export type { CodeExchanger, ExchangeConfig, KeyInflection } from './exchange.js';
-export { readCallbackInput, type CallbackInput } from './callback-input.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,
@@ -47,15 +47,12 @@ export {
   type PersonaErrorHandlerOptions,
 } from './authorize.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
-export {
-  SessionStateStore,
-  SignedStateStore,
-  type SessionStateStoreOptions,
-  type SignedStateStoreOptions,
-  type AppState,
-  type PersonaRequest,
-  type StateStore,
-  type StateVerification,
+export type {
+  SignedStateStoreOptions,
+  AppState,
+  PersonaRequest,
+  StateStore,
+  StateVerification,
 } from './state/index.js';
 export { VERSION } from './version.js';
 // Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).

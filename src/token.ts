@@ -12,8 +12,17 @@ export interface PersonaTokenSet {
   /** The scoped-down API key: send it as `Authorization: Bearer <accessToken>`. */
   accessToken: string;
   tokenType: 'bearer';
-  /** Lifetime in seconds, as Persona sent it. */
+  /**
+   * Lifetime in seconds, as Persona sent it; 3600 (Persona's documented one hour) when it sent
+   * none, null or 0, and then `expiresInAssumed` is true.
+   */
   expiresIn: number;
+  /**
+   * Present (and true) only when Persona's response gave no lifetime (`expires-in` null, absent
+   * or 0, which its schema allows): `expiresIn` and `expiresAt` then assume the documented one
+   * hour rather than report Persona's word.
+   */
+  expiresInAssumed?: true;
   /** Epoch milliseconds after which the token is no longer valid. */
   expiresAt: number;
   /** The raw scope string, `''` when Persona sent none. */
@@ -50,6 +59,9 @@ const MAX_TOKEN_LENGTH = 4096;
 // Persona's tokens live an hour; a lifetime beyond int32 seconds (68 years) is not a real answer
 // and would push expiresAt past what a Date can hold.
 const MAX_EXPIRES_IN = 2_147_483_647;
+// The lifetime Persona documents for an access token ("valid for one hour"), assumed when its
+// response carries none: the 2023-01-05 schema makes every field nullable and expires-in "defaults to 0".
+const DOCUMENTED_LIFETIME_SECONDS = 3600;
 
 function pick(body: Record<string, unknown>, names: readonly string[]): unknown {
   for (const name of names) {
@@ -58,19 +70,62 @@ function pick(body: Record<string, unknown>, names: readonly string[]): unknown 
   return undefined;
 }
 
+type Invalid = (why: string, cause?: unknown) => PersonaOAuthError;
+
+function readAccessToken(record: Record<string, unknown>, invalid: Invalid): string {
+  const accessToken = pick(record, FIELDS.accessToken);
+  if (typeof accessToken !== 'string' || accessToken.length === 0) {
+    throw invalid('access token missing or not a non-empty string');
+  }
+  if (accessToken.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(accessToken)) {
+    throw invalid('access token contains characters not allowed in a bearer token');
+  }
+  return accessToken;
+}
+
+// Null and absent read the same for every field but the access token: Persona's schema marks
+// each one nullable.
+
+function checkTokenType(record: Record<string, unknown>, invalid: Invalid): void {
+  const tokenType = pick(record, FIELDS.tokenType) ?? 'bearer';
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+    throw invalid('token type not "bearer"');
+  }
+}
+
+function readLifetime(record: Record<string, unknown>, invalid: Invalid): { expiresIn: number; assumed: boolean } {
+  const sent = pick(record, FIELDS.expiresIn) ?? 0;
+  if (typeof sent !== 'number' || !Number.isSafeInteger(sent) || sent < 0 || sent > MAX_EXPIRES_IN) {
+    throw invalid('expires-in not an integer from 0 to 2147483647');
+  }
+  return sent === 0 ? { expiresIn: DOCUMENTED_LIFETIME_SECONDS, assumed: true } : { expiresIn: sent, assumed: false };
+}
+
+function readScopes(record: Record<string, unknown>, invalid: Invalid): { scope: string; scopes: PersonaScope[] } {
+  const raw = pick(record, FIELDS.scope) ?? '';
+  if (typeof raw !== 'string') throw invalid('scope is not a string');
+  try {
+    return { scope: raw, scopes: parseScopes(raw) };
+  } catch (error) {
+    throw invalid('scope is malformed', error);
+  }
+}
+
 /**
  * Validates a Persona Create Access Token response body (already JSON-parsed) in any key
  * inflection and returns a {@link PersonaTokenSet}.
  *
- * The access token must be a non-empty string of visible ASCII, the token type `bearer` (any
- * case), `expires-in` a non-negative safe integer, and `scope` a well-formed scope string (null or
- * absent means no scopes).
+ * The access token must be a non-empty string of visible ASCII. Every other field may be null or
+ * absent, as Persona's schema allows: the token type is then `bearer` (the only type Persona
+ * issues; when sent it must be `bearer`, any case), `expires-in` (when sent, an integer from 0 to
+ * 2147483647) the documented one hour with `expiresInAssumed` set (0 counts as none), and
+ * `scope` (when sent, a well-formed scope string) no scopes.
  *
  * @throws {PersonaOAuthError} code `invalid_response` (status 502) for anything else.
  */
 export function parseTokenResponse(body: unknown, context: ParseTokenContext = {}): PersonaTokenSet {
   const { requestId, personaStatus } = context;
-  const invalid = (why: string, cause?: unknown): PersonaOAuthError =>
+  const invalid: Invalid = (why, cause) =>
     new PersonaOAuthError('invalid_response', `Persona's token response is invalid: ${why}`, {
       status: 502,
       personaStatus,
@@ -82,49 +137,17 @@ export function parseTokenResponse(body: unknown, context: ParseTokenContext = {
     throw invalid('expected a JSON object');
   }
   const record = body as Record<string, unknown>;
-
-  const accessToken = pick(record, FIELDS.accessToken);
-  if (typeof accessToken !== 'string' || accessToken.length === 0) {
-    throw invalid('access token missing or not a non-empty string');
-  }
-  if (accessToken.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(accessToken)) {
-    throw invalid('access token contains characters not allowed in a bearer token');
-  }
-
-  const tokenType = pick(record, FIELDS.tokenType);
-  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
-    throw invalid('token type missing or not "bearer"');
-  }
-
-  const expiresIn = pick(record, FIELDS.expiresIn);
-  if (
-    typeof expiresIn !== 'number' ||
-    !Number.isSafeInteger(expiresIn) ||
-    expiresIn < 0 ||
-    expiresIn > MAX_EXPIRES_IN
-  ) {
-    throw invalid('expires-in missing or not an integer from 0 to 2147483647');
-  }
-
-  const rawScope = pick(record, FIELDS.scope);
-  if (rawScope !== undefined && rawScope !== null && typeof rawScope !== 'string') {
-    throw invalid('scope is not a string');
-  }
-  let scopes: PersonaScope[];
-  try {
-    scopes = parseScopes(rawScope);
-  } catch (error) {
-    throw invalid('scope is malformed', error);
-  }
-
+  const accessToken = readAccessToken(record, invalid);
+  checkTokenType(record, invalid);
+  const { expiresIn, assumed } = readLifetime(record, invalid);
   const tokens: PersonaTokenSet = {
     accessToken,
     tokenType: 'bearer',
-    expiresIn: expiresIn + 0, // normalises -0
+    expiresIn,
     expiresAt: (context.now ?? Date.now()) + expiresIn * 1000,
-    scope: typeof rawScope === 'string' ? rawScope : '',
-    scopes,
+    ...readScopes(record, invalid),
   };
+  if (assumed) tokens.expiresInAssumed = true;
   if (requestId !== undefined) tokens.requestId = requestId;
   return tokens;
 }

@@ -4,7 +4,7 @@ import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
 import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
 
-/** Options of {@link SignedStateStore} (`state: { signed: { … } }`). */
+/** Options of the signed, stateless state store: the strategy option `state: { signed: { … } }`. */
 export interface SignedStateStoreOptions {
   /**
    * HMAC secrets, at least 32 characters each. The first signs; all verify, so a secret can be

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
  * `persona-emulator`: runs the Persona emulator until SIGINT or SIGTERM and prints what a
- * developer needs to point an app at it (URL, organisations, API keys, inquiry ids).
+ * developer needs to point an app at it (URL, organisations, API keys, inquiry and verification ids).
  */
 import { startPersonaEmulator } from './emulator.js';
 import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
+import { acceptedVersions } from './versions.js';
 
 const USAGE = `Usage: persona-emulator [options]
 
-Runs a local Persona (OAuth authorize/token and GET /api/v1/inquiries/:id) until Ctrl-C.
+Runs a local Persona (OAuth authorize/token, GET /api/v1/inquiries/:id and
+GET /api/v1/verifications/:id) until Ctrl-C.
 
 Options:
   --port <n>          TCP port (default 4010; 0 picks a free one)
@@ -17,75 +19,101 @@ Options:
   --code-ttl <s>      authorization code lifetime in seconds (default 600)
   --token-ttl <s>     access token lifetime in seconds (default 3600)
   --seed <text>       same organisation ids, API keys and inquiry ids on every start
+  --persona-version <YYYY-MM-DD>
+                      accept this Persona-Version too (repeatable); every documented
+                      version is accepted already
   --enable-faults     expose the control endpoints under /__emulator/ (faults, clock, rate limit)
   --json              print the startup summary as one JSON line
   -h, --help          show this help
 `;
 
 interface CliOptions {
-  emulator: PersonaEmulatorOptions;
+  emulator: PersonaEmulatorOptions & { personaVersions: string[] };
   json: boolean;
   help: boolean;
 }
 
 class UsageError extends Error {}
 
+function integer(name: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`${name} needs a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new UsageError(`${name} must be from ${min} to ${max}`);
+  return value;
+}
+
+function text(name: string, raw: string | undefined, what: string): string {
+  if (!raw) throw new UsageError(`${name} needs ${what}`);
+  return raw;
+}
+
+function versionDate(raw: string | undefined): string {
+  const version = text('--persona-version', raw, 'a date');
+  try {
+    acceptedVersions([version]);
+  } catch {
+    throw new UsageError(`--persona-version needs a YYYY-MM-DD date, not ${JSON.stringify(version)}`);
+  }
+  return version;
+}
+
+type Flag = (result: CliOptions, value: () => string | undefined) => void;
+
+const MAX = 1_000_000_000;
+const FLAGS: Readonly<Record<string, Flag>> = {
+  '-h': (r) => {
+    r.help = true;
+  },
+  '--help': (r) => {
+    r.help = true;
+  },
+  '--port': (r, v) => {
+    r.emulator.port = integer('--port', v(), 0, 65_535);
+  },
+  '--host': (r, v) => {
+    r.emulator.host = text('--host', v(), 'an address');
+  },
+  '--rate-limit': (r, v) => {
+    r.emulator.rateLimit = integer('--rate-limit', v(), 1, MAX);
+  },
+  '--code-ttl': (r, v) => {
+    r.emulator.codeTtlSeconds = integer('--code-ttl', v(), 1, MAX);
+  },
+  '--token-ttl': (r, v) => {
+    r.emulator.tokenTtlSeconds = integer('--token-ttl', v(), 1, MAX);
+  },
+  '--seed': (r, v) => {
+    r.emulator.seed = text('--seed', v(), 'a value');
+  },
+  '--persona-version': (r, v) => {
+    r.emulator.personaVersions.push(versionDate(v()));
+  },
+  '--enable-faults': (r) => {
+    r.emulator.control = true;
+  },
+  '--json': (r) => {
+    r.json = true;
+  },
+};
+
 function parseArgs(argv: readonly string[]): CliOptions {
-  const result: CliOptions = { emulator: { port: 4010, maxRecordedRequests: 0 }, json: false, help: false };
-  const integer = (name: string, raw: string | undefined, min: number, max: number): number => {
-    if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`${name} needs a whole number`);
-    const value = Number(raw);
-    if (value < min || value > max) throw new UsageError(`${name} must be from ${min} to ${max}`);
-    return value;
+  const result: CliOptions = {
+    emulator: { port: 4010, maxRecordedRequests: 0, personaVersions: [] },
+    json: false,
+    help: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => {
+    const flag = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+    if (!flag) throw new UsageError(`unknown option ${arg}`);
+    flag(result, () => {
       if (inline !== undefined) return inline;
       i += 1;
       return argv[i];
-    };
-    switch (name) {
-      case '-h':
-      case '--help':
-        result.help = true;
-        break;
-      case '--port':
-        result.emulator.port = integer('--port', value(), 0, 65_535);
-        break;
-      case '--host': {
-        const host = value();
-        if (!host) throw new UsageError('--host needs an address');
-        result.emulator.host = host;
-        break;
-      }
-      case '--rate-limit':
-        result.emulator.rateLimit = integer('--rate-limit', value(), 1, 1_000_000_000);
-        break;
-      case '--code-ttl':
-        result.emulator.codeTtlSeconds = integer('--code-ttl', value(), 1, 1_000_000_000);
-        break;
-      case '--token-ttl':
-        result.emulator.tokenTtlSeconds = integer('--token-ttl', value(), 1, 1_000_000_000);
-        break;
-      case '--seed': {
-        const seed = value();
-        if (!seed) throw new UsageError('--seed needs a value');
-        result.emulator.seed = seed;
-        break;
-      }
-      case '--enable-faults':
-        result.emulator.control = true;
-        break;
-      case '--json':
-        result.json = true;
-        break;
-      default:
-        throw new UsageError(`unknown option ${arg}`);
-    }
+    });
   }
   return result;
 }
@@ -103,6 +131,12 @@ function summary(emulator: PersonaEmulator, control: boolean): string {
   lines.push("owner's inquiries:");
   for (const inquiry of emulator.owner.inquiries) {
     lines.push(`  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`);
+  }
+  lines.push("owner's verifications:");
+  for (const verification of emulator.owner.verifications) {
+    lines.push(
+      `  ${verification.id}  ${verification.type.padEnd(14)} ${verification.status.padEnd(10)} of ${verification.inquiryId ?? '-'}`,
+    );
   }
   lines.push(
     control
@@ -124,6 +158,7 @@ function jsonSummary(emulator: PersonaEmulator, control: boolean): string {
       name: org.name,
       apiKey: org.apiKey,
       inquiries: org.inquiries.map((inquiry) => inquiry.id),
+      verifications: org.verifications.map((verification) => verification.id),
     })),
   })}\n`;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isEmulatorEndpoint, validateFault } from './faults.js';
+import { ENDPOINT_NAMES, isEmulatorEndpoint, validateFault } from './faults.js';
 import { errorResponse, jsonResponse, readBody, type EmulatorResponse } from './http.js';
 import type { EmulatorClock, EmulatorEndpoint, EmulatorFault } from './types.js';
 
@@ -37,7 +37,7 @@ async function readInput(req: IncomingMessage, maxBodyBytes: number): Promise<Re
 }
 
 function postFault(target: ControlTarget, input: Input): EmulatorResponse {
-  if (!isEmulatorEndpoint(input.endpoint)) return bad('endpoint must be authorize, token or inquiry');
+  if (!isEmulatorEndpoint(input.endpoint)) return bad(`endpoint must be ${ENDPOINT_NAMES}`);
   const fault = input.fault === null || input.fault === undefined ? null : validateFault(input.fault);
   if (input.times !== undefined && typeof input.times !== 'number') return bad('times must be a number');
   target.setFault(input.endpoint, fault, input.times === undefined ? {} : { times: input.times });
@@ -48,7 +48,7 @@ function deleteFaults(target: ControlTarget, url: string): EmulatorResponse {
   const endpoint = new URL(url, 'http://emulator.invalid').searchParams.get('endpoint');
   if (endpoint === null) target.clearFaults();
   else if (isEmulatorEndpoint(endpoint)) target.setFault(endpoint, null);
-  else return bad('endpoint must be authorize, token or inquiry');
+  else return bad(`endpoint must be ${ENDPOINT_NAMES}`);
   return ok();
 }
 

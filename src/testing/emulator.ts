@@ -14,7 +14,7 @@ import { RateLimiter } from './rate-limit.js';
 import { ObjectRegistry } from './registry.js';
 import { recordRequest } from './request-log.js';
 import { matchRoute, NO_ROUTE, pathnameOf } from './routes.js';
-import { OWNER_INQUIRIES, RECIPIENT_INQUIRIES } from './seed-data.js';
+import { OWNER_INQUIRIES, OWNER_VERIFICATIONS, RECIPIENT_INQUIRIES, RECIPIENT_VERIFICATIONS } from './seed-data.js';
 import { createAuthorizationDirect } from './oauth-endpoints.js';
 import { readSettings, type EmulatorSettings } from './settings.js';
 import { Timers } from './timers.js';
@@ -22,6 +22,7 @@ import type {
   EmulatedInquiry,
   EmulatedOrganization,
   EmulatedRequest,
+  EmulatedVerification,
   EmulatorClock,
   EmulatorEndpoint,
   EmulatorFault,
@@ -62,6 +63,8 @@ class Emulator implements PersonaEmulator {
     this.recipient = this.registry.addOrganization({ name: 'Contoso Lending' });
     for (const seed of OWNER_INQUIRIES) this.registry.seedInquiry(this.owner, seed, settings.start);
     for (const seed of RECIPIENT_INQUIRIES) this.registry.seedInquiry(this.recipient, seed, settings.start);
+    for (const seed of OWNER_VERIFICATIONS) this.registry.seedVerification(this.owner, seed);
+    for (const seed of RECIPIENT_VERIFICATIONS) this.registry.seedVerification(this.recipient, seed);
     this.state = {
       registry: this.registry,
       grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),
@@ -119,6 +122,10 @@ class Emulator implements PersonaEmulator {
 
   addInquiry(orgId: string, init: Partial<EmulatedInquiry> = {}): EmulatedInquiry {
     return this.registry.addInquiry(orgId, init);
+  }
+
+  addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
+    return this.registry.addVerification(orgId, init);
   }
 
   createAuthorization(init: { scope: string | string[]; from?: string; clientId?: string }): {
@@ -229,9 +236,12 @@ function failSafe(out: Outlet, error: unknown): void {
 
 /**
  * Starts a Persona emulator: a real HTTP server (127.0.0.1, a free port unless told otherwise)
- * speaking Persona's OAuth endpoints and `GET /api/v1/inquiries/:id`, seeded with an owner
- * organisation (six inquiries) and a recipient (two of its own). Resolves once it listens.
- * Throws RangeError on invalid options; rejects when the port cannot be bound.
+ * speaking Persona's OAuth endpoints, `GET /api/v1/inquiries/:id` and
+ * `GET /api/v1/verifications/:id`, seeded with an owner organisation (six inquiries and the
+ * eleven verifications they ran) and a recipient (two inquiries and a verification of its own).
+ * Resolves once it listens.
+ * Rejects with a RangeError on an invalid option (TypeError on a `personaVersions` entry that is
+ * not a date), or with the listen error when the port cannot be bound.
  */
 export async function startPersonaEmulator(options: PersonaEmulatorOptions = {}): Promise<PersonaEmulator> {
   const emulator = new Emulator(options);

@@ -1,9 +1,13 @@
 import { errorResponse, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
-import type { EmulatorEndpoint, EmulatorFault } from './types.js';
+import { inflectKey, type KeyInflection } from './inflection.js';
+import type { EmulatorEndpoint, EmulatorFault, TokenResponseField } from './types.js';
 
-const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry'];
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry', 'verification'];
 
-/** True for `authorize`, `token` and `inquiry`. */
+/** How to name the endpoints in an error message. */
+export const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
+
+/** True for `authorize`, `token`, `inquiry` and `verification`. */
 export function isEmulatorEndpoint(value: unknown): value is EmulatorEndpoint {
   return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
 }
@@ -79,6 +83,29 @@ function redirectFault(input: Input): EmulatorFault {
   return fault;
 }
 
+const TOKEN_FIELDS: readonly TokenResponseField[] = ['access-token', 'expires-in', 'scope', 'token-type'];
+const NULLABLE_BY_DEFAULT: readonly TokenResponseField[] = ['token-type', 'expires-in', 'scope'];
+
+function nullFieldsFault(input: Input): EmulatorFault {
+  const fault: EmulatorFault = { kind: 'null-fields' };
+  if (input.fields !== undefined) {
+    const fields = input.fields;
+    if (
+      !Array.isArray(fields) ||
+      fields.length === 0 ||
+      !fields.every((field) => (TOKEN_FIELDS as readonly unknown[]).includes(field))
+    ) {
+      throw new TypeError(`null-fields.fields must be a non-empty list of ${TOKEN_FIELDS.join(', ')}`);
+    }
+    fault.fields = [...new Set(fields as TokenResponseField[])];
+  }
+  if (input.absent !== undefined) {
+    if (typeof input.absent !== 'boolean') throw new TypeError('null-fields.absent must be a boolean');
+    fault.absent = input.absent;
+  }
+  return fault;
+}
+
 const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => EmulatorFault } = {
   latency: (input) => ({ kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) }),
   status: statusFault,
@@ -88,6 +115,7 @@ const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => Em
   drip: dripFault,
   reset: resetFault,
   redirect: redirectFault,
+  'null-fields': nullFieldsFault,
 };
 
 /**
@@ -114,12 +142,15 @@ export class FaultBoard {
   private readonly armed = new Map<EmulatorEndpoint, Armed>();
 
   set(endpoint: EmulatorEndpoint, fault: EmulatorFault | null, times?: number): void {
-    if (!isEmulatorEndpoint(endpoint)) throw new TypeError('endpoint must be authorize, token or inquiry');
+    if (!isEmulatorEndpoint(endpoint)) throw new TypeError(`endpoint must be ${ENDPOINT_NAMES}`);
     if (fault === null) {
       this.armed.delete(endpoint);
       return;
     }
     const clean = validateFault(fault);
+    if (clean.kind === 'null-fields' && endpoint !== 'token') {
+      throw new TypeError('a null-fields fault applies to the token endpoint only');
+    }
     const remaining = times === undefined ? undefined : wholeNumber(times, 'times', 1);
     this.armed.set(endpoint, { fault: clean, remaining });
   }
@@ -172,4 +203,25 @@ export function redirectResponse(
     ...errorResponse(status, { title: statusTitle(status), details: `Moved to ${location}` }),
     headers: { 'content-type': JSON_TYPE, location },
   };
+}
+
+/**
+ * Persona's own answer with some fields null or absent (a `null-fields` fault): only a 2xx JSON
+ * object is changed, its field names spelled in the request's inflection.
+ */
+export function withNullFields(
+  response: EmulatorResponse,
+  fault: Extract<EmulatorFault, { kind: 'null-fields' }>,
+  inflection: KeyInflection,
+): EmulatorResponse {
+  if (response.status < 200 || response.status > 299) return response;
+  const body: unknown = JSON.parse(response.body);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return response;
+  const out = { ...(body as Record<string, unknown>) };
+  for (const field of fault.fields ?? NULLABLE_BY_DEFAULT) {
+    const key = inflectKey(field, inflection);
+    if (fault.absent) delete out[key];
+    else out[key] = null;
+  }
+  return { ...response, body: JSON.stringify(out) };
 }

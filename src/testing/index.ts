@@ -2,9 +2,9 @@
  * `passport-withpersona/testing`: a local Persona to test against.
  *
  * `startPersonaEmulator()` runs a real HTTP server on loopback that speaks Persona's OAuth
- * endpoints (Create Authorization, Create Access Token) and `GET /api/v1/inquiries/:id`, with
- * seeded organisations, an emulated clock and fault injection. It shares no code with the
- * client side of the library.
+ * endpoints (Create Authorization, Create Access Token), `GET /api/v1/inquiries/:id` and
+ * `GET /api/v1/verifications/:id`, with seeded organisations, an emulated clock and fault
+ * injection. It shares no code with the client side of the library.
  *
  * @module passport-withpersona/testing
  */
@@ -14,9 +14,12 @@ export type {
   EmulatedInquiry,
   EmulatedOrganization,
   EmulatedRequest,
+  EmulatedVerification,
   EmulatorClock,
   EmulatorEndpoint,
   EmulatorFault,
   PersonaEmulator,
   PersonaEmulatorOptions,
+  TokenResponseField,
+  VerificationCheck,
 } from './types.js';

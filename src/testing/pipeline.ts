@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { authenticate, type Principal } from './auth.js';
-import { forcedResponse } from './faults.js';
+import { forcedResponse, withNullFields } from './faults.js';
 import { errorResponse, headerValue, parseParams, type EmulatorResponse, type ParsedParams } from './http.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, type IdempotencyStore } from './idempotency.js';
 import { parseKeyInflection, type KeyInflection } from './inflection.js';
-import { retrieveInquiry } from './inquiry-endpoint.js';
+import { retrieveObject } from './object-endpoint.js';
 import { createAccessToken, createAuthorization, type OAuthState } from './oauth-endpoints.js';
 import type { RateLimiter } from './rate-limit.js';
 import { pathnameOf, type Route } from './routes.js';
@@ -74,10 +74,11 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
 
   const method = req.method ?? 'GET';
   const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
-  const run = (): EmulatorResponse =>
-    ctx.fault?.kind === 'status'
-      ? forcedResponse(ctx.fault)
-      : runEndpointSafely(state, route, principal, parsed, inflection);
+  const run = (): EmulatorResponse => {
+    if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
+    const response = runEndpointSafely(state, route, principal, parsed, inflection);
+    return ctx.fault?.kind === 'null-fields' ? withNullFields(response, ctx.fault, inflection) : response;
+  };
   const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
   if (idempotencyKey === undefined) return decorate(run());
   const fingerprint = requestFingerprint(method, route.endpoint, parsed, ctx.body);
@@ -193,7 +194,9 @@ function runEndpoint(
   parsed: ParsedParams | undefined,
   inflection: KeyInflection,
 ): EmulatorResponse {
-  if (route.endpoint === 'inquiry') return retrieveInquiry(state.registry, route.objectId ?? '', principal, inflection);
+  if (route.objectType) {
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, inflection);
+  }
   if (principal.kind !== 'api-key') {
     return errorResponse(403, {
       title: 'Forbidden',

@@ -1,8 +1,10 @@
 import { prefixedId, uuid, type RandomSource } from './random.js';
-import { FINISHED_STATUSES, type SeedInquiry } from './seed-data.js';
-import type { EmulatedInquiry, EmulatedOrganization, EmulatorClock } from './types.js';
+import { objectTypeOf } from './object-types.js';
+import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
+import type { EmulatedInquiry, EmulatedOrganization, EmulatedVerification, EmulatorClock } from './types.js';
 
 const INQUIRY_ID = /^inq_[A-Za-z0-9]+$/;
+const VERIFICATION_ID = /^ver_[A-Za-z0-9]+$/;
 
 /**
  * The emulated organisations and the objects they hold. Organisation and inquiry objects are
@@ -29,6 +31,7 @@ export class ObjectRegistry {
       name: init.name ?? `Organization ${this.organizations.length + 1}`,
       apiKey,
       inquiries: [],
+      verifications: [],
     };
     this.templates.set(org.id, prefixedId(this.random, 'itmpl_'));
     this.organizations.push(org);
@@ -42,7 +45,7 @@ export class ObjectRegistry {
     const id = init.id ?? prefixedId(this.random, 'inq_');
     if (typeof id !== 'string' || !INQUIRY_ID.test(id))
       throw new TypeError('an inquiry id must look like inq_<letters and digits>');
-    if (this.findInquiry(id)) throw new Error(`inquiry ${id} already exists`);
+    if (this.holdsAnywhere(id)) throw new Error(`inquiry ${id} already exists`);
     const status = init.status ?? 'approved';
     const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
     const inquiry: EmulatedInquiry = {
@@ -82,6 +85,65 @@ export class ObjectRegistry {
     });
   }
 
+  /**
+   * Adds a verification to an organisation: by default a passed `government-id` verification
+   * on its own, created now. Throws on an unknown organisation, a bad or taken id, or an
+   * `inquiryId` the organisation does not hold.
+   */
+  addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
+    const org = this.organization(orgId);
+    if (!org) throw new Error(`no organization ${String(orgId)}`);
+    const id = init.id ?? prefixedId(this.random, 'ver_');
+    if (typeof id !== 'string' || !VERIFICATION_ID.test(id))
+      throw new TypeError('a verification id must look like ver_<letters and digits>');
+    if (this.holdsAnywhere(id)) throw new Error(`verification ${id} already exists`);
+    const inquiryId = init.inquiryId ?? null;
+    if (inquiryId !== null && !org.inquiries.some((inquiry) => inquiry.id === inquiryId)) {
+      throw new Error(`inquiry ${String(inquiryId)} is not one of ${org.id}'s inquiries`);
+    }
+    const type = init.type ?? 'government-id';
+    if (typeof type !== 'string' || !/^[a-z][a-z-]*$/.test(type)) {
+      throw new TypeError('a verification type must be lower-case words joined by -, e.g. government-id');
+    }
+    const status = init.status ?? 'passed';
+    const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
+    const finished = ['passed', 'failed', 'requires_retry'].includes(status);
+    const verification: EmulatedVerification = {
+      ...init,
+      id,
+      type,
+      status,
+      inquiryId,
+      createdAt,
+      submittedAt: init.submittedAt !== undefined ? init.submittedAt : finished ? createdAt : null,
+      completedAt: init.completedAt !== undefined ? init.completedAt : finished ? createdAt : null,
+      countryCode: init.countryCode ?? null,
+      checks: (init.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
+    };
+    org.verifications.push(verification);
+    return verification;
+  }
+
+  /** Adds a seeded verification to one of `org`'s inquiries, its times counted from the inquiry's creation. */
+  seedVerification(org: EmulatedOrganization, seed: SeedVerification): void {
+    const { inquiryIndex, submittedAfterMinutes, completedAfterMinutes, ...fields } = seed;
+    const inquiry = org.inquiries[inquiryIndex];
+    if (!inquiry) throw new Error(`seed: ${org.name} has no inquiry #${inquiryIndex}`);
+    const created = Date.parse(inquiry.createdAt) + 60_000;
+    const at = (minutes: number | null): string | null =>
+      minutes === null ? null : new Date(created + minutes * 60_000).toISOString();
+    this.addVerification(org.id, {
+      ...fields,
+      inquiryId: inquiry.id,
+      createdAt: new Date(created).toISOString(),
+      submittedAt: at(submittedAfterMinutes),
+      completedAt: at(completedAfterMinutes),
+      ...(fields.type === 'government-id'
+        ? { nameFirst: inquiry.nameFirst, nameLast: inquiry.nameLast, birthdate: inquiry.birthdate ?? null }
+        : {}),
+    });
+  }
+
   organization(id: string): EmulatedOrganization | undefined {
     return this.organizations.find((org) => org.id === id);
   }
@@ -90,11 +152,9 @@ export class ObjectRegistry {
     return this.organizations.find((org) => org.apiKey === apiKey);
   }
 
-  findInquiry(id: string): { org: EmulatedOrganization; inquiry: EmulatedInquiry } | undefined {
-    for (const org of this.organizations) {
-      const inquiry = org.inquiries.find((candidate) => candidate.id === id);
-      if (inquiry) return { org, inquiry };
-    }
-    return undefined;
+  /** True when any organisation holds an object (of any type) with this id. */
+  holdsAnywhere(id: string): boolean {
+    const type = objectTypeOf(id);
+    return type !== undefined && this.organizations.some((org) => type.holds(org, id));
   }
 }

@@ -1,5 +1,6 @@
 import type { PersonaErrorEntry } from './http.js';
 import { inflectKey, type KeyInflection } from './inflection.js';
+import { objectTypeOf } from './object-types.js';
 import type { EmulatedOrganization } from './types.js';
 
 const MAX_SCOPE_ENTRIES = 100;
@@ -47,21 +48,21 @@ function parseEntries(raw: string, pointer: string): { entries: string[]; parsed
 }
 
 /**
- * Checks a scope string: well-formed `permission:object` pairs (400), each object existing and
- * owned by `from` (404, the same answer whether it belongs to someone else or to nobody), and
- * the permission's resource matching the object (422).
+ * Checks a scope string: well-formed `permission:object` pairs (400), each object (of any
+ * type the emulator holds) existing and owned by `from` (404, the same answer whether it belongs
+ * to someone else or to nobody), and the permission's resource matching the object's type (422).
  */
 export function checkScope(raw: string, from: EmulatedOrganization, inflection: KeyInflection): ScopeCheck {
   const pointer = `/${inflectKey('scope', inflection)}`;
   const grammar = parseEntries(raw, pointer);
   if ('ok' in grammar) return grammar;
   for (const { object } of grammar.parsed) {
-    if (!from.inquiries.some((inquiry) => inquiry.id === object)) {
+    if (!objectTypeOf(object)?.holds(from, object)) {
       return refuse(404, 'Record not found', `${object} was not found`, pointer);
     }
   }
   for (const { permission, resource, object } of grammar.parsed) {
-    if (resource !== 'inquiry') {
+    if (resource !== objectTypeOf(object)?.resource) {
       return refuse(422, 'Invalid parameter', `permission ${permission} does not apply to ${object}`, pointer);
     }
   }

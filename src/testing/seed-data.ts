@@ -1,4 +1,4 @@
-import type { EmulatedInquiry } from './types.js';
+import type { EmulatedInquiry, EmulatedVerification, VerificationCheck } from './types.js';
 
 /** An inquiry to seed, without id or timestamps (those depend on the seed and the clock). */
 export type SeedInquiry = Omit<EmulatedInquiry, 'id' | 'createdAt' | 'completedAt' | 'inquiryTemplateId'> & {
@@ -168,3 +168,91 @@ export const FINISHED_STATUSES: ReadonlySet<string> = new Set([
   'failed',
   'needs_review',
 ]);
+
+/** A verification to seed on one of an organisation's seeded inquiries. */
+export type SeedVerification = Omit<
+  EmulatedVerification,
+  'id' | 'inquiryId' | 'createdAt' | 'submittedAt' | 'completedAt' | 'nameFirst' | 'nameLast' | 'birthdate'
+> & {
+  /** Which of the organisation's inquiries it belongs to (its name and birthdate are copied from there). */
+  inquiryIndex: number;
+  /** Minutes after the verification started that the individual submitted; null: not yet. */
+  submittedAfterMinutes: number | null;
+  /** Minutes after it started that the checks finished; null: not yet. */
+  completedAfterMinutes: number | null;
+};
+
+// Check names from Persona's changelog (2025-03-03): the checks its templates require by default.
+const GOVERNMENT_ID_CHECKS = [
+  'id_age_comparison',
+  'id_color_inconsistency_detection',
+  'id_double_side_detection',
+  'id_fabrication_detection',
+  'id_tamper_detection',
+  'id_unprocessable_submission_detection',
+];
+const SELFIE_CHECKS = ['selfie_face_covering_detection', 'selfie_suspicious_entity_detection'];
+
+/** Every named check passed, except `failed` (with its reason). */
+function checks(names: readonly string[], failed?: { name: string; reason: string }): VerificationCheck[] {
+  return names.map((name) => ({
+    name,
+    status: name === failed?.name ? 'failed' : 'passed',
+    reasons: name === failed?.name ? [failed.reason] : [],
+    requirement: 'required',
+  }));
+}
+
+function governmentId(
+  inquiryIndex: number,
+  status: string,
+  idClass: string,
+  countryCode: string,
+  failed?: { name: string; reason: string },
+): SeedVerification {
+  const done = status === 'passed' || status === 'failed';
+  return {
+    inquiryIndex,
+    type: 'government-id',
+    status,
+    idClass,
+    countryCode,
+    checks: done ? checks(GOVERNMENT_ID_CHECKS, failed) : [],
+    submittedAfterMinutes: status === 'initiated' ? null : 2,
+    completedAfterMinutes: done ? 3 : null,
+  };
+}
+
+function selfie(inquiryIndex: number, status: string, failed?: { name: string; reason: string }): SeedVerification {
+  const done = status === 'passed' || status === 'failed';
+  return {
+    inquiryIndex,
+    type: 'selfie',
+    status,
+    checks: done ? checks(SELFIE_CHECKS, failed) : [],
+    submittedAfterMinutes: status === 'initiated' ? null : 4,
+    completedAfterMinutes: done ? 5 : null,
+  };
+}
+
+/**
+ * The steps the owner's inquiries ran, in the order of {@link OWNER_INQUIRIES}: a government ID
+ * and a selfie for each finished one, a failed ID for the declined one, a flagged selfie for the
+ * one in review, unfinished steps for the pending one, an ID never submitted for the expired one.
+ */
+export const OWNER_VERIFICATIONS: readonly SeedVerification[] = [
+  governmentId(0, 'passed', 'dl', 'US'),
+  selfie(0, 'passed'),
+  governmentId(1, 'passed', 'pp', 'GB'),
+  selfie(1, 'passed'),
+  governmentId(2, 'submitted', 'id', 'ES'),
+  selfie(2, 'initiated'),
+  governmentId(3, 'failed', 'dl', 'JP', { name: 'id_tamper_detection', reason: 'tampered_photo' }),
+  selfie(3, 'passed'),
+  governmentId(4, 'passed', 'pp', 'NG'),
+  selfie(4, 'failed', { name: 'selfie_suspicious_entity_detection', reason: 'suspicious_entity' }),
+  governmentId(5, 'initiated', 'id', 'DE'),
+];
+
+/** The recipient's own: a government ID for its approved inquiry. */
+export const RECIPIENT_VERIFICATIONS: readonly SeedVerification[] = [governmentId(0, 'passed', 'id', 'FR')];

@@ -1,6 +1,6 @@
 import { isClockInstant, LATEST_INSTANT } from './clock.js';
 import type { PersonaEmulatorOptions } from './types.js';
-import { KNOWN_PERSONA_VERSIONS } from './versions.js';
+import { acceptedVersions } from './versions.js';
 
 /** The emulator's options, checked and with their defaults filled in. */
 export interface EmulatorSettings {
@@ -43,7 +43,7 @@ function clockStart(now: number | undefined): number {
   return start;
 }
 
-/** Reads {@link PersonaEmulatorOptions}. Throws RangeError on an invalid value. */
+/** Reads {@link PersonaEmulatorOptions}. Throws RangeError on an invalid value (TypeError for `personaVersions`). */
 export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings {
   return {
     rateLimit: positiveInteger(options.rateLimit, 300, 'rateLimit'),
@@ -52,7 +52,7 @@ export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings 
     idempotencyTtlMs: positiveInteger(options.idempotencyTtlSeconds, 86_400, 'idempotencyTtlSeconds') * 1000,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, 64 * 1024, 'maxBodyBytes'),
     start: clockStart(options.now),
-    versions: new Set(options.personaVersions ?? KNOWN_PERSONA_VERSIONS),
+    versions: acceptedVersions(options.personaVersions),
     control: options.control === true,
     maxRecordedRequests: recordCap(options.maxRecordedRequests),
     freezeClock: options.freezeClock === true,

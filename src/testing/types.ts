@@ -40,9 +40,48 @@ export interface EmulatedInquiry {
   inquiryTemplateId?: string;
 }
 
+/** One check of a verification, shaped after Persona's (`name`, `status`, `reasons`, `requirement`). */
+export interface VerificationCheck {
+  /** Persona's check name, e.g. `id_tamper_detection`. */
+  name: string;
+  status: 'passed' | 'failed' | 'not_applicable';
+  reasons: string[];
+  requirement: 'required' | 'not_required';
+}
+
+/**
+ * A verification held by an emulated organisation, usually one step of an inquiry. Live object
+ * like {@link EmulatedInquiry}: `GET /api/v1/verifications/:id` answers what it holds now.
+ */
+export interface EmulatedVerification {
+  /** `ver_…` */
+  id: string;
+  /** The verification type: `government-id`, `selfie`, … (the JSON:API type is `verification/<type>`). */
+  type: string;
+  /** Persona verification status: `initiated`, `submitted`, `passed`, `failed`, `requires_retry`, `canceled`, `confirmed`, `skipped`. */
+  status: string;
+  /** The inquiry (of the same organisation) it belongs to, or null for a verification on its own. */
+  inquiryId: string | null;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  /** ISO 8601 timestamp, or null until the individual submitted. */
+  submittedAt?: string | null;
+  /** ISO 8601 timestamp, or null until checked. */
+  completedAt?: string | null;
+  /** ISO 3166-1 alpha-2. */
+  countryCode?: string | null;
+  /** Government ID only: Persona's ID class (`dl`, `pp`, `id`, …). */
+  idClass?: string | null;
+  nameFirst?: string | null;
+  nameLast?: string | null;
+  /** `YYYY-MM-DD` */
+  birthdate?: string | null;
+  checks?: VerificationCheck[];
+}
+
 /**
  * An emulated Persona organisation with its one API key. Live object: the emulator reads
- * `apiKey` and `inquiries` on every request.
+ * `apiKey`, `inquiries` and `verifications` on every request.
  */
 export interface EmulatedOrganization {
   /** `org_…` */
@@ -51,10 +90,11 @@ export interface EmulatedOrganization {
   /** `persona_sandbox_<uuid>` unless given. Sent as `Authorization: Bearer <apiKey>`. */
   apiKey: string;
   inquiries: EmulatedInquiry[];
+  verifications: EmulatedVerification[];
 }
 
 /** The emulated endpoints a fault can be attached to. */
-export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry';
+export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry' | 'verification';
 
 /**
  * A failure to inject on an endpoint (see {@link PersonaEmulator.setFault}).
@@ -76,8 +116,12 @@ export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry';
  *   headers and part of the body.
  * - `redirect`: answer `status` (default 302) with `Location: location` (default: the same
  *   URL on the emulator), from in front of Persona: the request is not processed.
+ * - `null-fields` (token endpoint only): the code is redeemed and the token issued as usual,
+ *   but the named `fields` of the 201 answer (default: `token-type`, `expires-in` and `scope`,
+ *   the ones Persona's 2023-01-05 schema marks nullable besides the token) are sent as null, or
+ *   left out with `absent: true`. The answer is Persona's own, stored under the Idempotency-Key.
  *
- * Except for `status` and `redirect`, the request is processed in full (codes are consumed,
+ * Except for `status`, `redirect` and `null-fields`, the request is processed in full (codes are consumed,
  * responses stored under the Idempotency-Key) and only the answer's delivery is disturbed:
  * the worst case for a client, and the one an Idempotency-Key exists for.
  */
@@ -95,7 +139,11 @@ export type EmulatorFault =
   | { kind: 'no-headers' }
   | { kind: 'drip'; intervalMs: number; chunks?: number }
   | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
-  | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string };
+  | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string }
+  | { kind: 'null-fields'; fields?: TokenResponseField[]; absent?: boolean };
+
+/** A field of Create Access Token's answer, as Persona spells it by default (kebab-case). */
+export type TokenResponseField = 'access-token' | 'expires-in' | 'scope' | 'token-type';
 
 /** One request the emulator received, as recorded in {@link PersonaEmulator.requests}. */
 export interface EmulatedRequest {
@@ -147,7 +195,11 @@ export interface PersonaEmulatorOptions {
   now?: number;
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
-  /** Accepted `Persona-Version` values; default {@link KNOWN_PERSONA_VERSIONS}. */
+  /**
+   * `Persona-Version` values to accept besides {@link KNOWN_PERSONA_VERSIONS} (every version
+   * Persona documents), so that a version Persona releases later need not wait for a new
+   * emulator. Each a `YYYY-MM-DD` date; anything else throws TypeError.
+   */
   personaVersions?: readonly string[];
   /** Expose the `/__emulator/*` control endpoints (faults, clock, rate limit); default false. */
   control?: boolean;
@@ -176,7 +228,7 @@ export interface PersonaEmulator {
   url: string;
   /** `env_…`: the one environment all organisations share (and whose rate limit they share). */
   environmentId: string;
-  /** The data owner, seeded with realistic inquiries. */
+  /** The data owner, seeded with realistic inquiries and the verifications they ran. */
   owner: EmulatedOrganization;
   /** The recipient, with two inquiries of its own. */
   recipient: EmulatedOrganization;
@@ -186,6 +238,12 @@ export interface PersonaEmulator {
   addOrganization(init?: { name?: string; apiKey?: string }): EmulatedOrganization;
   /** Add an inquiry to an organisation. Throws on an unknown organisation or a bad/duplicate id. */
   addInquiry(orgId: string, init?: Partial<EmulatedInquiry>): EmulatedInquiry;
+  /**
+   * Add a verification to an organisation (default: a passed `government-id` verification on
+   * its own). Throws on an unknown organisation, a bad or taken id, or an `inquiryId` that is
+   * not one of that organisation's inquiries.
+   */
+  addVerification(orgId: string, init?: Partial<EmulatedVerification>): EmulatedVerification;
   /**
    * Create an authorization code without HTTP, with the same rules as
    * `POST /api/v1/oauth/authorize`. `from` defaults to the owner, `clientId` to the recipient.

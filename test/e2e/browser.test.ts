@@ -76,17 +76,24 @@ describe.skipIf(inject('chromium') === null)('the sample app in Chromium', () =>
       if (!inquiry) throw new Error(`the emulator seeds at least ${i + 1} owner inquiries`);
       return inquiry;
     }) as [EmulatedInquiry, EmulatedInquiry, EmulatedInquiry];
-    const janeBox = page.getByRole('checkbox', { name: /Jane Amelia Doe/ });
-    const rahulBox = page.getByRole('checkbox', { name: /Rahul Mehta/ });
+    const inquiryBoxes = page.getByRole('group', { name: 'Inquiries to share' });
+    const janeBox = inquiryBoxes.getByRole('checkbox', { name: /Jane Amelia Doe/ });
+    const rahulBox = inquiryBoxes.getByRole('checkbox', { name: /Rahul Mehta/ });
     await janeBox.check();
     await rahulBox.check();
+    const janeId = emulator.owner.verifications.find((v) => v.inquiryId === jane.id && v.type === 'government-id');
+    if (!janeId) throw new Error("the emulator seeds Jane's government ID verification");
+    await page
+      .getByRole('group', { name: 'Verifications to share' })
+      .getByRole('checkbox', { name: /Government ID · Jane Amelia Doe/ })
+      .check();
     expect(await page.getByRole('group', { name: 'Inquiries to share' }).getByRole('checkbox').count()).toBe(
       emulator.owner.inquiries.length,
     );
     await page.screenshot({ path: `${OUTPUT}share-page.png`, fullPage: true });
 
     // Confirm: back on the recipient's side, on a clean URL.
-    await page.getByRole('button', { name: 'Share selected inquiries' }).click();
+    await page.getByRole('button', { name: 'Share selected' }).click();
     await page.waitForURL(`${app.url}/profile`);
     expect(page.url()).toBe(`${app.url}/profile`);
     expect(page.url()).not.toContain('code=');
@@ -99,7 +106,7 @@ describe.skipIf(inject('chromium') === null)('the sample app in Chromium', () =>
     expect(await page.locator('.side-label').textContent()).toBe('Recipient (Org B)');
     expect(await page.locator('.time-left').textContent()).toMatch(/^(59|60) min \d+ s$/);
     const rows = page.getByRole('table').locator('tbody tr');
-    expect(await rows.count()).toBe(2);
+    expect(await rows.count()).toBe(3);
     const tableText = (await page.getByRole('table').textContent()) ?? '';
     expect(tableText).toContain(jane.id);
     expect(tableText).toContain(rahul.id);
@@ -112,6 +119,13 @@ describe.skipIf(inject('chromium') === null)('the sample app in Chromium', () =>
     expect(await heading(page)).toContain('Jane Amelia Doe');
     expect(await page.locator('dl.facts').textContent()).toContain('jane.doe@example.com');
 
+    // The shared verification, read from Persona with the token.
+    await page.goto(`${app.url}/profile`);
+    await page.getByRole('link', { name: `View verification ${janeId.id}` }).click();
+    await page.waitForURL(`${app.url}/verifications/${janeId.id}`);
+    expect(await heading(page)).toContain('Government ID verification');
+    expect(await page.getByRole('table').textContent()).toContain('id_tamper_detection');
+
     // One that was not shared: the 403 page.
     const refused = await page.goto(`${app.url}/inquiries/${kenji.id}`);
     expect(refused?.status()).toBe(403);
@@ -119,7 +133,7 @@ describe.skipIf(inject('chromium') === null)('the sample app in Chromium', () =>
     await page.screenshot({ path: `${OUTPUT}not-shared.png`, fullPage: true });
 
     // Back to the profile from there, and sign out.
-    await page.getByRole('link', { name: 'Back to your inquiries' }).click();
+    await page.getByRole('link', { name: 'Back to what was shared' }).click();
     await page.waitForURL(`${app.url}/profile`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${app.url}/`);

@@ -114,6 +114,9 @@ describe('persona-emulator CLI', () => {
     expect(out).toMatch(/recipient\s+org_[A-Za-z0-9]{24}/);
     expect(keys).toHaveLength(2);
     expect(inquiries.length).toBeGreaterThanOrEqual(5);
+    const verifications = [...out.matchAll(/^ {2}(ver_[A-Za-z0-9]{24}) +(\S+) +(\S+) +of (inq_\S+)/gm)];
+    expect(verifications.length).toBeGreaterThanOrEqual(2);
+    expect(inquiries).toContain(verifications[0]?.[4]);
     expect(out).toMatch(/control endpoints: off/);
 
     const response = await request(`${url}/api/v1/inquiries/${inquiries[0]}`, {
@@ -133,12 +136,20 @@ describe('persona-emulator CLI', () => {
   it('exits 0 on SIGINT too, with a connection still open', async () => {
     const handle = run(['--port', '0', '--json']);
     const line = await waitFor(handle, /^\{.*\}\n/);
-    const summary = JSON.parse(line[0]) as { url: string; organizations: { apiKey: string; inquiries: string[] }[] };
+    const summary = JSON.parse(line[0]) as {
+      url: string;
+      organizations: { apiKey: string; inquiries: string[]; verifications: string[] }[];
+    };
     const owner = summary.organizations[0];
     const response = await request(`${summary.url}/api/v1/inquiries/${owner?.inquiries[0]}`, {
       headers: { authorization: `Bearer ${owner?.apiKey}`, connection: 'keep-alive' },
     });
     await response.body.dump();
+    const verification = await request(`${summary.url}/api/v1/verifications/${owner?.verifications[0]}`, {
+      headers: { authorization: `Bearer ${owner?.apiKey}` },
+    });
+    await verification.body.dump();
+    expect(verification.statusCode).toBe(200);
     handle.child.kill('SIGINT');
     expect(await handle.exit).toEqual({ code: 0, signal: null });
   });
@@ -185,11 +196,38 @@ describe('persona-emulator CLI', () => {
     expect((await again.exit).code).toBe(0);
   });
 
+  it('accepts the Persona-Version dates given with --persona-version, besides the documented ones', async () => {
+    const handle = run(['--port', '0', '--json', '--persona-version', '2031-01-01', '--persona-version=2032-02-02']);
+    const line = await waitFor(handle, /^\{.*\}\n/);
+    const summary = JSON.parse(line[0]) as { url: string; organizations: { apiKey: string; inquiries: string[] }[] };
+    const owner = summary.organizations[0];
+    const statusFor = async (version: string): Promise<number> => {
+      const response = await request(`${summary.url}/api/v1/inquiries/${owner?.inquiries[0]}`, {
+        headers: { authorization: `Bearer ${owner?.apiKey}`, 'persona-version': version },
+      });
+      await response.body.dump();
+      return response.statusCode;
+    };
+    expect(await statusFor('2031-01-01')).toBe(200);
+    expect(await statusFor('2032-02-02')).toBe(200);
+    expect(await statusFor('2025-10-27')).toBe(200);
+    expect(await statusFor('2033-03-03')).toBe(400);
+    handle.child.kill('SIGTERM');
+    expect((await handle.exit).code).toBe(0);
+
+    const bad = run(['--persona-version', 'latest']);
+    let stderr = '';
+    bad.child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect((await bad.exit).code).toBe(2);
+    expect(stderr).toMatch(/--persona-version needs a YYYY-MM-DD date/);
+  });
+
   it('prints help and exits 0; refuses unknown options with exit 2', async () => {
     const help = run(['--help']);
     expect(await help.exit).toEqual({ code: 0, signal: null });
     expect(help.stdout()).toMatch(/--enable-faults/);
     expect(help.stdout()).toMatch(/--port/);
+    expect(help.stdout()).toMatch(/--persona-version/);
 
     const bad = run(['--bogus']);
     let stderr = '';

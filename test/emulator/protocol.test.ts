@@ -37,9 +37,21 @@ describe('headers on every response', () => {
 });
 
 describe('Persona-Version and Key-Inflection', () => {
-  it('accepts every known version and refuses others with 400', async () => {
+  it('accepts every version Persona documents and refuses others with 400', async () => {
     emu = await startPersonaEmulator();
-    expect(KNOWN_PERSONA_VERSIONS).toEqual(expect.arrayContaining(['2023-01-05', '2025-12-08']));
+    // The eight of the OAuth reference pages, and the two more of the documentation's index.
+    expect([...KNOWN_PERSONA_VERSIONS].sort()).toEqual([
+      '2020-05-18',
+      '2021-02-21',
+      '2021-05-14',
+      '2021-07-05',
+      '2021-08-18',
+      '2022-09-01',
+      '2023-01-05',
+      '2025-10-27',
+      '2025-12-08',
+      '2026-09-29',
+    ]);
     for (const version of KNOWN_PERSONA_VERSIONS) {
       const reply = await exchange(emu, readCode(emu), { headers: { 'persona-version': version } });
       expect(reply.status, version).toBe(201);
@@ -54,10 +66,25 @@ describe('Persona-Version and Key-Inflection', () => {
     expect((await exchange(emu, code)).status).toBe(201);
   });
 
-  it('takes its list of versions from the options', async () => {
+  it('checks nothing without a Persona-Version header, even when versions were added', async () => {
+    emu = await startPersonaEmulator({ personaVersions: ['2030-01-01'] });
+    const reply = await exchange(emu, readCode(emu));
+    expect(reply.status).toBe(201);
+    expect(reply.json['access-token']).toMatch(/^persona_access_token_/);
+  });
+
+  it('accepts the versions of the personaVersions option besides the documented ones', async () => {
     emu = await startPersonaEmulator({ personaVersions: ['2030-01-01'] });
     expect((await exchange(emu, readCode(emu), { headers: { 'persona-version': '2030-01-01' } })).status).toBe(201);
-    expect((await exchange(emu, readCode(emu), { headers: { 'persona-version': '2023-01-05' } })).status).toBe(400);
+    expect((await exchange(emu, readCode(emu), { headers: { 'persona-version': '2023-01-05' } })).status).toBe(201);
+    expect((await exchange(emu, readCode(emu), { headers: { 'persona-version': '2030-01-02' } })).status).toBe(400);
+  });
+
+  it('refuses a personaVersions entry that is not a YYYY-MM-DD date', async () => {
+    emu = await startPersonaEmulator();
+    for (const bad of ['latest', '2030-13-01', '', 20300101]) {
+      await expect(startPersonaEmulator({ personaVersions: [bad as string] })).rejects.toThrow(TypeError);
+    }
   });
 
   it('refuses an unknown Key-Inflection with 400 and accepts any case of a known one', async () => {

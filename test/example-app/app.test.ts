@@ -64,7 +64,7 @@ async function submitShare(
   sharePath: string,
   decision: 'share' | 'decline',
   inquiries: string[],
-  tweak: Record<string, string> = {},
+  tweak: Record<string, string | string[]> = {},
 ): Promise<request.Response> {
   const page = await agent.get(sharePath).expect(200);
   const fields = {
@@ -79,15 +79,15 @@ async function submitShare(
 }
 
 /** The whole flow up to the callback URL the owner redirects to. */
-async function callbackFor(agent: Agent, inquiries: string[]): Promise<string> {
+async function callbackFor(agent: Agent, inquiries: string[], verifications: string[] = []): Promise<string> {
   const { sharePath } = await startFlow(agent);
-  const res = await submitShare(agent, sharePath, 'share', inquiries);
+  const res = await submitShare(agent, sharePath, 'share', inquiries, { verification: verifications });
   expect(res.status).toBe(303);
   return pathOf(res.headers.location as string);
 }
 
-async function signIn(agent: Agent, inquiries: string[]): Promise<request.Response> {
-  const callback = await callbackFor(agent, inquiries);
+async function signIn(agent: Agent, inquiries: string[], verifications: string[] = []): Promise<request.Response> {
+  const callback = await callbackFor(agent, inquiries, verifications);
   const res = await agent.get(callback);
   expect(res.status).toBe(303);
   expect(res.headers.location).toBe('/profile');
@@ -151,9 +151,13 @@ describe('owner side: /owner/share', () => {
       expect(res.text).toContain(`<input type="checkbox" id="inq-${id}" name="inquiry" value="${id}">`);
       expect(res.text).toContain(`<label for="inq-${id}">`);
     }
-    expect(res.text.match(/type="checkbox"/g)).toHaveLength(ownerIds().length);
+    expect(res.text).toMatch(/<fieldset>\s*<legend>Verifications to share<\/legend>/);
+    for (const { id } of emulator.owner.verifications) {
+      expect(res.text).toContain(`<input type="checkbox" id="ver-${id}" name="verification" value="${id}">`);
+    }
+    expect(res.text.match(/type="checkbox"/g)).toHaveLength(ownerIds().length + emulator.owner.verifications.length);
     expect(unescapeHtml(inputValue(res.text, 'state'))).toBe(state);
-    expect(res.text).toContain('Share selected inquiries');
+    expect(res.text).toContain('Share selected');
     expect(res.text).toContain('Decline');
   });
 
@@ -436,6 +440,16 @@ describe('signed in', () => {
     expect(res.text).toContain('action="/logout"');
   });
 
+  it('GET /profile says so when the lifetime was assumed (Persona sent no expires-in)', async () => {
+    expect((await agent.get('/profile').expect(200)).text).not.toContain('lifetime-assumed');
+    emulator.setFault('token', { kind: 'null-fields', fields: ['expires-in'] }, { times: 1 });
+    const other = request.agent(sample.app);
+    await signIn(other, granted);
+    const res = await other.get('/profile').expect(200);
+    expect(res.text).toMatch(/class="time-left">(59|60) min \d+ s</);
+    expect(res.text).toContain('assumed: Persona sent no lifetime, so the documented hour applies');
+  });
+
   it('GET / shows the signed-in state and what is shared, never the token', async () => {
     const res = await agent.get('/').expect(200);
     expect(res.text).toContain('Signed in.');
@@ -612,5 +626,74 @@ describe('with a real Persona (no simulated owner)', () => {
     expect(target.origin).toBe('https://owner.example');
     expect(target.searchParams.get('redirect_uri')).toBe(CALLBACK_URL);
     expect(target.searchParams.get('state')).toBeTruthy();
+  });
+});
+
+describe('verifications: shared next to inquiries, opened behind requireScope', () => {
+  let signedIn: Agent;
+  let shared: { inquiry: string; verification: string; other: string };
+
+  beforeAll(async () => {
+    signedIn = request.agent(sample.app);
+    const [first, second] = emulator.owner.verifications;
+    shared = { inquiry: first?.inquiryId as string, verification: first?.id as string, other: second?.id as string };
+    emulator.requests.length = 0;
+    await signIn(signedIn, [shared.inquiry], [shared.verification]);
+  });
+
+  it('asks Persona for inquiry.read and verification.read in one authorization', () => {
+    const call = emulator.requests.find((r) => r.endpoint === 'authorize');
+    expect(new URLSearchParams(call?.body).get('scope')).toBe(
+      `inquiry.read:${shared.inquiry} verification.read:${shared.verification}`,
+    );
+  });
+
+  it('GET /profile links each shared object to its page', async () => {
+    const res = await signedIn.get('/profile').expect(200);
+    expect(res.text).toContain('2 objects with');
+    expect(res.text).toContain(`href="/inquiries/${shared.inquiry}"`);
+    expect(res.text).toContain(`href="/verifications/${shared.verification}"`);
+    expect(res.text).toContain('View verification');
+  });
+
+  it('GET /verifications/:id (granted) reads it from Persona with the access token and shows its checks', async () => {
+    emulator.requests.length = 0;
+    const res = await signedIn.get(`/verifications/${shared.verification}`).expect(200);
+    const verification = emulator.owner.verifications.find((v) => v.id === shared.verification);
+    expect(res.text).toContain('Government ID verification');
+    expect(res.text).toContain(verification?.nameLast as string);
+    expect(res.text).toContain('<code>id_tamper_detection</code>');
+    expect(res.text).toContain(`<code>${shared.inquiry}</code>`);
+    const call = emulator.requests.find((r) => r.endpoint === 'verification');
+    expect(call?.path).toBe(`/api/v1/verifications/${shared.verification}`);
+    expect(call?.headers.authorization).toMatch(/^Bearer persona_access_token_/);
+  });
+
+  it('GET /verifications/:id (not granted) → 403 page, Persona is not asked', async () => {
+    emulator.requests.length = 0;
+    const res = await signedIn.get(`/verifications/${shared.other}`).expect(403);
+    expect(res.text).toContain('This verification was not shared with you');
+    expect(res.text).toContain('insufficient_scope');
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it('an inquiry id under /verifications/ is not shared either (the permission is per kind)', async () => {
+    await signedIn.get(`/verifications/${shared.inquiry}`).expect(403);
+  });
+
+  it('POST share with a verification that is not the owner’s (422)', async () => {
+    const agent = request.agent(sample.app);
+    const { sharePath } = await startFlow(agent);
+    const res = await submitShare(agent, sharePath, 'share', [], {
+      verification: [emulator.recipient.verifications[0]?.id as string],
+    });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('not Northwind Identity');
+  });
+
+  it('Persona failing while reading a verification → 502 page', async () => {
+    emulator.setFault('verification', { kind: 'status', status: 500 }, { times: 1 });
+    const res = await signedIn.get(`/verifications/${shared.verification}`).expect(502);
+    expect(res.text).toContain('Persona could not give this verification (HTTP 500)');
   });
 });

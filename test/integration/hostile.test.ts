@@ -139,7 +139,7 @@ const cases: Case[] = [
   { name: 'expires-in a string', behaviour: token({ 'expires-in': '3599' }), status: 502, code: 'invalid_response' },
   { name: 'expires-in negative', behaviour: token({ 'expires-in': -1 }), status: 502, code: 'invalid_response' },
   { name: 'expires-in fractional', behaviour: token({ 'expires-in': 1.5 }), status: 502, code: 'invalid_response' },
-  { name: 'expires-in missing', behaviour: token({ 'expires-in': undefined }), status: 502, code: 'invalid_response' },
+  { name: 'expires-in a boolean', behaviour: token({ 'expires-in': true }), status: 502, code: 'invalid_response' },
   { name: 'scope a number', behaviour: token({ scope: 7 }), status: 502, code: 'invalid_response' },
   {
     name: 'scope an array',
@@ -148,7 +148,7 @@ const cases: Case[] = [
     code: 'invalid_response',
   },
   { name: 'scope malformed', behaviour: token({ scope: 'inquiry.read' }), status: 502, code: 'invalid_response' },
-  { name: 'token type missing', behaviour: token({ 'token-type': undefined }), status: 502, code: 'invalid_response' },
+  { name: 'token type a number', behaviour: token({ 'token-type': 1 }), status: 502, code: 'invalid_response' },
   { name: 'token type mac', behaviour: token({ 'token-type': 'mac' }), status: 502, code: 'invalid_response' },
   {
     name: 'HTML 502',

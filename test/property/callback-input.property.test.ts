@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCallbackInput, type CallbackInput } from '../../src/index.js';
+import { readCallbackInput, type CallbackInput } from '../../src/callback-input.js';
 
 const NUM_RUNS = 1000;
 const PARAMS = ['code', 'state', 'error', 'error_description'] as const;

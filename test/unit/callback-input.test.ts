@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCallbackInput } from '../../src/index.js';
+import { readCallbackInput } from '../../src/callback-input.js';
 
 const PARAMS = ['code', 'state', 'error', 'error_description'] as const;
 const MAX = 2048;

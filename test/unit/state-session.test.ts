@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionStateStore, type PersonaRequest } from '../../src/index.js';
+import type { PersonaRequest } from '../../src/index.js';
+import { SessionStateStore } from '../../src/state/session.js';
 
 const KEY = 'passport-withpersona:state';
 

@@ -2,7 +2,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SignedStateStore, type PersonaRequest } from '../../src/index.js';
+import type { PersonaRequest } from '../../src/index.js';
+import { SignedStateStore } from '../../src/state/signed.js';
 
 const SECRET_A = `${'a'.repeat(16)}secret-number-one-0123456789`;
 const SECRET_B = `${'b'.repeat(16)}secret-number-two-0123456789`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, parseTokenResponse, type PersonaTokenSet } from '../../src/index.js';
+import { PersonaOAuthError, type PersonaTokenSet } from '../../src/index.js';
+import { parseTokenResponse } from '../../src/token.js';
 
 const TOKEN = 'persona_access_token_d8b7f084-385f-4ff0-930e-1580ccefa16d';
 const SCOPE = 'inquiry.read:inq_uX7kRTiBxsJ1sZqPLAsjdP9j verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT';
@@ -83,16 +84,19 @@ describe('parseTokenResponse: token type', () => {
     ['empty', ''],
     ['with spaces', ' bearer '],
     ['prefix', 'bear'],
-    ['null', null],
     ['a number', 1],
     ['an array', ['bearer']],
   ])('rejects %s', (_name, tokenType) => {
     invalid({ ...kebab, 'token-type': tokenType });
   });
 
-  it('rejects a missing token type', () => {
-    const { 'token-type': _omitted, ...rest } = kebab;
-    invalid(rest);
+  it.each([
+    ['kebab-case null', { ...kebab, 'token-type': null }],
+    ['snake_case null', { ...snake, token_type: null }],
+    ['camelCase null', { ...camel, tokenType: null }],
+    ['absent', { 'access-token': TOKEN, 'expires-in': 3599, scope: SCOPE }],
+  ])('reads a token type that is %s as "bearer", the only type Persona issues', (_name, body) => {
+    expect(parseTokenResponse(body).tokenType).toBe('bearer');
   });
 });
 
@@ -126,8 +130,20 @@ describe('parseTokenResponse: access token', () => {
     expect(parseTokenResponse({ ...kebab, 'access-token': long }).accessToken).toBe(long);
   });
 
+  it.each([
+    ['kebab-case', { ...kebab, 'access-token': null }],
+    ['snake_case', { ...snake, access_token: null }],
+    ['camelCase', { ...camel, accessToken: null }],
+  ])('rejects a null %s access token: there is nothing to sign in with', (_name, body) => {
+    invalid(body);
+  });
+
   it('treats a null kebab field as present (it does not fall through to another spelling)', () => {
     invalid({ ...snake, 'access-token': null });
+  });
+
+  it('rejects a response holding nothing but nulls', () => {
+    invalid({ 'access-token': null, 'expires-in': null, scope: null, 'token-type': null });
   });
 
   it('never puts the access token into the error message', () => {
@@ -138,12 +154,6 @@ describe('parseTokenResponse: access token', () => {
 });
 
 describe('parseTokenResponse: expires-in', () => {
-  it('accepts 0', () => {
-    const tokens = parseTokenResponse({ ...kebab, 'expires-in': 0 }, { now: NOW });
-    expect(tokens.expiresIn).toBe(0);
-    expect(tokens.expiresAt).toBe(NOW);
-  });
-
   it('computes expiresAt from the given now', () => {
     expect(parseTokenResponse({ ...kebab, 'expires-in': 1 }, { now: 5 }).expiresAt).toBe(1005);
     expect(parseTokenResponse({ ...snake, expires_in: 3600 }, { now: NOW }).expiresAt).toBe(NOW + 3_600_000);
@@ -157,6 +167,23 @@ describe('parseTokenResponse: expires-in', () => {
     expect(tokens.expiresAt).toBeLessThanOrEqual(after + 3_599_000);
   });
 
+  it('leaves expiresInAssumed off when Persona sent a lifetime', () => {
+    expect(Object.hasOwn(parseTokenResponse(kebab), 'expiresInAssumed')).toBe(false);
+  });
+
+  it.each([
+    ['kebab-case null', { ...kebab, 'expires-in': null }],
+    ['snake_case null', { ...snake, expires_in: null }],
+    ['camelCase null', { ...camel, expiresIn: null }],
+    ['absent', { 'access-token': TOKEN, scope: SCOPE, 'token-type': 'bearer' }],
+    ['0 (the schema default)', { ...kebab, 'expires-in': 0 }],
+    ['-0', { ...kebab, 'expires-in': -0 }],
+  ])('assumes the documented hour, and says so, when expires-in is %s', (_name, body) => {
+    const tokens = parseTokenResponse(body, { now: NOW });
+    expect(tokens).toMatchObject({ expiresIn: 3600, expiresAt: NOW + 3_600_000, expiresInAssumed: true });
+    expect(JSON.parse(JSON.stringify(tokens))).toEqual(tokens);
+  });
+
   it.each([
     ['a numeric string', '3599'],
     ['negative', -1],
@@ -164,22 +191,19 @@ describe('parseTokenResponse: expires-in', () => {
     ['NaN', Number.NaN],
     ['Infinity', Number.POSITIVE_INFINITY],
     ['beyond the safe integers', 2 ** 53],
-    ['null', null],
+    ['beyond int32 seconds', 2_147_483_648],
     ['a boolean', true],
     ['an array', [3599]],
   ])('rejects expires-in that is %s', (_name, expiresIn) => {
     invalid({ ...kebab, 'expires-in': expiresIn });
-  });
-
-  it('rejects a missing expires-in', () => {
-    const { 'expires-in': _omitted, ...rest } = kebab;
-    invalid(rest);
   });
 });
 
 describe('parseTokenResponse: scope', () => {
   it.each([
     ['null', { ...kebab, scope: null }],
+    ['null in snake_case', { ...snake, scope: null }],
+    ['null in camelCase', { ...camel, scope: null }],
     ['absent', { 'access-token': TOKEN, 'expires-in': 3599, 'token-type': 'bearer' }],
     ['empty', { ...kebab, scope: '' }],
   ])('gives scope "" and scopes [] when the scope is %s', (_name, body) => {

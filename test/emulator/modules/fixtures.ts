@@ -10,7 +10,7 @@ import { ObjectRegistry } from '../../../src/testing/registry.js';
 import { readSettings } from '../../../src/testing/settings.js';
 import type { EmulatedOrganization, PersonaEmulatorOptions } from '../../../src/testing/types.js';
 
-/** The emulator's state without its server: a frozen clock, an owner with two inquiries, a recipient. */
+/** The emulator's state without its server: a frozen clock, an owner with two inquiries and a verification, a recipient with an inquiry. */
 export interface World {
   state: PipelineState;
   owner: EmulatedOrganization;
@@ -26,6 +26,7 @@ export function world(options: PersonaEmulatorOptions = {}): World {
   registry.addInquiry(owner.id, { id: 'inq_owner1' });
   registry.addInquiry(owner.id, { id: 'inq_owner2' });
   registry.addInquiry(recipient.id, { id: 'inq_recipient1' });
+  registry.addVerification(owner.id, { id: 'ver_owner1', inquiryId: 'inq_owner1' });
   const state: PipelineState = {
     registry,
     grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),

@@ -16,6 +16,7 @@ describe('ObjectRegistry organisations', () => {
       name: 'A',
       apiKey: expect.stringMatching(/^persona_sandbox_[0-9a-f-]{36}$/),
       inquiries: [],
+      verifications: [],
     });
     expect(r.organization(org.id)).toBe(org);
     expect(r.byApiKey(org.apiKey)).toBe(org);
@@ -54,7 +55,8 @@ describe('ObjectRegistry inquiries', () => {
     expect(inquiry.id).toMatch(/^inq_/);
     expect(r.addInquiry(org.id).inquiryTemplateId).toBe(inquiry.inquiryTemplateId);
     expect(r.addInquiry(org.id, { status: 'pending' }).completedAt).toBeNull();
-    expect(r.findInquiry(inquiry.id)).toEqual({ org, inquiry });
+    expect(r.holdsAnywhere(inquiry.id)).toBe(true);
+    expect(r.holdsAnywhere('inq_nobody')).toBe(false);
   });
 
   it('refuses an unknown organisation, a malformed id and a taken one', () => {
@@ -78,5 +80,76 @@ describe('ObjectRegistry inquiries', () => {
       createdAt: new Date(created).toISOString(),
       completedAt: new Date(created + (seed.completedAfterMinutes ?? 0) * 60_000).toISOString(),
     });
+  });
+});
+
+describe('ObjectRegistry verifications', () => {
+  it('fills a verification with defaults: a passed government ID on its own, created, submitted and completed now', () => {
+    const r = registry();
+    const org = r.addOrganization();
+    const verification = r.addVerification(org.id);
+    const now = new Date(START).toISOString();
+    expect(verification).toEqual({
+      id: expect.stringMatching(/^ver_[A-Za-z0-9]{24}$/),
+      type: 'government-id',
+      status: 'passed',
+      inquiryId: null,
+      createdAt: now,
+      submittedAt: now,
+      completedAt: now,
+      countryCode: null,
+      checks: [],
+    });
+    expect(org.verifications).toEqual([verification]);
+    expect(r.addVerification(org.id, { status: 'initiated' })).toMatchObject({ submittedAt: null, completedAt: null });
+  });
+
+  it('links to an inquiry of the same organisation only, and keeps ids unique across types', () => {
+    const r = registry();
+    const org = r.addOrganization();
+    const other = r.addOrganization();
+    const inquiry = r.addInquiry(org.id, { id: 'inq_mine' });
+    r.addInquiry(other.id, { id: 'inq_theirs' });
+    expect(r.addVerification(org.id, { inquiryId: inquiry.id }).inquiryId).toBe('inq_mine');
+    expect(() => r.addVerification(org.id, { inquiryId: 'inq_theirs' })).toThrow(/not one of/);
+    r.addVerification(org.id, { id: 'ver_taken' });
+    expect(() => r.addVerification(other.id, { id: 'ver_taken' })).toThrow(/already exists/);
+    expect(() => r.addVerification(org.id, { id: 'inq_x' })).toThrow(TypeError);
+    expect(() => r.addVerification(org.id, { type: 'Government ID' })).toThrow(TypeError);
+    expect(() => r.addVerification('org_nobody')).toThrow(/no organization/);
+  });
+
+  it('seeds a verification on an inquiry, copying its name and birthdate onto a government ID', () => {
+    const r = registry();
+    const org = r.addOrganization();
+    const seed = OWNER_INQUIRIES[0];
+    if (!seed) throw new Error('no seed');
+    r.seedInquiry(org, seed, START);
+    r.seedVerification(org, {
+      inquiryIndex: 0,
+      type: 'government-id',
+      status: 'passed',
+      idClass: 'dl',
+      submittedAfterMinutes: 2,
+      completedAfterMinutes: 3,
+    });
+    const inquiry = org.inquiries[0];
+    const created = Date.parse(inquiry?.createdAt ?? '') + 60_000;
+    expect(org.verifications[0]).toMatchObject({
+      inquiryId: inquiry?.id,
+      nameFirst: seed.nameFirst,
+      birthdate: seed.birthdate,
+      createdAt: new Date(created).toISOString(),
+      submittedAt: new Date(created + 120_000).toISOString(),
+      completedAt: new Date(created + 180_000).toISOString(),
+    });
+    const missing = {
+      inquiryIndex: 9,
+      type: 'selfie',
+      status: 'passed',
+      submittedAfterMinutes: null,
+      completedAfterMinutes: null,
+    };
+    expect(() => r.seedVerification(org, missing)).toThrow(/no inquiry #9/);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { INQUIRY } from '../../../src/testing/inquiry-type.js';
 import { matchRoute, NO_ROUTE, pathnameOf } from '../../../src/testing/routes.js';
+import { VERIFICATION } from '../../../src/testing/verification-type.js';
 
 describe('matchRoute', () => {
   it('names the two OAuth endpoints, POST only', () => {
@@ -7,11 +9,16 @@ describe('matchRoute', () => {
     expect(matchRoute('/api/v1/oauth/token')).toEqual({ endpoint: 'token', methods: ['POST'] });
   });
 
-  it('reads the inquiry id of a retrieval path, percent-decoded', () => {
+  it('reads the type and id of a retrieval path, the id percent-decoded', () => {
     expect(matchRoute('/api/v1/inquiries/inq_abc')).toEqual({
       endpoint: 'inquiry',
       methods: ['GET'],
+      objectType: INQUIRY,
       objectId: 'inq_abc',
+    });
+    expect(matchRoute('/api/v1/verifications/ver_abc')).toMatchObject({
+      endpoint: 'verification',
+      objectType: VERIFICATION,
     });
     expect(matchRoute('/api/v1/inquiries/inq%5Fabc').objectId).toBe('inq_abc');
   });
@@ -27,6 +34,8 @@ describe('matchRoute', () => {
       '/api/v1/inquiries/',
       '/api/v1/inquiries/a/b',
       '/API/v1/oauth/token',
+      '/api/v1/reports/rep_1',
+      '/api/v1/oauth/other',
     ]) {
       expect(matchRoute(path)).toBe(NO_ROUTE);
     }

@@ -35,7 +35,19 @@ describe('checkScope', () => {
     }
   });
 
+  it('accepts the owner verifications next to its inquiries', () => {
+    expect(checkScope('inquiry.read:inq_owner1 verification.read:ver_owner1', owner, 'kebab')).toEqual({
+      ok: true,
+      scopes: ['inquiry.read:inq_owner1', 'verification.read:ver_owner1'],
+    });
+  });
+
+  it('answers 404 for an id of a type the emulator does not hold', () => {
+    expect(checkScope('report.read:rep_abc', owner, 'kebab')).toMatchObject({ ok: false, status: 404 });
+  });
+
   it('answers 422 for a permission that does not fit its object', () => {
     expect(checkScope('verification.read:inq_owner1', owner, 'kebab')).toMatchObject({ ok: false, status: 422 });
+    expect(checkScope('inquiry.read:ver_owner1', owner, 'kebab')).toMatchObject({ ok: false, status: 422 });
   });
 });

@@ -1,0 +1,136 @@
+// The strategy's side of each row of docs/persona-fidelity.md, against the emulator over
+// loopback. The emulator's side of each row is tested over HTTP in the other files of this
+// directory; the table names both.
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasScope, type PersonaTokenSet } from '../../src/index.js';
+import { KNOWN_PERSONA_VERSIONS, startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { readCode } from './helpers.js';
+import { strategyApp, type StrategyApp } from './strategy-app.js';
+
+let persona: PersonaEmulator | undefined;
+const apps: StrategyApp[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+  await persona?.close();
+  persona = undefined;
+});
+
+async function start(options: Parameters<typeof startPersonaEmulator>[0] = {}): Promise<PersonaEmulator> {
+  persona = await startPersonaEmulator(options);
+  return persona;
+}
+
+function appOn(
+  emulator: PersonaEmulator,
+  ...rest: Parameters<typeof strategyApp> extends [unknown, ...infer R] ? R : never
+) {
+  const app = strategyApp(emulator, ...rest);
+  apps.push(app);
+  return app;
+}
+
+const lastTokenRequest = (emulator: PersonaEmulator) => emulator.requests.filter((r) => r.endpoint === 'token').at(-1);
+
+describe('Persona-Version', () => {
+  it('signs in with every documented version, sent as the Persona-Version header', async () => {
+    const emulator = await start();
+    for (const personaVersion of KNOWN_PERSONA_VERSIONS) {
+      const app = appOn(emulator, { personaVersion });
+      const outcome = await app.callback(readCode(emulator));
+      expect(outcome.status, personaVersion).toBe(200);
+      expect(lastTokenRequest(emulator)?.headers['persona-version']).toBe(personaVersion);
+    }
+  });
+
+  it('passes a version Persona has not documented yet through, for the emulator to accept when told', async () => {
+    const emulator = await start({ personaVersions: ['2031-01-01'] });
+    const outcome = await appOn(emulator, { personaVersion: '2031-01-01' }).callback(readCode(emulator));
+    expect(outcome.status).toBe(200);
+    expect(lastTokenRequest(emulator)?.headers['persona-version']).toBe('2031-01-01');
+  });
+
+  it("reports the emulator's 400 for an unknown version as invalid_grant, its rule for a 400", async () => {
+    const emulator = await start();
+    const outcome = await appOn(emulator, { personaVersion: '2099-01-01' }).callback(readCode(emulator));
+    expect(outcome.status).toBe(401);
+    expect(outcome.body.info).toMatchObject({
+      code: 'invalid_grant',
+      message: expect.stringMatching(/Invalid Persona-Version/),
+    });
+  });
+
+  it('sends no Persona-Version without the option (the API key version applies)', async () => {
+    const emulator = await start();
+    expect((await appOn(emulator).callback(readCode(emulator))).status).toBe(200);
+    expect(lastTokenRequest(emulator)?.headers['persona-version']).toBeUndefined();
+  });
+});
+
+describe('nullable token fields', () => {
+  it('signs in when token-type, expires-in and scope are null: bearer, the documented hour (assumed), no scopes', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields' });
+    const before = Date.now();
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.status).toBe(200);
+    const user = outcome.body.user;
+    expect(user).toMatchObject({ tokenType: 'bearer', expiresIn: 3600, expiresInAssumed: true, scope: '', scopes: [] });
+    expect(user.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
+  });
+
+  it('reads the same when the fields are absent, in every inflection', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields', absent: true });
+    for (const keyInflection of ['kebab', 'snake', 'camel'] as const) {
+      const outcome = await appOn(emulator, { keyInflection }).callback(readCode(emulator));
+      expect(outcome.body.user, keyInflection).toMatchObject({
+        tokenType: 'bearer',
+        expiresIn: 3600,
+        expiresInAssumed: true,
+        scopes: [],
+      });
+    }
+  });
+
+  it('treats expires-in 0, the schema default, as no lifetime given', async () => {
+    const emulator = await start();
+    const body = { 'access-token': 'persona_access_token_zero', 'expires-in': 0, scope: null, 'token-type': 'bearer' };
+    emulator.setFault('token', { kind: 'status', status: 201, body });
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.body.user).toMatchObject({ expiresIn: 3600, expiresInAssumed: true });
+  });
+
+  it("keeps Persona's lifetime, unflagged, when it sends one", async () => {
+    const emulator = await start();
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.body.user.expiresIn).toBe(3600);
+    expect(outcome.body.user).not.toHaveProperty('expiresInAssumed');
+  });
+
+  it('fails with invalid_response (502) when the access token is null: nothing to sign in with', async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'null-fields', fields: ['access-token'] });
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.status).toBe(500);
+    expect(outcome.body.error).toMatchObject({ code: 'invalid_response', status: 502 });
+  });
+});
+
+describe('objects beyond inquiries', () => {
+  it('signs in with a code sharing an inquiry and one of its verifications, and the token reads both', async () => {
+    const emulator = await start();
+    const verification = emulator.owner.verifications[0];
+    const scope = `inquiry.read:${verification?.inquiryId} verification.read:${verification?.id}`;
+    const outcome = await appOn(emulator).callback(emulator.createAuthorization({ scope }).code);
+    expect(outcome.status).toBe(200);
+    const user = outcome.body.user as PersonaTokenSet;
+    expect(user.scope).toBe(scope);
+    expect(hasScope(user, 'verification.read', verification?.id)).toBe(true);
+    expect(hasScope(user, 'inquiry.read', verification?.inquiryId ?? undefined)).toBe(true);
+    expect(hasScope(user, 'verification.read', emulator.owner.verifications[1]?.id)).toBe(false);
+    const read = await fetch(`${emulator.url}/api/v1/verifications/${verification?.id}`, {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(read.status).toBe(200);
+  });
+});
