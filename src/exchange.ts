@@ -5,25 +5,143 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, redact, redactError, type PersonaErrorDetail } from './errors.js';
+import { integerOption } from './options.js';
 import { parseTokenResponse, type PersonaTokenSet } from './token.js';
+import { VERSION } from './version.js';
+
+/** Persona's production API. */
+export const DEFAULT_BASE_URL = 'https://api.withpersona.com';
+const TOKEN_PATH = 'api/v1/oauth/token';
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+const DEFAULT_RETRIES = 2;
+const USER_AGENT = `passport-withpersona/${VERSION} (node ${process.version})`;
 
 /** Casing Persona uses for response keys, sent as `Key-Inflection`. */
 export type KeyInflection = 'kebab' | 'snake' | 'camel';
 
-/** Everything one code exchange needs; built once per strategy. */
-export interface ExchangeConfig {
+/** Options of {@link createCodeExchanger}; {@link PersonaStrategyOptions} holds the same ones. */
+export interface CodeExchangerOptions {
+  /** The recipient organisation's Persona API key (required). Sent only to `baseURL`. */
+  apiKey: string;
+  /** Persona's API base URL (default `https://api.withpersona.com`); `http:` only on loopback. */
+  baseURL?: string | URL | undefined;
+  /** Sent as `Persona-Version` (e.g. `2023-01-05`). Default: the API key's configured version. */
+  personaVersion?: string | undefined;
+  /** Sent as `Key-Inflection`. The response is read in any inflection either way. */
+  keyInflection?: KeyInflection | undefined;
+  /** One deadline for the whole exchange, retries included, in ms (default 10000). */
+  timeoutMs?: number | undefined;
+  /** Largest token response accepted, in bytes (default 65536). */
+  maxResponseBytes?: number | undefined;
+  /** Retries after a connection failure or a 429, each with the same Idempotency-Key (default 2). */
+  retries?: number | undefined;
+  /** An undici Dispatcher (proxy, custom pool, MockAgent). Default: one keep-alive Agent per exchanger. */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * Exchanges Persona authorization codes for access tokens, without Passport: what
+ * {@link PersonaStrategy} runs on its callback route, for a code that reaches you another way (an
+ * API call from the data owner, a job). Made by {@link createCodeExchanger}.
+ */
+export interface CodeExchanger {
+  /**
+   * Exchanges `code` at Persona's `POST /api/v1/oauth/token` and resolves to its token set.
+   * Identical codes in flight at once share one request (each caller gets its own copy).
+   *
+   * @throws {PersonaOAuthError} (as a rejection) with the code describing the failure: see the
+   * README's Errors table.
+   */
+  exchange(code: string): Promise<PersonaTokenSet>;
+  /**
+   * Closes the connection pool the exchanger created (not a `dispatcher` you passed in). Call it
+   * on shutdown so no keep-alive socket holds the process open; calling it again is harmless.
+   */
+  close(): Promise<void>;
+}
+
+/** Everything one code exchange needs, resolved from {@link CodeExchangerOptions} once. */
+export interface ExchangeSettings {
   /** Absolute URL of `POST /api/v1/oauth/token`. */
   tokenURL: URL;
   apiKey: string;
-  personaVersion?: string | undefined;
-  keyInflection?: KeyInflection | undefined;
+  personaVersion: string | undefined;
+  keyInflection: KeyInflection | undefined;
   /** One deadline for the whole exchange, retries included. */
   timeoutMs: number;
   maxResponseBytes: number;
   /** How many times a connection failure or a 429 may be retried. */
   retries: number;
-  dispatcher: Dispatcher;
   userAgent: string;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+// The API key crosses a network only over TLS, and never inside the URL itself.
+function resolveBaseURL(value: string | URL | undefined): URL {
+  let url: URL;
+  try {
+    url = new URL(value ?? DEFAULT_BASE_URL);
+  } catch {
+    throw new TypeError('passport-withpersona: baseURL is not a valid absolute URL');
+  }
+  if (url.username || url.password) {
+    throw new TypeError('passport-withpersona: baseURL must not contain credentials');
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new TypeError(
+      `passport-withpersona: baseURL must use https (http is allowed only for loopback hosts such as 127.0.0.1), got http://${url.host}`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('passport-withpersona: baseURL must be an https URL');
+  }
+  if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+// Values that go into request headers: visible ASCII only, so nothing can split a header.
+function checkHeaderValues(options: CodeExchangerOptions): void {
+  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
+    throw new TypeError('passport-withpersona: apiKey is required (the recipient organization’s Persona API key)');
+  }
+  if (!/^[\x21-\x7e]+$/.test(options.apiKey)) {
+    throw new TypeError('passport-withpersona: apiKey holds characters that cannot be sent in a header');
+  }
+  if (options.keyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(options.keyInflection)) {
+    throw new TypeError('passport-withpersona: keyInflection must be kebab, snake or camel');
+  }
+  if (options.personaVersion !== undefined && !/^[\x21-\x7e]{1,64}$/.test(options.personaVersion)) {
+    throw new TypeError('passport-withpersona: personaVersion must be a version date such as 2023-01-05');
+  }
+}
+
+/**
+ * Checks {@link CodeExchangerOptions} and fills in the defaults.
+ *
+ * @throws {TypeError} naming the option when one is missing or unsafe (never quoting the API key).
+ */
+export function resolveExchangeSettings(options: CodeExchangerOptions): ExchangeSettings {
+  if (!options || typeof options !== 'object') {
+    throw new TypeError('passport-withpersona: options are required ({ apiKey })');
+  }
+  checkHeaderValues(options);
+  return {
+    tokenURL: new URL(TOKEN_PATH, resolveBaseURL(options.baseURL)),
+    apiKey: options.apiKey,
+    personaVersion: options.personaVersion,
+    keyInflection: options.keyInflection,
+    timeoutMs: integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS),
+    maxResponseBytes: integerOption('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
+    retries: integerOption('retries', options.retries, DEFAULT_RETRIES, 0),
+    userAgent: USER_AGENT,
+  };
 }
 
 const CONNECTION_FAILURES = new Set([
@@ -178,11 +296,11 @@ class Deadline extends EventEmitter {
 const connectionAttempts = new AsyncLocalStorage<Set<AbortController>>();
 
 /**
- * The keep-alive pool a strategy creates when no `dispatcher` is given: undici's `Agent` with
+ * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` with
  * a connector that gives each connection attempt its own abort signal, filed under the exchange
  * that caused it.
  */
-export function createOwnedAgent(timeoutMs: number): Agent {
+function createOwnedAgent(timeoutMs: number): Agent {
   return new Agent({
     keepAliveTimeout: 10_000,
     connect(options, callback) {
@@ -302,52 +420,54 @@ function isConnectionFailure(error: unknown): boolean {
 /**
  * Exchanges authorization codes at Persona's token endpoint.
  *
- * Holds the long-lived parts of the job: the configuration, the prepared headers, and the map of
- * exchanges in flight, so that two identical callbacks racing in one process (a double click)
- * make one request to Persona and share its outcome.
+ * Holds the long-lived parts of the job: the settings, the prepared headers, the pool, and the
+ * map of exchanges in flight, so that two identical callbacks racing in one process (a double
+ * click) make one request to Persona and share its outcome. All of it is #private: the pool
+ * holds each request in flight (the API key in its headers, the code in its body), so none of it
+ * may be reachable by util.inspect.
  */
-export class CodeExchanger {
-  /**
-   * The exchange's settings, without the API key and the dispatcher: both stay private, since the
-   * dispatcher holds each request in flight (the key in its headers, the code in its body).
-   */
-  readonly config: Readonly<Omit<ExchangeConfig, 'apiKey' | 'dispatcher'>>;
-  readonly #apiKey: string;
+class Exchanger implements CodeExchanger {
+  readonly #settings: ExchangeSettings;
   readonly #dispatcher: Dispatcher;
+  readonly #ownedAgent: Agent | undefined;
+  #closing: Promise<void> | undefined;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
   // Flat [name, value, …] list, the form undici takes without copying an object per request.
   readonly #baseHeaders: readonly string[];
   readonly #origin: string;
   readonly #path: string;
 
-  /** Prepares the headers once; `config.apiKey` and `config.dispatcher` are kept in private fields. */
-  constructor(config: ExchangeConfig) {
-    const { apiKey, dispatcher, ...rest } = config;
-    this.config = Object.freeze(rest);
-    this.#apiKey = apiKey;
-    this.#dispatcher = dispatcher;
-    this.#origin = config.tokenURL.origin;
-    this.#path = `${config.tokenURL.pathname}${config.tokenURL.search}`;
+  constructor(settings: ExchangeSettings, dispatcher: Dispatcher | undefined) {
+    this.#settings = settings;
+    if (dispatcher) {
+      this.#dispatcher = dispatcher;
+    } else {
+      this.#ownedAgent = createOwnedAgent(settings.timeoutMs);
+      this.#dispatcher = this.#ownedAgent;
+    }
+    this.#origin = settings.tokenURL.origin;
+    this.#path = `${settings.tokenURL.pathname}${settings.tokenURL.search}`;
     const headers = [
       'authorization',
-      `Bearer ${config.apiKey}`,
+      `Bearer ${settings.apiKey}`,
       'content-type',
       'application/x-www-form-urlencoded',
       'accept',
       'application/json',
       'user-agent',
-      config.userAgent,
+      settings.userAgent,
     ];
-    if (config.personaVersion) headers.push('persona-version', config.personaVersion);
-    if (config.keyInflection) headers.push('key-inflection', config.keyInflection);
+    if (settings.personaVersion) headers.push('persona-version', settings.personaVersion);
+    if (settings.keyInflection) headers.push('key-inflection', settings.keyInflection);
     this.#baseHeaders = headers;
   }
 
-  /**
-   * Exchanges `code` for a token set.
-   *
-   * @throws {PersonaOAuthError} with the code describing the failure (see the README's table).
-   */
+  close(): Promise<void> {
+    if (!this.#ownedAgent) return Promise.resolve();
+    this.#closing ??= this.#ownedAgent.close();
+    return this.#closing;
+  }
+
   exchange(code: string): Promise<PersonaTokenSet> {
     // Keyed on the code itself: the map is private and nothing derived from it is ever sent.
     const pending = this.#inFlight.get(code);
@@ -359,9 +479,9 @@ export class CodeExchanger {
   }
 
   async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
-    const { timeoutMs, retries, maxResponseBytes } = this.config;
+    const { timeoutMs, retries, maxResponseBytes, apiKey } = this.#settings;
     const dispatcher = this.#dispatcher;
-    const secrets: string[] = [this.#apiKey, code];
+    const secrets: string[] = [apiKey, code];
     const startedAt = performance.now();
     const deadline = new Deadline(timeoutMs);
     const connecting = new Set<AbortController>();
@@ -519,4 +639,17 @@ export class CodeExchanger {
       deadline.clear();
     }
   }
+}
+
+/**
+ * Builds a {@link CodeExchanger} from `options`: the token endpoint under `baseURL`, the headers
+ * every exchange sends (API key, `User-Agent`, `Persona-Version`, `Key-Inflection`), the deadline,
+ * size cap and retry budget, and a keep-alive pool of its own unless `dispatcher` is given.
+ *
+ * @throws {TypeError} when `apiKey` is missing or holds characters a header cannot carry,
+ * `baseURL` is not https (or loopback http) or carries credentials, or another option is out of
+ * range. The message names the option and never quotes the API key.
+ */
+export function createCodeExchanger(options: CodeExchangerOptions): CodeExchanger {
+  return new Exchanger(resolveExchangeSettings(options), options.dispatcher);
 }

@@ -7,8 +7,8 @@
  */
 export {
   PersonaStrategy,
-  DEFAULT_BASE_URL,
   type PersonaStrategyOptions,
+  type PersonaStrategyOptionsWithRequest,
   type PersonaAuthenticateOptions,
   type PersonaAuthInfo,
   type PersonaChallenge,
@@ -34,7 +34,13 @@ export {
   type PersonaErrorDetail,
   type PersonaOAuthErrorInit,
 } from './errors.js';
-export type { CodeExchanger, ExchangeConfig, KeyInflection } from './exchange.js';
+export {
+  createCodeExchanger,
+  DEFAULT_BASE_URL,
+  type CodeExchanger,
+  type CodeExchangerOptions,
+  type KeyInflection,
+} from './exchange.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,

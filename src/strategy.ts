@@ -1,54 +1,39 @@
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
-import type { Agent, Dispatcher } from 'undici';
-import { callbackParams, readCallbackInput } from './callback-input.js';
+import { callbackParams, readCallbackInput, type CallbackInput } from './callback-input.js';
 import { PersonaOAuthError, isPersonaOAuthError, type PersonaOAuthErrorCode } from './errors.js';
-import { CodeExchanger, createOwnedAgent, type KeyInflection } from './exchange.js';
-import { integerOption } from './options.js';
+import { createCodeExchanger, type CodeExchanger, type CodeExchangerOptions } from './exchange.js';
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
 import { SignedStateStore, type SignedStateStoreOptions } from './state/signed.js';
 import type { AppState, PersonaRequest, StateStore } from './state/types.js';
 import type { PersonaTokenSet } from './token.js';
-import { VERSION } from './version.js';
 
-/** Persona's production API. */
-export const DEFAULT_BASE_URL = 'https://api.withpersona.com';
-const TOKEN_PATH = 'api/v1/oauth/token';
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
-const DEFAULT_RETRIES = 2;
-
-/** Options of {@link PersonaStrategy}. */
-export interface PersonaStrategyOptions {
-  /** The recipient organisation's Persona API key (required). Sent only to `baseURL`. */
-  apiKey: string;
-  /** Persona's API base URL (default `https://api.withpersona.com`); `http:` only on loopback. */
-  baseURL?: string | URL;
-  /** Sent as `Persona-Version` (e.g. `2023-01-05`). Default: the API key's configured version. */
-  personaVersion?: string;
-  /** Sent as `Key-Inflection`. The response is read in any inflection either way. */
-  keyInflection?: KeyInflection;
-  /** One deadline for the whole exchange, retries included, in ms (default 10000). */
-  timeoutMs?: number;
-  /** Largest token response accepted, in bytes (default 65536). */
-  maxResponseBytes?: number;
-  /** Retries after a connection failure or a 429, each with the same Idempotency-Key (default 2). */
-  retries?: number;
-  /** An undici Dispatcher (proxy, custom pool, MockAgent). Default: one keep-alive Agent per strategy. */
-  dispatcher?: Dispatcher;
+/**
+ * Options of {@link PersonaStrategy}: the exchange's ({@link CodeExchangerOptions}: `apiKey`,
+ * `baseURL`, `personaVersion`, `keyInflection`, `timeoutMs`, `maxResponseBytes`, `retries`,
+ * `dispatcher`) and the callback route's. With `passReqToCallback: true`, see
+ * {@link PersonaStrategyOptionsWithRequest}.
+ */
+export interface PersonaStrategyOptions extends CodeExchangerOptions {
   /** Where to send a browser that arrives without a code (the data owner's share page). */
-  authorizationURL?: string;
+  authorizationURL?: string | undefined;
   /** This route's absolute URL, sent as `redirect_uri` when redirecting to `authorizationURL`. */
-  callbackURL?: string;
+  callbackURL?: string | undefined;
   /**
    * CSRF protection: `true` for session-backed state, `{ signed: { secrets } }` for stateless
    * signed state, or your own {@link StateStore}. Default: off.
    */
-  state?: boolean | { signed: SignedStateStoreOptions } | StateStore;
+  state?: boolean | { signed: SignedStateStoreOptions } | StateStore | undefined;
   /** Strategy name (default `persona`). */
-  name?: string;
+  name?: string | undefined;
+  /** `verify(tokens, done)` gets no request; see {@link PersonaStrategyOptionsWithRequest}. */
+  passReqToCallback?: false | undefined;
+}
+
+/** {@link PersonaStrategyOptions} with `passReqToCallback: true`: `verify(req, tokens, done)`. */
+export interface PersonaStrategyOptionsWithRequest extends Omit<PersonaStrategyOptions, 'passReqToCallback'> {
   /** Pass the request as the first argument of `verify`. */
-  passReqToCallback?: boolean;
+  passReqToCallback: true;
 }
 
 /** Options for one `passport.authenticate('persona', options)` call. */
@@ -123,6 +108,25 @@ interface StrategyActions {
 }
 const StrategyBase = PassportStrategyBase as unknown as new () => StrategyActions;
 
+/** What one callback request comes to: the Passport action to take, decided without Passport. */
+export type Outcome =
+  | { kind: 'success'; user: unknown; info: PersonaAuthInfo }
+  | { kind: 'fail'; challenge: PersonaChallenge; status: number }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'redirect'; url: string };
+
+/** What the callback route works with: the strategy's configuration, held privately by it. */
+export interface CallbackFlow<TUser> {
+  exchanger: Pick<CodeExchanger, 'exchange'>;
+  stateStore: StateStore | undefined;
+  authorizationURL: URL | undefined;
+  callbackURL: string | undefined;
+  verify: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
+  passReqToCallback: boolean;
+}
+
+// Refusals the user can do something about (start again, get a new link): Passport's fail, not
+// an error for the app's error handler.
 const FAIL_CODES: ReadonlySet<string> = new Set([
   'invalid_request',
   'invalid_state',
@@ -131,33 +135,157 @@ const FAIL_CODES: ReadonlySet<string> = new Set([
   'invalid_grant',
 ]);
 
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+function failure(error: PersonaOAuthError): Outcome {
+  const challenge: PersonaChallenge = { message: error.message, code: error.code };
+  if (error.requestId !== undefined) challenge.requestId = error.requestId;
+  return { kind: 'fail', challenge, status: error.status };
 }
 
-function resolveBaseURL(value: string | URL | undefined): URL {
-  let url: URL;
+function missingCode(): Outcome {
+  return failure(new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 }));
+}
+
+async function start<TUser>(flow: CallbackFlow<TUser>, req: PersonaRequest, options: PersonaAuthenticateOptions) {
+  if (!flow.authorizationURL) return missingCode();
+  const appState: AppState = {};
+  if (options.returnTo !== undefined) {
+    if (!isSafeReturnTo(options.returnTo)) {
+      return failure(
+        new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path', { status: 400 }),
+      );
+    }
+    appState.returnTo = options.returnTo;
+  }
+  const target = new URL(flow.authorizationURL);
+  if (flow.stateStore) target.searchParams.set('state', await flow.stateStore.store(req, appState));
+  if (flow.callbackURL) target.searchParams.set('redirect_uri', flow.callbackURL);
+  return { kind: 'redirect', url: target.toString() } satisfies Outcome;
+}
+
+/** The flow's application state when the callback's `state` checks out; a failure otherwise. */
+async function checkState(
+  store: StateStore | undefined,
+  req: PersonaRequest,
+  state: string | undefined,
+): Promise<AppState | Outcome> {
+  if (!store) return {};
+  const verification =
+    state === undefined ? ({ valid: false, reason: 'missing' } as const) : await store.verify(req, state);
+  if (verification.valid) return verification.appState;
+  return failure(
+    new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`, {
+      status: 403,
+    }),
+  );
+}
+
+function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
+  // Fixed messages: `failureMessage: true` copies the message into req.session.messages, which
+  // apps render, and the callback's text is anyone's.
+  const outcome = failure(
+    input.error === 'access_denied'
+      ? new PersonaOAuthError('access_denied', 'The data owner declined to share', { status: 403 })
+      : new PersonaOAuthError('authorization_error', "The data owner's side reported an error", { status: 400 }),
+  );
+  if (outcome.kind === 'fail' && input.description !== undefined) outcome.challenge.description = input.description;
+  return outcome;
+}
+
+async function exchangeCode<TUser>(flow: CallbackFlow<TUser>, code: string): Promise<PersonaTokenSet | Outcome> {
   try {
-    url = new URL(value ?? DEFAULT_BASE_URL);
-  } catch {
-    throw new TypeError('passport-withpersona: baseURL is not a valid absolute URL');
+    return await flow.exchanger.exchange(code);
+  } catch (error) {
+    if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return failure(error);
+    throw error;
   }
-  if (url.username || url.password) {
-    throw new TypeError('passport-withpersona: baseURL must not contain credentials');
+}
+
+function isOutcome(value: object): value is Outcome {
+  return 'kind' in value;
+}
+
+async function callback<TUser>(
+  flow: CallbackFlow<TUser>,
+  req: PersonaRequest,
+  options: PersonaAuthenticateOptions,
+): Promise<Outcome> {
+  const input = readCallbackInput(callbackParams(req));
+  if (input.kind === 'invalid')
+    return failure(new PersonaOAuthError('invalid_request', input.message, { status: 400 }));
+  if (input.kind === 'start' && input.state === undefined) return start(flow, req, options);
+  // The state first, before the `error` parameter and before any call to Persona.
+  const appState = await checkState(flow.stateStore, req, input.state);
+  if (isOutcome(appState)) return appState;
+  if (input.kind === 'error') return declined(input);
+  if (input.kind !== 'code') return missingCode();
+  const tokens = await exchangeCode(flow, input.code);
+  if (isOutcome(tokens)) return tokens;
+  const info: PersonaAuthInfo = {};
+  if (tokens.requestId !== undefined) info.requestId = tokens.requestId;
+  if (appState.returnTo !== undefined) info.returnTo = appState.returnTo;
+  return verifyOutcome(flow, req, tokens, info);
+}
+
+/**
+ * What Passport should do with one request to the callback route: read the callback, check the
+ * state, exchange the code, call `verify`. Never rejects: anything thrown becomes an `error`
+ * outcome.
+ */
+export async function callbackOutcome<TUser>(
+  flow: CallbackFlow<TUser>,
+  req: PersonaRequest,
+  options: PersonaAuthenticateOptions,
+): Promise<Outcome> {
+  try {
+    return await callback(flow, req, options);
+  } catch (error) {
+    return { kind: 'error', error };
   }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new TypeError(
-      `passport-withpersona: baseURL must use https (http is allowed only for loopback hosts such as 127.0.0.1), got http://${url.host}`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('passport-withpersona: baseURL must be an https URL');
-  }
-  if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
-  url.search = '';
-  url.hash = '';
-  return url;
+}
+
+/** Runs `verify` (callback or promise form) and turns what it gives into an outcome. */
+function verifyOutcome<TUser>(
+  flow: CallbackFlow<TUser>,
+  req: PersonaRequest,
+  tokens: PersonaTokenSet,
+  info: PersonaAuthInfo,
+): Promise<Outcome> {
+  const verify = flow.verify;
+  if (!verify) return Promise.resolve({ kind: 'success', user: tokens, info });
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const done: PersonaVerifyCallback<TUser> = (err, user, extra) => {
+      if (settled) return;
+      settled = true;
+      if (err) return resolve({ kind: 'error', error: err });
+      if (user) return resolve({ kind: 'success', user, info: { ...info, ...extra } });
+      const message = typeof extra?.message === 'string' ? extra.message : 'The account was not accepted';
+      resolve({ kind: 'fail', challenge: { ...extra, message, code: 'verify_rejected' }, status: 401 });
+    };
+    let returned: unknown;
+    try {
+      returned = flow.passReqToCallback
+        ? (verify as PersonaVerifyWithRequest<TUser>)(req, tokens, done)
+        : (verify as PersonaVerify<TUser>)(tokens, done);
+    } catch (error) {
+      // A falsy throw is still a failure, not "no user".
+      return done(error || new Error('verify threw'));
+    }
+    if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
+      (returned as PromiseLike<PersonaVerifyResult<TUser>>).then(
+        (user) => done(null, user),
+        (error: unknown) => done(error || new Error('verify rejected')),
+      );
+    }
+  });
+}
+
+/** Hands an outcome to the Passport actions of the request's strategy clone. */
+function act(actions: StrategyActions, outcome: Outcome): void {
+  if (outcome.kind === 'success') actions.success(outcome.user, outcome.info);
+  else if (outcome.kind === 'fail') actions.fail(outcome.challenge, outcome.status);
+  else if (outcome.kind === 'redirect') actions.redirect(outcome.url);
+  else actions.error(outcome.error);
 }
 
 function resolveStateStore(option: PersonaStrategyOptions['state']): StateStore | undefined {
@@ -170,18 +298,13 @@ function resolveStateStore(option: PersonaStrategyOptions['state']): StateStore 
   throw new TypeError('passport-withpersona: state must be true, { signed: { secrets } }, or a StateStore');
 }
 
-function missingCode(): PersonaOAuthError {
-  return new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 });
-}
-
-function challengeOf(error: PersonaOAuthError): PersonaChallenge {
-  const challenge: PersonaChallenge = { message: error.message, code: error.code };
-  if (error.requestId !== undefined) challenge.requestId = error.requestId;
-  return challenge;
-}
-
-function failWith(actions: StrategyActions, error: PersonaOAuthError): void {
-  actions.fail(challengeOf(error), error.status);
+function resolveAuthorizationURL(value: string | undefined): URL | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return new URL(value);
+  } catch {
+    throw new TypeError('passport-withpersona: authorizationURL must be an absolute URL');
+  }
 }
 
 /**
@@ -194,34 +317,26 @@ function failWith(actions: StrategyActions, error: PersonaOAuthError): void {
  * a {@link PersonaOAuthError} whose `status` says what to answer. A request with no code is sent
  * to `authorizationURL` when set.
  *
- * @throws {TypeError} from the constructor when `apiKey` is missing or `baseURL` is unsafe.
+ * @throws {TypeError} from the constructor when `apiKey` is missing, `baseURL` is unsafe, or
+ * another option is invalid (see {@link createCodeExchanger}).
  */
 export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
   override name: string;
-  // Everything below is #private: Passport keeps the strategy reachable from every request
-  // (req._passport.instance), and the pool holds each token request in flight (the API key in
-  // its headers, the code in its body), so none of it may be reachable by util.inspect.
+  // #private: Passport keeps the strategy reachable from every request (req._passport.instance),
+  // and the exchanger's pool holds each token request in flight (the API key in its headers, the
+  // code in its body), so none of it may be reachable by util.inspect.
+  readonly #flow: CallbackFlow<TUser>;
   readonly #exchanger: CodeExchanger;
-  readonly #verifyUser: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
-  readonly #passReqToCallback: boolean;
-  readonly #stateStore: StateStore | undefined;
-  readonly #authorizationURL: URL | undefined;
-  readonly #callbackURL: string | undefined;
-  readonly #ownedAgent: Agent | undefined;
-  #closing: Promise<void> | undefined;
 
-  constructor(options: PersonaStrategyOptions & { passReqToCallback?: false }, verify?: PersonaVerify<TUser>);
-  constructor(options: PersonaStrategyOptions & { passReqToCallback: true }, verify: PersonaVerifyWithRequest<TUser>);
-  constructor(options: PersonaStrategyOptions, verify?: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser>) {
+  constructor(options: PersonaStrategyOptions, verify?: PersonaVerify<TUser>);
+  constructor(options: PersonaStrategyOptionsWithRequest, verify: PersonaVerifyWithRequest<TUser>);
+  constructor(
+    options: PersonaStrategyOptions | PersonaStrategyOptionsWithRequest,
+    verify?: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser>,
+  ) {
     super();
     if (!options || typeof options !== 'object') {
       throw new TypeError('passport-withpersona: options are required ({ apiKey })');
-    }
-    if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
-      throw new TypeError('passport-withpersona: apiKey is required (the recipient organization’s Persona API key)');
-    }
-    if (!/^[\x21-\x7e]+$/.test(options.apiKey)) {
-      throw new TypeError('passport-withpersona: apiKey holds characters that cannot be sent in a header');
     }
     if (verify !== undefined && typeof verify !== 'function') {
       throw new TypeError('passport-withpersona: verify must be a function');
@@ -229,63 +344,28 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
     if (options.passReqToCallback && !verify) {
       throw new TypeError('passport-withpersona: passReqToCallback needs a verify function');
     }
-    if (options.keyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(options.keyInflection)) {
-      throw new TypeError('passport-withpersona: keyInflection must be kebab, snake or camel');
-    }
-    if (options.personaVersion !== undefined && !/^[\x21-\x7e]{1,64}$/.test(options.personaVersion)) {
-      throw new TypeError('passport-withpersona: personaVersion must be a version date such as 2023-01-05');
-    }
-    const baseURL = resolveBaseURL(options.baseURL);
-    const timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
-    const maxResponseBytes = integerOption('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
-    const retries = integerOption('retries', options.retries, DEFAULT_RETRIES, 0);
-
-    if (options.authorizationURL !== undefined) {
-      try {
-        this.#authorizationURL = new URL(options.authorizationURL);
-      } catch {
-        throw new TypeError('passport-withpersona: authorizationURL must be an absolute URL');
-      }
-    }
-    this.#callbackURL = options.callbackURL;
+    const authorizationURL = resolveAuthorizationURL(options.authorizationURL);
+    const stateStore = resolveStateStore(options.state);
     this.name = options.name ?? 'persona';
-    this.#verifyUser = verify;
-    this.#passReqToCallback = options.passReqToCallback === true;
-    this.#stateStore = resolveStateStore(options.state);
-
-    let dispatcher = options.dispatcher;
-    if (!dispatcher) {
-      this.#ownedAgent = createOwnedAgent(timeoutMs);
-      dispatcher = this.#ownedAgent;
-    }
-    this.#exchanger = new CodeExchanger({
-      tokenURL: new URL(TOKEN_PATH, baseURL),
-      apiKey: options.apiKey,
-      personaVersion: options.personaVersion,
-      keyInflection: options.keyInflection,
-      timeoutMs,
-      maxResponseBytes,
-      retries,
-      dispatcher,
-      userAgent: `passport-withpersona/${VERSION} (node ${process.version})`,
-    });
+    // Last: it opens a pool, which nothing would close if a later check threw.
+    this.#exchanger = createCodeExchanger(options);
+    this.#flow = {
+      exchanger: this.#exchanger,
+      stateStore,
+      authorizationURL,
+      callbackURL: options.callbackURL,
+      verify,
+      passReqToCallback: options.passReqToCallback === true,
+    };
   }
 
   // Passport runs each request on `Object.create(strategy)`, where reading a #private field
   // throws: the request path first finds the instance the clone was made from.
   static #instanceOf<T>(from: PersonaStrategy<T>): PersonaStrategy<T> {
     let candidate: object | null = from;
-    while (candidate !== null && !(#exchanger in candidate)) candidate = Object.getPrototypeOf(candidate);
+    while (candidate !== null && !(#flow in candidate)) candidate = Object.getPrototypeOf(candidate);
     if (candidate === null) throw new TypeError('passport-withpersona: not a PersonaStrategy');
     return candidate as unknown as PersonaStrategy<T>;
-  }
-
-  /**
-   * The token exchange, shared by every request (connection pool, in-flight map): an accessor,
-   * so neither `util.inspect` nor `JSON.stringify` of the strategy walks into it.
-   */
-  get exchanger(): CodeExchanger {
-    return PersonaStrategy.#instanceOf(this).#exchanger;
   }
 
   /**
@@ -293,10 +373,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
    * Call it on shutdown so no keep-alive socket holds the process open; calling it again is harmless.
    */
   close(): Promise<void> {
-    const self = PersonaStrategy.#instanceOf(this);
-    if (!self.#ownedAgent) return Promise.resolve();
-    self.#closing ??= self.#ownedAgent.close();
-    return self.#closing;
+    return PersonaStrategy.#instanceOf(this).#exchanger.close();
   }
 
   /**
@@ -305,129 +382,8 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
    * instance it was made from.
    */
   authenticate(req: PersonaRequest, options?: PersonaAuthenticateOptions): void {
-    PersonaStrategy.#instanceOf(this)
-      .#handle(this, req, options ?? {})
+    callbackOutcome(PersonaStrategy.#instanceOf(this).#flow, req, options ?? {})
+      .then((outcome) => act(this, outcome))
       .catch((error: unknown) => this.error(error));
-  }
-
-  async #handle(actions: StrategyActions, req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
-    const input = readCallbackInput(callbackParams(req));
-    if (input.kind === 'invalid') {
-      return failWith(actions, new PersonaOAuthError('invalid_request', input.message, { status: 400 }));
-    }
-
-    if (input.kind === 'start' && input.state === undefined) return this.#start(actions, req, options);
-
-    let appState: AppState = {};
-    if (this.#stateStore) {
-      const verification =
-        input.state === undefined
-          ? ({ valid: false, reason: 'missing' } as const)
-          : await this.#stateStore.verify(req, input.state);
-      if (!verification.valid) {
-        return failWith(
-          actions,
-          new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`, {
-            status: 403,
-          }),
-        );
-      }
-      appState = verification.appState;
-    }
-
-    if (input.kind === 'error') {
-      // Fixed messages: `failureMessage: true` copies the message into req.session.messages,
-      // which apps render, and the callback's text is anyone's.
-      const denied = input.error === 'access_denied';
-      const error = denied
-        ? new PersonaOAuthError('access_denied', 'The data owner declined to share', { status: 403 })
-        : new PersonaOAuthError('authorization_error', "The data owner's side reported an error", { status: 400 });
-      const challenge = challengeOf(error);
-      if (input.description !== undefined) challenge.description = input.description;
-      return actions.fail(challenge, error.status);
-    }
-    if (input.kind !== 'code') {
-      return failWith(actions, missingCode());
-    }
-
-    let tokens: PersonaTokenSet;
-    try {
-      tokens = await this.#exchanger.exchange(input.code);
-    } catch (error) {
-      if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return failWith(actions, error);
-      throw error;
-    }
-
-    const info: PersonaAuthInfo = {};
-    if (tokens.requestId !== undefined) info.requestId = tokens.requestId;
-    if (appState.returnTo !== undefined) info.returnTo = appState.returnTo;
-    return this.#finish(actions, req, tokens, info);
-  }
-
-  async #start(actions: StrategyActions, req: PersonaRequest, options: PersonaAuthenticateOptions): Promise<void> {
-    if (!this.#authorizationURL) {
-      return failWith(actions, missingCode());
-    }
-    const appState: AppState = {};
-    if (options.returnTo !== undefined) {
-      if (!isSafeReturnTo(options.returnTo)) {
-        return failWith(
-          actions,
-          new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path', { status: 400 }),
-        );
-      }
-      appState.returnTo = options.returnTo;
-    }
-    const target = new URL(this.#authorizationURL);
-    if (this.#stateStore) target.searchParams.set('state', await this.#stateStore.store(req, appState));
-    if (this.#callbackURL) target.searchParams.set('redirect_uri', this.#callbackURL);
-    actions.redirect(target.toString());
-  }
-
-  #finish(
-    actions: StrategyActions,
-    req: PersonaRequest,
-    tokens: PersonaTokenSet,
-    info: PersonaAuthInfo,
-  ): Promise<void> {
-    const verify = this.#verifyUser;
-    if (!verify) {
-      actions.success(tokens, info);
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const done: PersonaVerifyCallback<TUser> = (err, user, extra) => {
-        if (settled) return;
-        settled = true;
-        if (err) {
-          reject(err);
-          return;
-        }
-        if (!user) {
-          const message = typeof extra?.message === 'string' ? extra.message : 'The account was not accepted';
-          actions.fail({ ...extra, message, code: 'verify_rejected' }, 401);
-        } else {
-          actions.success(user, { ...info, ...extra });
-        }
-        resolve();
-      };
-      let returned: unknown;
-      try {
-        returned = this.#passReqToCallback
-          ? (verify as PersonaVerifyWithRequest<TUser>)(req, tokens, done)
-          : (verify as PersonaVerify<TUser>)(tokens, done);
-      } catch (error) {
-        // A falsy throw is still a failure, not "no user".
-        done(error || new Error('verify threw'));
-        return;
-      }
-      if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
-        (returned as PromiseLike<PersonaVerifyResult<TUser>>).then(
-          (user) => done(null, user),
-          (error: unknown) => done(error || new Error('verify rejected')),
-        );
-      }
-    });
   }
 }

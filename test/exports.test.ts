@@ -85,6 +85,7 @@ describe('the public surface', () => {
       'SessionStateStore',
       'SessionStateStoreOptions',
       'SignedStateStore',
+      'ExchangeConfig',
     ]) {
       expect(exported['passport-withpersona']).not.toContain(name);
     }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXCHANGE_CHANNEL, type ExchangeReport, PersonaStrategy } from '../src/index.js';
+import { createCodeExchanger, EXCHANGE_CHANNEL, type ExchangeReport } from '../src/index.js';
 import { startPersonaEmulator } from '../src/testing/index.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -19,20 +19,20 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // One successful and one failing exchange (a code issued to another organisation), then the
 // secrets and Persona's request ids on stdout for the test to look for on stderr.
 const SCRIPT = `
-import { PersonaStrategy } from ${JSON.stringify(pathToFileURL(join(root, 'dist/esm/index.js')).href)};
+import { createCodeExchanger } from ${JSON.stringify(pathToFileURL(join(root, 'dist/esm/index.js')).href)};
 import { startPersonaEmulator } from ${JSON.stringify(pathToFileURL(join(root, 'dist/esm/testing/index.js')).href)};
 
 const emulator = await startPersonaEmulator();
-const strategy = new PersonaStrategy({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
+const exchanger = createCodeExchanger({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
 const scope = 'inquiry.read:' + emulator.owner.inquiries[0].id;
 try {
   const good = emulator.createAuthorization({ scope }).code;
-  const tokens = await strategy.exchanger.exchange(good);
+  const tokens = await exchanger.exchange(good);
   const other = emulator.addOrganization({ name: 'Someone else' });
   const bad = emulator.createAuthorization({ scope, clientId: other.id }).code;
   let failure;
   try {
-    await strategy.exchanger.exchange(bad);
+    await exchanger.exchange(bad);
   } catch (error) {
     failure = { code: error.code, personaStatus: error.personaStatus, requestId: error.requestId };
   }
@@ -44,7 +44,7 @@ try {
     requestIds,
   }));
 } finally {
-  await strategy.close();
+  await exchanger.close();
   await emulator.close();
 }
 `;
@@ -140,16 +140,16 @@ describe('the diagnostics_channel', () => {
       reports.push(message as ExchangeReport);
     };
     const emulator = await startPersonaEmulator();
-    const strategy = new PersonaStrategy({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
+    const exchanger = createCodeExchanger({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
     subscribe(EXCHANGE_CHANNEL, listener);
     try {
       const inquiryId = emulator.owner.inquiries[0]?.id;
       const { code } = emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` });
-      const tokens = await strategy.exchanger.exchange(code);
+      const tokens = await exchanger.exchange(code);
       // Two identical exchanges in flight share one request, so one report.
       const again = emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` }).code;
-      await Promise.all([strategy.exchanger.exchange(again), strategy.exchanger.exchange(again)]);
-      await expect(strategy.exchanger.exchange('unknown-code')).rejects.toMatchObject({ code: 'invalid_grant' });
+      await Promise.all([exchanger.exchange(again), exchanger.exchange(again)]);
+      await expect(exchanger.exchange('unknown-code')).rejects.toMatchObject({ code: 'invalid_grant' });
 
       const tokenRequests = emulator.requests.filter((request) => request.endpoint === 'token');
       expect(tokenRequests).toHaveLength(3);
@@ -178,7 +178,7 @@ describe('the diagnostics_channel', () => {
       }
     } finally {
       unsubscribe(EXCHANGE_CHANNEL, listener);
-      await strategy.close();
+      await exchanger.close();
       await emulator.close();
     }
   });

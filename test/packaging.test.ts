@@ -84,6 +84,7 @@ const CONSUMER_BODY = `
 const emulator = await startPersonaEmulator();
 const inquiryId = emulator.owner.inquiries[0].id;
 const strategy = new PersonaStrategy({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
+const exchanger = createCodeExchanger({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
 passport.use(strategy);
 const server = createServer((req, res) => {
   passport.authenticate('persona', { session: false }, (err, user, info, status) => {
@@ -106,10 +107,10 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const app = 'http://127.0.0.1:' + server.address().port;
 try {
   const { code } = emulator.createAuthorization({ scope: ['inquiry.read:' + inquiryId] });
-  const tokens = await strategy.exchanger.exchange(code);
+  const tokens = await exchanger.exchange(code);
   let failure;
   try {
-    await strategy.exchanger.exchange('not-a-code');
+    await exchanger.exchange('not-a-code');
   } catch (error) {
     failure = { persona: isPersonaOAuthError(error), code: error.code, status: error.status };
   }
@@ -131,13 +132,14 @@ try {
   server.closeAllConnections();
   server.close();
   await strategy.close();
+  await exchanger.close();
   await emulator.close();
 }
 `;
 
 const ESM_CONSUMER = `import { createServer } from 'node:http';
 import passport from 'passport';
-import { PersonaStrategy, VERSION, isPersonaOAuthError, parseScopes } from 'passport-withpersona';
+import { PersonaStrategy, VERSION, createCodeExchanger, isPersonaOAuthError, parseScopes } from 'passport-withpersona';
 import { startPersonaEmulator } from 'passport-withpersona/testing';
 const RESOLVED = [import.meta.resolve('passport-withpersona'), import.meta.resolve('passport-withpersona/testing')];
 ${CONSUMER_BODY}`;
@@ -145,7 +147,7 @@ ${CONSUMER_BODY}`;
 const CJS_CONSUMER = `'use strict';
 const { createServer } = require('node:http');
 const passport = require('passport');
-const { PersonaStrategy, VERSION, isPersonaOAuthError, parseScopes } = require('passport-withpersona');
+const { PersonaStrategy, VERSION, createCodeExchanger, isPersonaOAuthError, parseScopes } = require('passport-withpersona');
 const { startPersonaEmulator } = require('passport-withpersona/testing');
 const RESOLVED = [require.resolve('passport-withpersona'), require.resolve('passport-withpersona/testing')];
 (async () => {
@@ -162,6 +164,7 @@ const TS_CONSUMER = `import type { Request, Response } from 'express';
 import passport from 'passport';
 import {
   PersonaStrategy,
+  createCodeExchanger,
   hasScope,
   isPersonaOAuthError,
   parseScopes,
@@ -192,7 +195,8 @@ export async function exchangeOnce(): Promise<string[]> {
     const inquiry = emulator.owner.inquiries[0];
     if (!inquiry) throw new Error('no inquiry');
     const { code } = emulator.createAuthorization({ scope: [\`inquiry.read:\${inquiry.id}\`] });
-    const tokens: PersonaTokenSet = await strategy.exchanger.exchange(code);
+    const exchanger = createCodeExchanger({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url });
+    const tokens: PersonaTokenSet = await exchanger.exchange(code).finally(() => exchanger.close());
     const scopes: PersonaScope[] = parseScopes(tokens.scope);
     return scopes.map((scope) => scope.objectId);
   } catch (error) {

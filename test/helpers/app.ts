@@ -24,10 +24,7 @@ export interface ErrorBody {
  */
 export function createTestApp(options: PersonaStrategyOptions, verify?: PersonaVerify<unknown>): TestApp {
   const passport = new Passport();
-  const strategy = new PersonaStrategy<unknown>(
-    options as PersonaStrategyOptions & { passReqToCallback?: false },
-    verify,
-  );
+  const strategy = new PersonaStrategy<unknown>(options, verify);
   passport.use(strategy as never);
   const app = express();
   app.use(express.urlencoded({ extended: false }));

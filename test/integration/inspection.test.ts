@@ -5,7 +5,7 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
+import { createCodeExchanger, PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
 import { startTokenServer, TOKEN_BODY, type TokenServer } from '../helpers/token-server.js';
 
 // Passport keeps the strategy reachable from every request (req._passport.instance), and the
@@ -40,7 +40,7 @@ async function holdingServer(): Promise<{ release: () => void }> {
   };
 }
 
-function appWith(options: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>) {
+function appWith(options: Partial<PersonaStrategyOptions>) {
   const passport = new Passport();
   strategy = new PersonaStrategy({ apiKey: API_KEY, baseURL: server?.url, ...options });
   passport.use(strategy as never);
@@ -94,7 +94,6 @@ describe('no secret through inspection while an exchange is in flight', () => {
       inspect(strategy, { depth: null }),
       inspect(strategy, { depth: null, showHidden: true }),
       inspect(Object.create(strategy as object), { depth: null, showHidden: true }),
-      inspect(strategy?.exchanger, { depth: null, showHidden: true }),
       JSON.stringify(strategy),
     ];
     for (const view of views) {
@@ -103,6 +102,24 @@ describe('no secret through inspection while an exchange is in flight', () => {
 
     release();
     expect((await login).status).toBe(200);
+  });
+
+  it('a standalone exchanger prints neither the key nor the code while its exchange is in flight', async () => {
+    const { release } = await holdingServer();
+    const exchanger = createCodeExchanger({ apiKey: API_KEY, baseURL: server?.url });
+    try {
+      const exchange = exchanger.exchange(CODE);
+      await expect.poll(() => server?.requests.length).toBe(1);
+      expect(server?.requests[0]?.body).toContain(CODE);
+      const views = [inspect(exchanger, { depth: null, showHidden: true }), JSON.stringify(exchanger)];
+      for (const view of views) {
+        for (const secret of [API_KEY, CODE]) expect(view).not.toContain(secret);
+      }
+      release();
+      expect((await exchange).accessToken).toBe(TOKEN_BODY['access-token']);
+    } finally {
+      await exchanger.close();
+    }
   });
 
   it('a strategy used by Passport still signs in (private state is found through the per-request clone)', async () => {

@@ -3,7 +3,13 @@ import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXCHANGE_CHANNEL, PersonaOAuthError, type ExchangeReport } from '../../src/index.js';
+import {
+  createCodeExchanger,
+  EXCHANGE_CHANNEL,
+  PersonaOAuthError,
+  type CodeExchanger,
+  type ExchangeReport,
+} from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
@@ -19,6 +25,7 @@ type Answer = (res: ServerResponse) => void;
 let answer: Answer = () => {};
 let server: TokenServer;
 let current: TestApp | undefined;
+let exchanger: CodeExchanger | undefined;
 const logLines: string[] = [];
 const originalWrite = process.stderr.write.bind(process.stderr);
 const originalDebug = process.env.DEBUG;
@@ -39,8 +46,16 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await current?.strategy.close();
+  await exchanger?.close();
   current = undefined;
+  exchanger = undefined;
 });
+
+/** The same exchange without Passport, as `createCodeExchanger` gives it. */
+function directExchange(): CodeExchanger {
+  exchanger = createCodeExchanger({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+  return exchanger;
+}
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
   return (res) => {
@@ -65,7 +80,7 @@ async function everythingSaid(): Promise<string> {
   logLines.length = 0;
   let error: unknown;
   try {
-    await current.strategy.exchanger.exchange(CODE);
+    await directExchange().exchange(CODE);
   } catch (caught) {
     error = caught;
   } finally {
@@ -134,11 +149,12 @@ describe('echoes of a secret are redacted', () => {
     answer = json(400, {
       errors: [{ title: 'Code invalid', details: `prefix ${API_KEY.slice(0, 11)} only`, source: { pointer: '/code' } }],
     });
-    current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
-    const error = await current.strategy.exchanger.exchange(CODE).then(
-      () => undefined,
-      (e: unknown) => e as PersonaOAuthError,
-    );
+    const error = await directExchange()
+      .exchange(CODE)
+      .then(
+        () => undefined,
+        (e: unknown) => e as PersonaOAuthError,
+      );
     expect(error?.personaErrors).toEqual([
       { title: 'Code invalid', details: `prefix ${API_KEY.slice(0, 11)} only`, pointer: '/code' },
     ]);

@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PersonaStrategy, type PersonaTokenSet } from '../../src/index.js';
+import {
+  createCodeExchanger,
+  PersonaStrategy,
+  type PersonaStrategyOptions,
+  type PersonaTokenSet,
+} from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startTokenServer } from '../helpers/token-server.js';
@@ -25,10 +30,7 @@ afterEach(async () => {
   current = undefined;
 });
 
-function setup(
-  options: Partial<ConstructorParameters<typeof PersonaStrategy>[0]> = {},
-  verify?: Parameters<typeof createTestApp>[1],
-): TestApp {
+function setup(options: Partial<PersonaStrategyOptions> = {}, verify?: Parameters<typeof createTestApp>[1]): TestApp {
   current = createTestApp({ apiKey: emulator.recipient.apiKey, baseURL: emulator.url, ...options }, verify);
   return current;
 }
@@ -545,6 +547,7 @@ describe('secrets never leak', () => {
       tokens.push(t.accessToken);
       done(null, { ok: true });
     });
+    const exchanger = createCodeExchanger({ apiKey, baseURL: emulator.url, retries: 0 });
     const first = share(1).code;
     codes.push(first);
     seen.push((await request(app).get('/callback').query({ code: first })).text);
@@ -577,7 +580,7 @@ describe('secrets never leak', () => {
       seen.push((await request(app).get('/callback').query({ code: viaApp })).text);
       emulator.setFault('token', fault(direct));
       try {
-        await strategy.exchanger.exchange(direct);
+        await exchanger.exchange(direct);
       } catch (error) {
         errors.push(error);
       }
@@ -585,7 +588,8 @@ describe('secrets never leak', () => {
     for (const error of errors) {
       seen.push(inspect(error, { depth: 10 }), JSON.stringify(error), String((error as Error).stack));
     }
-    seen.push(inspect(strategy, { depth: 10 }), JSON.stringify(strategy));
+    seen.push(inspect(strategy, { depth: 10 }), JSON.stringify(strategy), inspect(exchanger, { depth: 10 }));
+    await exchanger.close();
     const all = seen.join('\n');
     expect(errors).toHaveLength(faults.length);
     expect(tokens[0]).toMatch(/^persona_access_token_/);

@@ -5,10 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   EXCHANGE_CHANNEL,
   PersonaOAuthError,
-  PersonaStrategy,
+  createCodeExchanger,
   VERSION,
   type ExchangeReport,
-  type PersonaStrategyOptions,
+  type CodeExchanger,
+  type CodeExchangerOptions,
 } from '../../src/index.js';
 
 const ORIGIN = 'http://127.0.0.1:9';
@@ -37,10 +38,8 @@ afterEach(async () => {
   await agent.close();
 });
 
-type Options = Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>;
-
-function strategy(options: Options = {}): PersonaStrategy {
-  return new PersonaStrategy({ apiKey: API_KEY, baseURL: ORIGIN, dispatcher: agent, retries: 0, ...options });
+function exchanger(options: Partial<CodeExchangerOptions> = {}): CodeExchanger {
+  return createCodeExchanger({ apiKey: API_KEY, baseURL: ORIGIN, dispatcher: agent, retries: 0, ...options });
 }
 
 function lowerHeaders(headers: unknown): Record<string, string> {
@@ -106,7 +105,7 @@ describe('exchange: success', () => {
   it('posts the code and returns the parsed token set', async () => {
     const seen = intercept(201, SUCCESS, { 'request-id': 'req_abc123' });
     const before = Date.now();
-    const tokens = await strategy().exchanger.exchange(CODE);
+    const tokens = await exchanger().exchange(CODE);
     expect(tokens).toMatchObject({
       accessToken: TOKEN,
       tokenType: 'bearer',
@@ -125,7 +124,7 @@ describe('exchange: success', () => {
 
   it('sends the documented request', async () => {
     const seen = intercept(201, SUCCESS);
-    await strategy().exchanger.exchange(CODE);
+    await exchanger().exchange(CODE);
     const request = seen[0]!;
     expect(request.method).toBe('POST');
     expect(request.path).toBe(TOKEN_PATH);
@@ -144,7 +143,7 @@ describe('exchange: success', () => {
 
   it('sends Persona-Version and Key-Inflection when configured', async () => {
     const seen = intercept(201, { accessToken: TOKEN, expiresIn: 3599, scope: SCOPE, tokenType: 'bearer' });
-    const tokens = await strategy({ personaVersion: '2023-01-05', keyInflection: 'camel' }).exchanger.exchange(CODE);
+    const tokens = await exchanger({ personaVersion: '2023-01-05', keyInflection: 'camel' }).exchange(CODE);
     expect(tokens.accessToken).toBe(TOKEN);
     expect(seen[0]!.headers['persona-version']).toBe('2023-01-05');
     expect(seen[0]!.headers['key-inflection']).toBe('camel');
@@ -153,7 +152,7 @@ describe('exchange: success', () => {
   it('encodes a code holding form-reserved characters so it arrives intact', async () => {
     const tricky = 'a+b/c=d&grant-type=password% é';
     const seen = intercept(201, SUCCESS);
-    await strategy().exchanger.exchange(tricky);
+    await exchanger().exchange(tricky);
     const body = new URLSearchParams(seen[0]!.body);
     expect(body.getAll('code')).toEqual([tricky]);
     expect(body.getAll('grant-type')).toEqual(['authorization_code']);
@@ -161,7 +160,7 @@ describe('exchange: success', () => {
 
   it('reads a snake_case response', async () => {
     intercept(200, { access_token: TOKEN, expires_in: 60, scope: null, token_type: 'Bearer' });
-    expect(await strategy().exchanger.exchange(CODE)).toMatchObject({
+    expect(await exchanger().exchange(CODE)).toMatchObject({
       accessToken: TOKEN,
       expiresIn: 60,
       scope: '',
@@ -171,7 +170,7 @@ describe('exchange: success', () => {
 
   it('posts under a base URL path prefix', async () => {
     const seen = intercept(201, SUCCESS, {}, 1, 'https://persona.example.test', '/proxy/api/v1/oauth/token');
-    await strategy({ baseURL: 'https://persona.example.test/proxy' }).exchanger.exchange(CODE);
+    await exchanger({ baseURL: 'https://persona.example.test/proxy' }).exchange(CODE);
     expect(seen[0]!.path).toBe('/proxy/api/v1/oauth/token');
   });
 
@@ -181,9 +180,9 @@ describe('exchange: success', () => {
     subscribe(EXCHANGE_CHANNEL, listener);
     try {
       intercept(201, SUCCESS, { 'request-id': 'req_r1' });
-      await strategy().exchanger.exchange(CODE);
+      await exchanger().exchange(CODE);
       intercept(422, { errors: [{ title: 'Bad code' }] }, { 'request-id': 'req_r2' });
-      await failure(strategy().exchanger.exchange(CODE));
+      await failure(exchanger().exchange(CODE));
     } finally {
       unsubscribe(EXCHANGE_CHANNEL, listener);
     }
@@ -223,7 +222,7 @@ describe('exchange: status mapping', () => {
     const redirect: Record<string, string> =
       personaStatus >= 300 && personaStatus < 400 ? { location: `${ORIGIN}/elsewhere` } : {};
     intercept(personaStatus, { errors: [{ title: 'Something' }] }, { 'request-id': 'req_map', ...redirect });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.code).toBe(code);
     expect(error.status).toBe(status);
     expect(error.personaStatus).toBe(personaStatus);
@@ -233,7 +232,7 @@ describe('exchange: status mapping', () => {
 
   it('does not follow a redirect', async () => {
     const seen = intercept(302, '', { location: `${ORIGIN}/elsewhere` });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.code).toBe('invalid_response');
     expect(error.message).toMatch(/redirect/i);
     expect(seen).toHaveLength(1);
@@ -245,7 +244,7 @@ describe('exchange: status mapping', () => {
       { errors: [{ title: 'Rate limit exceeded' }] },
       { 'ratelimit-reset': '17', 'ratelimit-limit': '300' },
     );
-    const error = await failure(strategy({ retries: 0 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 0 }).exchange(CODE));
     expect(error.code).toBe('rate_limited');
     expect(error.status).toBe(503);
     expect(error.retryAfter).toBe(17);
@@ -253,20 +252,20 @@ describe('exchange: status mapping', () => {
 
   it('leaves retryAfter undefined on a 429 without RateLimit-Reset', async () => {
     intercept(429, { errors: [{ title: 'Rate limit exceeded' }] });
-    const error = await failure(strategy({ retries: 0 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 0 }).exchange(CODE));
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfter).toBeUndefined();
   });
 
   it('ignores a malformed RateLimit-Reset', async () => {
     intercept(429, {}, { 'ratelimit-reset': 'soon' });
-    const error = await failure(strategy({ retries: 0 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 0 }).exchange(CODE));
     expect(error.retryAfter).toBeUndefined();
   });
 
   it('drops a Request-Id that is not short printable ASCII', async () => {
     intercept(422, {}, { 'request-id': 'x'.repeat(200) });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.requestId).toBeUndefined();
   });
 });
@@ -282,7 +281,7 @@ describe('exchange: Persona errors[]', () => {
         null,
       ],
     });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.personaErrors).toEqual([
       { title: 'Invalid code', details: 'The code has expired', pointer: '/code' },
       { title: 'Second' },
@@ -300,7 +299,7 @@ describe('exchange: Persona errors[]', () => {
         },
       ],
     });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.code).toBe('invalid_grant');
     expect(error.personaErrors).toEqual([
       {
@@ -315,7 +314,7 @@ describe('exchange: Persona errors[]', () => {
   it('keeps at most 10 errors and clips long texts', async () => {
     const errors = Array.from({ length: 20 }, (_, i) => ({ title: `E${i}`, details: 'd'.repeat(2000) }));
     intercept(422, { errors });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.personaErrors).toHaveLength(10);
     expect(error.personaErrors.map((e) => e.title)).toEqual([
       'E0',
@@ -342,7 +341,7 @@ describe('exchange: Persona errors[]', () => {
     ['empty', ''],
   ])('gives no personaErrors when the error body is %s', async (_name, body) => {
     intercept(422, body);
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.code).toBe('invalid_grant');
     expect(error.personaErrors).toEqual([]);
   });
@@ -360,7 +359,7 @@ describe('exchange: invalid successful responses', () => {
     ['a malformed scope', JSON.stringify({ ...SUCCESS, scope: 'inquiry' })],
   ])('fails with invalid_response (502) when the body is %s', async (_name, body) => {
     intercept(201, body, { 'request-id': 'req_bad' });
-    const error = await failure(strategy().exchanger.exchange(CODE));
+    const error = await failure(exchanger().exchange(CODE));
     expect(error.code).toBe('invalid_response');
     expect(error.status).toBe(502);
     expect(error.personaStatus).toBe(201);
@@ -370,7 +369,7 @@ describe('exchange: invalid successful responses', () => {
 
   it('rejects a response larger than maxResponseBytes', async () => {
     intercept(201, { ...SUCCESS, padding: 'x'.repeat(2000) });
-    const error = await failure(strategy({ maxResponseBytes: 1024 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ maxResponseBytes: 1024 }).exchange(CODE));
     expect(error.code).toBe('invalid_response');
     expect(error.message).toMatch(/larger than 1024 bytes/);
   });
@@ -378,7 +377,7 @@ describe('exchange: invalid successful responses', () => {
   it('rejects a declared Content-Length above maxResponseBytes without reading the body', async () => {
     // The body itself would fit: only the declared length is too large.
     intercept(201, SUCCESS, { 'content-length': '100000' });
-    const error = await failure(strategy({ maxResponseBytes: 1024 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ maxResponseBytes: 1024 }).exchange(CODE));
     expect(error.code).toBe('invalid_response');
     expect(error.message).toMatch(/larger than 1024 bytes/);
   });
@@ -388,7 +387,7 @@ describe('exchange: invalid successful responses', () => {
     const body = JSON.stringify({ ...SUCCESS, padding: 'x'.repeat(1024 - base.length) });
     expect(Buffer.byteLength(body)).toBe(1024);
     intercept(201, body);
-    expect((await strategy({ maxResponseBytes: 1024 }).exchanger.exchange(CODE)).accessToken).toBe(TOKEN);
+    expect((await exchanger({ maxResponseBytes: 1024 }).exchange(CODE)).accessToken).toBe(TOKEN);
   });
 });
 
@@ -408,8 +407,8 @@ describe('exchange: in-flight deduplication and retries', () => {
       })
       .delay(50)
       .times(1);
-    const s = strategy();
-    const [a, b] = await Promise.all([s.exchanger.exchange(CODE), s.exchanger.exchange(CODE)]);
+    const s = exchanger();
+    const [a, b] = await Promise.all([s.exchange(CODE), s.exchange(CODE)]);
     expect(calls).toBe(1);
     // Equal but separate objects: one request's verify cannot change the other's token set.
     expect(a).toEqual(b);
@@ -420,8 +419,8 @@ describe('exchange: in-flight deduplication and retries', () => {
 
   it('shares a failure between concurrent exchanges of the same code', async () => {
     intercept(422, { errors: [{ title: 'used' }] }, {}, 1);
-    const s = strategy();
-    const [a, b] = await Promise.allSettled([s.exchanger.exchange(CODE), s.exchanger.exchange(CODE)]);
+    const s = exchanger();
+    const [a, b] = await Promise.allSettled([s.exchange(CODE), s.exchange(CODE)]);
     expect(a.status).toBe('rejected');
     expect(b.status).toBe('rejected');
     expect((a as PromiseRejectedResult).reason).toBe((b as PromiseRejectedResult).reason);
@@ -430,24 +429,24 @@ describe('exchange: in-flight deduplication and retries', () => {
 
   it('makes separate requests for different codes', async () => {
     const seen = intercept(201, SUCCESS, {}, 2);
-    const s = strategy();
-    await Promise.all([s.exchanger.exchange('code_one'), s.exchanger.exchange('code_two')]);
+    const s = exchanger();
+    await Promise.all([s.exchange('code_one'), s.exchange('code_two')]);
     expect(seen).toHaveLength(2);
     expect(seen[0]!.headers['idempotency-key']).not.toBe(seen[1]!.headers['idempotency-key']);
   });
 
   it('makes a new request for the same code once the first has finished', async () => {
     const seen = intercept(422, {}, {}, 2);
-    const s = strategy();
-    await failure(s.exchanger.exchange(CODE));
-    await failure(s.exchanger.exchange(CODE));
+    const s = exchanger();
+    await failure(s.exchange(CODE));
+    await failure(s.exchange(CODE));
     expect(seen).toHaveLength(2);
   });
 
   it('retries a 429 with the same Idempotency-Key, then succeeds', async () => {
     const limited = intercept(429, { errors: [{ title: 'Rate limit' }] }, { 'ratelimit-reset': '0' });
     const ok = intercept(201, SUCCESS);
-    const tokens = await strategy({ retries: 1 }).exchanger.exchange(CODE);
+    const tokens = await exchanger({ retries: 1 }).exchange(CODE);
     expect(tokens.accessToken).toBe(TOKEN);
     expect(limited).toHaveLength(1);
     expect(ok).toHaveLength(1);
@@ -456,7 +455,7 @@ describe('exchange: in-flight deduplication and retries', () => {
 
   it('gives up on 429 after the configured retries', async () => {
     const seen = intercept(429, {}, { 'ratelimit-reset': '0' }, 3);
-    const error = await failure(strategy({ retries: 2 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 2 }).exchange(CODE));
     expect(error.code).toBe('rate_limited');
     expect(seen).toHaveLength(3);
   });
@@ -464,7 +463,7 @@ describe('exchange: in-flight deduplication and retries', () => {
   it('does not retry a 429 whose reset is beyond the deadline', async () => {
     const seen = intercept(429, {}, { 'ratelimit-reset': '60' }, 2);
     const started = Date.now();
-    const error = await failure(strategy({ retries: 1, timeoutMs: 2000 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 1, timeoutMs: 2000 }).exchange(CODE));
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfter).toBe(60);
     expect(seen).toHaveLength(1);
@@ -473,7 +472,7 @@ describe('exchange: in-flight deduplication and retries', () => {
 
   it('never retries a 5xx', async () => {
     const seen = intercept(500, {}, {}, 3);
-    const error = await failure(strategy({ retries: 2 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 2 }).exchange(CODE));
     expect(error.code).toBe('persona_unavailable');
     expect(seen).toHaveLength(1);
   });
@@ -484,7 +483,7 @@ describe('exchange: in-flight deduplication and retries', () => {
       .intercept({ path: TOKEN_PATH, method: 'POST' })
       .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const ok = intercept(201, SUCCESS);
-    const tokens = await strategy({ retries: 1 }).exchanger.exchange(CODE);
+    const tokens = await exchanger({ retries: 1 }).exchange(CODE);
     expect(tokens.accessToken).toBe(TOKEN);
     expect(ok).toHaveLength(1);
   });
@@ -494,7 +493,7 @@ describe('exchange: in-flight deduplication and retries', () => {
       .get(ORIGIN)
       .intercept({ path: TOKEN_PATH, method: 'POST' })
       .replyWithError(Object.assign(new Error(`reset while sending ${API_KEY}`), { code: 'ECONNRESET' }));
-    const error = await failure(strategy({ retries: 0 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 0 }).exchange(CODE));
     expect(error.code).toBe('network');
     expect(error.status).toBe(502);
     expect(error.personaStatus).toBeUndefined();
@@ -507,7 +506,7 @@ describe('exchange: in-flight deduplication and retries', () => {
       .intercept({ path: TOKEN_PATH, method: 'POST' })
       .replyWithError(Object.assign(new Error('weird'), { code: 'EWEIRD' }));
     const ok = intercept(201, SUCCESS);
-    const error = await failure(strategy({ retries: 2 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ retries: 2 }).exchange(CODE));
     expect(error.code).toBe('network');
     expect(ok).toHaveLength(0);
   });
@@ -515,7 +514,7 @@ describe('exchange: in-flight deduplication and retries', () => {
   it('fails with timeout (504) when Persona does not answer before timeoutMs', async () => {
     agent.get(ORIGIN).intercept({ path: TOKEN_PATH, method: 'POST' }).reply(201, JSON.stringify(SUCCESS)).delay(2000);
     const started = Date.now();
-    const error = await failure(strategy({ timeoutMs: 150 }).exchanger.exchange(CODE));
+    const error = await failure(exchanger({ timeoutMs: 150 }).exchange(CODE));
     expect(error.code).toBe('timeout');
     expect(error.status).toBe(504);
     expect(Date.now() - started).toBeLessThan(1500);

@@ -1,12 +1,23 @@
 import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BASE_URL, PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
+import { resolveExchangeSettings } from '../../src/exchange.js';
+import {
+  createCodeExchanger,
+  DEFAULT_BASE_URL,
+  PersonaStrategy,
+  type CodeExchangerOptions,
+  type PersonaStrategyOptions,
+} from '../../src/index.js';
 
 const API_KEY = 'persona_sandbox_key_0123456789';
 const strategies: PersonaStrategy[] = [];
 
-type Options = PersonaStrategyOptions & { passReqToCallback?: false };
+type Options = PersonaStrategyOptions;
+
+function settings(options: Partial<CodeExchangerOptions>) {
+  return resolveExchangeSettings({ apiKey: API_KEY, ...options });
+}
 
 function make(options: Partial<Options>): PersonaStrategy {
   const strategy = new PersonaStrategy({ apiKey: API_KEY, ...options });
@@ -23,10 +34,12 @@ describe('PersonaStrategy constructor', () => {
     const strategy = make({});
     expect(strategy.name).toBe('persona');
     expect(DEFAULT_BASE_URL).toBe('https://api.withpersona.com');
-    expect(strategy.exchanger.config.tokenURL.href).toBe('https://api.withpersona.com/api/v1/oauth/token');
-    expect(strategy.exchanger.config.timeoutMs).toBe(10_000);
-    expect(strategy.exchanger.config.maxResponseBytes).toBe(65_536);
-    expect(strategy.exchanger.config.retries).toBe(2);
+    const defaults = settings({});
+    expect(defaults.tokenURL.href).toBe('https://api.withpersona.com/api/v1/oauth/token');
+    expect(defaults.timeoutMs).toBe(10_000);
+    expect(defaults.maxResponseBytes).toBe(65_536);
+    expect(defaults.retries).toBe(2);
+    expect(defaults.userAgent).toMatch(/^passport-withpersona\/\d+\.\d+\.\d+ \(node v\d+/);
   });
 
   it('takes a custom name', () => {
@@ -43,6 +56,7 @@ describe('PersonaStrategy constructor', () => {
     ['non-ASCII', 'clé'],
   ])('throws a TypeError when apiKey is %s', (_name, apiKey) => {
     expect(() => new PersonaStrategy({ apiKey } as unknown as Options)).toThrow(TypeError);
+    expect(() => createCodeExchanger({ apiKey } as unknown as CodeExchangerOptions)).toThrow(TypeError);
   });
 
   it('throws a TypeError without options', () => {
@@ -75,7 +89,7 @@ describe('PersonaStrategy constructor', () => {
   });
 
   it('accepts a URL object as baseURL', () => {
-    expect(make({ baseURL: new URL('http://127.0.0.1:4010') }).exchanger.config.tokenURL.href).toBe(
+    expect(settings({ baseURL: new URL('http://127.0.0.1:4010') }).tokenURL.href).toBe(
       'http://127.0.0.1:4010/api/v1/oauth/token',
     );
   });
@@ -95,19 +109,20 @@ describe('PersonaStrategy constructor', () => {
     ['empty', ''],
   ])('throws a TypeError for %s', (_name, baseURL) => {
     expect(() => new PersonaStrategy({ apiKey: API_KEY, baseURL })).toThrow(TypeError);
+    expect(() => createCodeExchanger({ apiKey: API_KEY, baseURL })).toThrow(TypeError);
   });
 
   it('builds the token URL under a path prefix, dropping query and fragment', () => {
-    expect(make({ baseURL: 'https://gw.example.test/persona?x=1#y' }).exchanger.config.tokenURL.href).toBe(
+    expect(settings({ baseURL: 'https://gw.example.test/persona?x=1#y' }).tokenURL.href).toBe(
       'https://gw.example.test/persona/api/v1/oauth/token',
     );
-    expect(make({ baseURL: 'https://gw.example.test/persona/' }).exchanger.config.tokenURL.href).toBe(
+    expect(settings({ baseURL: 'https://gw.example.test/persona/' }).tokenURL.href).toBe(
       'https://gw.example.test/persona/api/v1/oauth/token',
     );
   });
 
   it.each(['kebab', 'snake', 'camel'] as const)('accepts keyInflection %s', (keyInflection) => {
-    expect(make({ keyInflection }).exchanger.config.keyInflection).toBe(keyInflection);
+    expect(settings({ keyInflection }).keyInflection).toBe(keyInflection);
   });
 
   it.each(['Kebab', 'pascal', '', 'kebab-case'])('throws a TypeError for keyInflection %j', (keyInflection) => {
@@ -136,9 +151,8 @@ describe('PersonaStrategy constructor', () => {
   });
 
   it('accepts retries 0 and a 1 ms timeout', () => {
-    const strategy = make({ retries: 0, timeoutMs: 1 });
-    expect(strategy.exchanger.config.retries).toBe(0);
-    expect(strategy.exchanger.config.timeoutMs).toBe(1);
+    expect(settings({ retries: 0, timeoutMs: 1 })).toMatchObject({ retries: 0, timeoutMs: 1 });
+    expect(() => make({ retries: 0, timeoutMs: 1 })).not.toThrow();
   });
 
   it('throws a TypeError for a relative authorizationURL', () => {
@@ -161,9 +175,12 @@ describe('PersonaStrategy constructor', () => {
   it('keeps the API key out of the strategy’s enumerable surface', async () => {
     const agent = new MockAgent();
     const strategy = make({ dispatcher: agent });
-    expect(Object.keys(strategy)).not.toContain('exchanger');
-    expect('apiKey' in strategy.exchanger.config).toBe(false);
-    expect(inspect(strategy.exchanger, { showHidden: true, depth: 5 })).not.toContain(API_KEY);
+    const exchanger = createCodeExchanger({ apiKey: API_KEY, dispatcher: agent });
+    expect(Object.keys(strategy)).toEqual(['name']);
+    for (const view of [strategy, exchanger, Object.create(strategy)]) {
+      expect(inspect(view, { showHidden: true, depth: 5 })).not.toContain(API_KEY);
+      expect(JSON.stringify(view) ?? '').not.toContain(API_KEY);
+    }
     for (const value of Object.values(strategy)) {
       expect(JSON.stringify(value) ?? '').not.toContain(API_KEY);
     }
