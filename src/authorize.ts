@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPersonaOAuthError, type PersonaOAuthError } from './errors.js';
+import { isPersonaOAuthError, STATUS_OF, type PersonaOAuthError } from './errors.js';
 import { hasScope, type ScopeHolder } from './scopes.js';
 
 /** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
@@ -51,7 +51,7 @@ export class ScopeError extends Error {
           : 'Sign in with Persona first',
     );
     this.code = code;
-    this.status = code === 'insufficient_scope' ? 403 : 401;
+    this.status = STATUS_OF[code];
     this.permission = permission;
     this.objectId = objectId;
     Object.defineProperty(this, SCOPE_ERROR_BRAND, { value: true });

@@ -16,9 +16,40 @@ export type PersonaOAuthErrorCode =
   | 'rate_limited'
   | 'persona_unavailable'
   | 'invalid_response'
-  | 'invalid_scope'
   | 'timeout'
   | 'network';
+
+// The codes of requireScope's ScopeError (declared there; errors.ts must not import it).
+type ScopeErrorCode = 'unauthenticated' | 'token_expired' | 'insufficient_scope';
+
+/**
+ * The HTTP status every code stands for: what the application should answer. The one place a
+ * status is decided; errors and challenges read it here.
+ */
+export const STATUS_OF = {
+  // The callback's own input: the browser's request is at fault.
+  invalid_request: 400,
+  invalid_state: 403,
+  access_denied: 403,
+  authorization_error: 400,
+  // Persona refused the code: the person needs a new link.
+  invalid_grant: 401,
+  // The app's own configuration (its key, its access): nothing the person can fix.
+  invalid_api_key: 500,
+  forbidden: 500,
+  // Persona or the way to it failed.
+  rate_limited: 503,
+  persona_unavailable: 502,
+  invalid_response: 502,
+  timeout: 504,
+  network: 502,
+  // requireScope
+  unauthenticated: 401,
+  token_expired: 401,
+  insufficient_scope: 403,
+  // verify gave no user (a challenge only)
+  verify_rejected: 401,
+} as const satisfies Record<PersonaOAuthErrorCode | ScopeErrorCode | 'verify_rejected', number>;
 
 /** One entry of Persona's `errors[]` array, reduced to the parts worth keeping. */
 export interface PersonaErrorDetail {
@@ -27,10 +58,8 @@ export interface PersonaErrorDetail {
   pointer?: string;
 }
 
-/** What a {@link PersonaOAuthError} is built from. */
+/** What a {@link PersonaOAuthError} is built from, beyond its code and message. */
 export interface PersonaOAuthErrorInit {
-  /** HTTP status the application should answer with. */
-  status: number;
   /** The HTTP status Persona answered with, when the error comes from a Persona response. */
   personaStatus?: number;
   /** Persona's `Request-Id` response header, when sent: what Persona support asks for. */
@@ -112,7 +141,6 @@ function redactCause(cause: unknown, secrets: readonly (string | undefined)[]): 
 export function redactError(error: PersonaOAuthError, secrets: readonly (string | undefined)[]): PersonaOAuthError {
   const clean = (text: string): string => redact(text, secrets);
   return new PersonaOAuthError(error.code, clean(error.message), {
-    status: error.status,
     personaStatus: error.personaStatus,
     requestId: error.requestId === undefined ? undefined : clean(error.requestId),
     personaErrors: error.personaErrors.map((detail) => {
@@ -131,7 +159,7 @@ export function redactError(error: PersonaOAuthError, secrets: readonly (string 
  * authorization-code exchange: a bad callback, a refused code, a Persona failure, a timeout.
  *
  * `code` is stable (see {@link PersonaOAuthErrorCode}); `status` is what the application should
- * answer; `personaStatus`, `requestId`, `personaErrors` and `retryAfter` describe Persona's side
+ * answer, decided by the code (the README's Errors table); `personaStatus`, `requestId`, `personaErrors` and `retryAfter` describe Persona's side
  * when there was one. Messages, `toJSON()` and `util.inspect()` never contain the API key, an
  * authorization code or an access token: they are redacted before the error is built, and the
  * `cause` is summarised rather than dumped.
@@ -145,10 +173,10 @@ export class PersonaOAuthError extends Error {
   readonly personaErrors: PersonaErrorDetail[];
   readonly retryAfter: number | undefined;
 
-  constructor(code: PersonaOAuthErrorCode, message: string, init: PersonaOAuthErrorInit) {
+  constructor(code: PersonaOAuthErrorCode, message: string, init: PersonaOAuthErrorInit = {}) {
     super(redact(message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
-    this.status = init.status;
+    this.status = STATUS_OF[code];
     this.personaStatus = init.personaStatus;
     this.requestId = init.requestId;
     this.personaErrors = (init.personaErrors ?? []).map((e) => ({ ...e }));

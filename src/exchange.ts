@@ -6,7 +6,7 @@ import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, redact, redactError, type PersonaErrorDetail } from './errors.js';
 import { integerOption } from './options.js';
-import { parseTokenResponse, type PersonaTokenSet } from './token.js';
+import { parseTokenResponse, TokenResponseError, type PersonaTokenSet } from './token.js';
 import { VERSION } from './version.js';
 
 /** Persona's production API. */
@@ -373,39 +373,52 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
     return new PersonaOAuthError(
       'invalid_grant',
       `Persona refused the authorization code (HTTP ${status})${why}; it may be expired, already used or issued to another organization`,
-      { ...init, status: 401 },
+      init,
     );
   }
   if (status === 401) {
-    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, {
-      ...init,
-      status: 500,
-    });
+    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, init);
   }
   if (status === 403) {
     return new PersonaOAuthError(
       'forbidden',
       `Persona refused the token request (HTTP 403)${why}; the API key may lack OAuth access or a quota is exhausted`,
-      { ...init, status: 500 },
+      init,
     );
   }
   if (status === 429) {
     return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {
       ...init,
-      status: 503,
       retryAfter: ctx.retryAfter,
     });
   }
   if (status >= 500 && status <= 599) {
-    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, {
-      ...init,
-      status: 502,
+    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, init);
+  }
+  return new PersonaOAuthError(
+    'invalid_response',
+    `Persona's token endpoint answered with unexpected HTTP ${status}`,
+    init,
+  );
+}
+
+/** The token set of a parsed 2xx body, with Persona's context on it and on any refusal. */
+function tokensFrom(
+  parsed: unknown,
+  context: { personaStatus: number; requestId: string | undefined },
+): PersonaTokenSet {
+  let tokens: PersonaTokenSet;
+  try {
+    tokens = parseTokenResponse(parsed);
+  } catch (error) {
+    if (!(error instanceof TokenResponseError)) throw error;
+    throw new PersonaOAuthError('invalid_response', `Persona's token response is invalid: ${error.message}`, {
+      ...context,
+      cause: error.cause,
     });
   }
-  return new PersonaOAuthError('invalid_response', `Persona's token endpoint answered with unexpected HTTP ${status}`, {
-    ...init,
-    status: 502,
-  });
+  if (context.requestId !== undefined) tokens.requestId = context.requestId;
+  return tokens;
 }
 
 function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
@@ -496,7 +509,6 @@ class Exchanger implements CodeExchanger {
 
     const timeout = (cause?: unknown): PersonaOAuthError =>
       new PersonaOAuthError('timeout', `Persona's token endpoint did not answer within ${timeoutMs} ms`, {
-        status: 504,
         personaStatus,
         requestId,
         cause,
@@ -534,7 +546,6 @@ class Exchanger implements CodeExchanger {
             if (await waitToRetry(wait)) continue;
           }
           throw new PersonaOAuthError('network', `Could not reach Persona's token endpoint (${this.#origin})`, {
-            status: 502,
             cause: error,
           });
         }
@@ -548,7 +559,7 @@ class Exchanger implements CodeExchanger {
           throw new PersonaOAuthError(
             'invalid_response',
             `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,
-            { status: 502, personaStatus, requestId },
+            { personaStatus, requestId },
           );
         }
 
@@ -560,7 +571,6 @@ class Exchanger implements CodeExchanger {
         } catch (error) {
           if (deadline.aborted) throw timeout(error);
           throw new PersonaOAuthError('network', `The connection to Persona broke while reading the token response`, {
-            status: 502,
             personaStatus,
             requestId,
             cause: error,
@@ -572,7 +582,7 @@ class Exchanger implements CodeExchanger {
             throw new PersonaOAuthError(
               'invalid_response',
               `Persona's token response is larger than ${maxResponseBytes} bytes`,
-              { status: 502, personaStatus, requestId },
+              { personaStatus, requestId },
             );
           }
           let parsed: unknown;
@@ -580,14 +590,13 @@ class Exchanger implements CodeExchanger {
             parsed = JSON.parse(raw.toString('utf8'));
           } catch {
             throw new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, {
-              status: 502,
               personaStatus,
               requestId,
             });
           }
           const accessToken = accessTokenIn(parsed);
           if (accessToken !== undefined) secrets.push(accessToken);
-          const tokens = parseTokenResponse(parsed, { requestId, personaStatus });
+          const tokens = tokensFrom(parsed, { personaStatus, requestId });
           reportExchange({
             outcome: 'success',
             personaStatus,
@@ -623,7 +632,7 @@ class Exchanger implements CodeExchanger {
           ? error
           : deadline.aborted
             ? timeout(error)
-            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { status: 502, cause: error }),
+            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error }),
         secrets,
       );
       reportExchange({

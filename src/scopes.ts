@@ -1,5 +1,3 @@
-import { PersonaOAuthError } from './errors.js';
-
 /**
  * One granted scope: a permission (`resource.action`) on one Persona object.
  *
@@ -29,21 +27,22 @@ const OBJECT_ID = /^[\x21-\x7e]+$/;
 const SEPARATORS = /[ \t\r\n]+/;
 const MAX_SHOWN = 64;
 
-function invalidScope(entry: string, why: string): PersonaOAuthError {
+type ErrorKind = new (message: string) => Error;
+
+function invalidScope(Kind: ErrorKind, entry: string, why: string): Error {
   const shown = entry.length > MAX_SHOWN ? `${entry.slice(0, MAX_SHOWN)}…` : entry;
-  return new PersonaOAuthError('invalid_scope', `Invalid scope entry ${JSON.stringify(shown)}: ${why}`, {
-    status: 502,
-  });
+  return new Kind(`Invalid scope entry ${JSON.stringify(shown)}: ${why}`);
 }
 
-function parseEntry(entry: string): PersonaScope {
+// `Kind` is what a bad entry is: a SyntaxError in a scope string, a TypeError in a caller's list.
+function parseEntry(entry: string, Kind: ErrorKind): PersonaScope {
   const colon = entry.indexOf(':');
-  if (colon === -1) throw invalidScope(entry, 'expected permission:object');
+  if (colon === -1) throw invalidScope(Kind, entry, 'expected permission:object');
   const permission = entry.slice(0, colon);
   const objectId = entry.slice(colon + 1);
   const match = PERMISSION.exec(permission);
-  if (!match) throw invalidScope(entry, 'the permission must be resource.action');
-  if (!OBJECT_ID.test(objectId)) throw invalidScope(entry, 'the object id is empty or not printable ASCII');
+  if (!match) throw invalidScope(Kind, entry, 'the permission must be resource.action');
+  if (!OBJECT_ID.test(objectId)) throw invalidScope(Kind, entry, 'the object id is empty or not printable ASCII');
   return { permission, resource: match[1] as string, action: match[2] as string, objectId };
 }
 
@@ -54,17 +53,18 @@ function parseEntry(entry: string): PersonaScope {
  * and `null`, `undefined` or an empty string give an empty list. The object id is everything
  * after the first `:`. Scopes are case-sensitive.
  *
- * @throws {PersonaOAuthError} code `invalid_scope` when an entry is malformed.
+ * @throws {SyntaxError} when an entry is malformed (the message quotes it, cut to 64 characters).
+ * @throws {TypeError} when `scope` is not a string, null or undefined.
  */
 export function parseScopes(scope: string | null | undefined): PersonaScope[] {
   if (scope === null || scope === undefined) return [];
-  if (typeof scope !== 'string') throw invalidScope(String(scope), 'the scope must be a string');
+  if (typeof scope !== 'string') throw invalidScope(TypeError, String(scope), 'the scope must be a string');
   const out: PersonaScope[] = [];
   const seen = new Set<string>();
   for (const entry of scope.split(SEPARATORS)) {
     if (entry === '' || seen.has(entry)) continue;
     seen.add(entry);
-    out.push(parseEntry(entry));
+    out.push(parseEntry(entry, SyntaxError));
   }
   return out;
 }
@@ -74,14 +74,15 @@ export function parseScopes(scope: string | null | undefined): PersonaScope[] {
  * {@link parseScopes} (`formatScopes(parseScopes(s))` equals `s` with whitespace normalised and
  * duplicates removed).
  *
- * @throws {PersonaOAuthError} code `invalid_scope` when an entry could not be parsed back.
+ * @throws {TypeError} when an item's `permission` and `objectId` do not make a valid entry (a
+ * permission that is not `resource.action`, an empty or non-printable object id).
  */
 export function formatScopes(list: readonly PersonaScopeLike[]): string {
   const seen = new Set<string>();
   const parts: string[] = [];
   for (const item of list) {
     const entry = `${item.permission}:${item.objectId}`;
-    parseEntry(entry);
+    parseEntry(entry, TypeError);
     if (seen.has(entry)) continue;
     seen.add(entry);
     parts.push(entry);

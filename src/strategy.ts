@@ -1,6 +1,6 @@
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import { callbackParams, readCallbackInput, type CallbackInput } from './callback-input.js';
-import { PersonaOAuthError, isPersonaOAuthError, type PersonaOAuthErrorCode } from './errors.js';
+import { PersonaOAuthError, isPersonaOAuthError, STATUS_OF, type PersonaOAuthErrorCode } from './errors.js';
 import { createCodeExchanger, type CodeExchanger, type CodeExchangerOptions } from './exchange.js';
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
@@ -142,7 +142,7 @@ function failure(error: PersonaOAuthError): Outcome {
 }
 
 function missingCode(): Outcome {
-  return failure(new PersonaOAuthError('invalid_request', 'The code parameter is missing', { status: 400 }));
+  return failure(new PersonaOAuthError('invalid_request', 'The code parameter is missing'));
 }
 
 async function start<TUser>(flow: CallbackFlow<TUser>, req: PersonaRequest, options: PersonaAuthenticateOptions) {
@@ -150,9 +150,7 @@ async function start<TUser>(flow: CallbackFlow<TUser>, req: PersonaRequest, opti
   const appState: AppState = {};
   if (options.returnTo !== undefined) {
     if (!isSafeReturnTo(options.returnTo)) {
-      return failure(
-        new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path', { status: 400 }),
-      );
+      return failure(new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path'));
     }
     appState.returnTo = options.returnTo;
   }
@@ -173,9 +171,7 @@ async function checkState(
     state === undefined ? ({ valid: false, reason: 'missing' } as const) : await store.verify(req, state);
   if (verification.valid) return verification.appState;
   return failure(
-    new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`, {
-      status: 403,
-    }),
+    new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`),
   );
 }
 
@@ -184,8 +180,8 @@ function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
   // apps render, and the callback's text is anyone's.
   const outcome = failure(
     input.error === 'access_denied'
-      ? new PersonaOAuthError('access_denied', 'The data owner declined to share', { status: 403 })
-      : new PersonaOAuthError('authorization_error', "The data owner's side reported an error", { status: 400 }),
+      ? new PersonaOAuthError('access_denied', 'The data owner declined to share')
+      : new PersonaOAuthError('authorization_error', "The data owner's side reported an error"),
   );
   if (outcome.kind === 'fail' && input.description !== undefined) outcome.challenge.description = input.description;
   return outcome;
@@ -210,8 +206,7 @@ async function callback<TUser>(
   options: PersonaAuthenticateOptions,
 ): Promise<Outcome> {
   const input = readCallbackInput(callbackParams(req));
-  if (input.kind === 'invalid')
-    return failure(new PersonaOAuthError('invalid_request', input.message, { status: 400 }));
+  if (input.kind === 'invalid') return failure(new PersonaOAuthError('invalid_request', input.message));
   if (input.kind === 'start' && input.state === undefined) return start(flow, req, options);
   // The state first, before the `error` parameter and before any call to Persona.
   const appState = await checkState(flow.stateStore, req, input.state);
@@ -260,7 +255,11 @@ function verifyOutcome<TUser>(
       if (err) return resolve({ kind: 'error', error: err });
       if (user) return resolve({ kind: 'success', user, info: { ...info, ...extra } });
       const message = typeof extra?.message === 'string' ? extra.message : 'The account was not accepted';
-      resolve({ kind: 'fail', challenge: { ...extra, message, code: 'verify_rejected' }, status: 401 });
+      resolve({
+        kind: 'fail',
+        challenge: { ...extra, message, code: 'verify_rejected' },
+        status: STATUS_OF.verify_rejected,
+      });
     };
     let returned: unknown;
     try {

@@ -1,4 +1,3 @@
-import { PersonaOAuthError } from './errors.js';
 import { parseScopes, type PersonaScope } from './scopes.js';
 
 /**
@@ -37,10 +36,15 @@ export interface PersonaTokenSet {
 export interface ParseTokenContext {
   /** Epoch milliseconds the expiry is counted from (default: `Date.now()`). */
   now?: number;
-  /** Persona's `Request-Id`, copied onto the token set and onto any error. */
-  requestId?: string;
-  /** HTTP status of the response, copied onto any error. */
-  personaStatus?: number;
+}
+
+/**
+ * Why a token response body is not a usable token set. Thrown by {@link parseTokenResponse};
+ * the exchange wraps it in a `PersonaOAuthError` (`invalid_response`) with Persona's status and
+ * Request-Id. The message says which field is wrong, never what it held.
+ */
+export class TokenResponseError extends Error {
+  override readonly name = 'TokenResponseError';
 }
 
 // Persona answers in kebab-case by default, or snake/camel depending on `Key-Inflection` and the
@@ -70,7 +74,7 @@ function pick(body: Record<string, unknown>, names: readonly string[]): unknown 
   return undefined;
 }
 
-type Invalid = (why: string, cause?: unknown) => PersonaOAuthError;
+type Invalid = (why: string, cause?: unknown) => TokenResponseError;
 
 function readAccessToken(record: Record<string, unknown>, invalid: Invalid): string {
   const accessToken = pick(record, FIELDS.accessToken);
@@ -119,19 +123,12 @@ function readScopes(record: Record<string, unknown>, invalid: Invalid): { scope:
  * absent, as Persona's schema allows: the token type is then `bearer` (the only type Persona
  * issues; when sent it must be `bearer`, any case), `expires-in` (when sent, an integer from 0 to
  * 2147483647) the documented one hour with `expiresInAssumed` set (0 counts as none), and
- * `scope` (when sent, a well-formed scope string) no scopes.
+ * `scope` (when sent, a well-formed scope string) no scopes. `expiresAt` counts from `context.now`.
  *
- * @throws {PersonaOAuthError} code `invalid_response` (status 502) for anything else.
+ * @throws {TokenResponseError} for anything else.
  */
 export function parseTokenResponse(body: unknown, context: ParseTokenContext = {}): PersonaTokenSet {
-  const { requestId, personaStatus } = context;
-  const invalid: Invalid = (why, cause) =>
-    new PersonaOAuthError('invalid_response', `Persona's token response is invalid: ${why}`, {
-      status: 502,
-      personaStatus,
-      requestId,
-      cause,
-    });
+  const invalid: Invalid = (why, cause) => new TokenResponseError(why, cause === undefined ? undefined : { cause });
 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalid('expected a JSON object');
@@ -148,6 +145,5 @@ export function parseTokenResponse(body: unknown, context: ParseTokenContext = {
     ...readScopes(record, invalid),
   };
   if (assumed) tokens.expiresInAssumed = true;
-  if (requestId !== undefined) tokens.requestId = requestId;
   return tokens;
 }

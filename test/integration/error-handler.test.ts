@@ -18,7 +18,6 @@ function appThrowing(error: unknown, render?: Parameters<typeof personaErrorHand
 describe('personaErrorHandler over real HTTP', () => {
   it('answers a PersonaOAuthError with its status, Retry-After and a JSON body', async () => {
     const error = new PersonaOAuthError('rate_limited', 'Persona rate limit exceeded', {
-      status: 503,
       retryAfter: 42,
       requestId: 'req_abc',
     });
@@ -44,7 +43,7 @@ describe('personaErrorHandler over real HTTP', () => {
     expect(other.status).toBe(599);
     expect(other.text).toBe('fallthrough: boom');
     const rendered = await request(
-      appThrowing(new PersonaOAuthError('timeout', 'slow', { status: 504 }), {
+      appThrowing(new PersonaOAuthError('timeout', 'slow'), {
         render: (err, _req, res) => res.end(`page for ${err.code}`),
       }),
     ).get('/');

@@ -1,16 +1,54 @@
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, isPersonaOAuthError, redact } from '../../src/index.js';
+import { STATUS_OF } from '../../src/errors.js';
+import {
+  PersonaOAuthError,
+  ScopeError,
+  isPersonaOAuthError,
+  redact,
+  type PersonaOAuthErrorCode,
+} from '../../src/index.js';
 
 const API_KEY = 'persona_production_key_8c1f2d3e4a5b6c7d';
 const CODE = 'authcode_Zx9+/=&secret';
 const TOKEN = 'persona_access_token_d8b7f084-385f-4ff0-930e-1580ccefa16d';
 
+/** The README's Errors table: each row's code and the status it documents. */
+function documentedStatuses(): Map<string, number> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Errors\n'), readme.indexOf('\n## State'));
+  const rows = new Map<string, number>();
+  for (const match of section.matchAll(/^\|[^|]*\| `(\w+)`[^|]*\|[^|]*\| (\d{3})\b/gm)) {
+    rows.set(match[1] as string, Number(match[2]));
+  }
+  return rows;
+}
+
+describe('the code → status table', () => {
+  const SCOPE_CODES = ['unauthenticated', 'token_expired', 'insufficient_scope'] as const;
+
+  it('gives each code the status the README’s Errors table documents, and the table documents each code', () => {
+    const documented = documentedStatuses();
+    const errorCodes = Object.keys(STATUS_OF).filter((code) => !(SCOPE_CODES as readonly string[]).includes(code));
+    expect([...documented.keys()].sort()).toEqual(errorCodes.sort());
+    for (const [code, status] of documented) expect(STATUS_OF[code as keyof typeof STATUS_OF]).toBe(status);
+  });
+
+  it('is where every PersonaOAuthError and ScopeError takes its status from', () => {
+    for (const code of Object.keys(STATUS_OF)) {
+      if ((SCOPE_CODES as readonly string[]).includes(code) || code === 'verify_rejected') continue;
+      expect(new PersonaOAuthError(code as PersonaOAuthErrorCode, 'x').status).toBe(STATUS_OF[code as 'network']);
+    }
+    for (const code of SCOPE_CODES)
+      expect(new ScopeError(code, 'inquiry.read', undefined).status).toBe(STATUS_OF[code]);
+  });
+});
+
 describe('PersonaOAuthError', () => {
   it('carries every field it was built with', () => {
     const cause = new Error('boom');
     const error = new PersonaOAuthError('rate_limited', 'Slow down', {
-      status: 503,
       personaStatus: 429,
       requestId: 'req_1',
       personaErrors: [{ title: 'Rate limit', details: 'too many', pointer: '/x' }],
@@ -33,7 +71,7 @@ describe('PersonaOAuthError', () => {
   });
 
   it('defaults the optional fields', () => {
-    const error = new PersonaOAuthError('timeout', 'late', { status: 504 });
+    const error = new PersonaOAuthError('timeout', 'late');
     expect(error.personaStatus).toBeUndefined();
     expect(error.requestId).toBeUndefined();
     expect(error.personaErrors).toEqual([]);
@@ -43,20 +81,20 @@ describe('PersonaOAuthError', () => {
 
   it('copies personaErrors so later changes to the input do not leak in', () => {
     const input = [{ title: 'a' }];
-    const error = new PersonaOAuthError('invalid_grant', 'x', { status: 401, personaErrors: input });
+    const error = new PersonaOAuthError('invalid_grant', 'x', { personaErrors: input });
     input[0]!.title = 'changed';
     input.push({ title: 'b' });
     expect(error.personaErrors).toEqual([{ title: 'a' }]);
   });
 
   it('redacts access-token shapes from its message and stack', () => {
-    const error = new PersonaOAuthError('invalid_response', `got ${TOKEN} back`, { status: 502 });
+    const error = new PersonaOAuthError('invalid_response', `got ${TOKEN} back`);
     expect(error.message).toBe('got [REDACTED] back');
     expect(error.stack).not.toContain(TOKEN);
   });
 
   it('toJSON gives the documented safe shape without the cause', () => {
-    const error = new PersonaOAuthError('network', 'down', { status: 502, cause: new Error(`key ${API_KEY}`) });
+    const error = new PersonaOAuthError('network', 'down', { cause: new Error(`key ${API_KEY}`) });
     expect(error.toJSON()).toEqual({
       name: 'PersonaOAuthError',
       code: 'network',
@@ -72,7 +110,7 @@ describe('PersonaOAuthError', () => {
   it('keeps a secret in the cause out of JSON.stringify and util.inspect', () => {
     const cause = new Error(`connect failed with Authorization: Bearer ${API_KEY} for code ${CODE}, token ${TOKEN}`);
     (cause as Error & { code: string }).code = 'ECONNRESET';
-    const error = new PersonaOAuthError('network', 'Could not reach Persona', { status: 502, cause });
+    const error = new PersonaOAuthError('network', 'Could not reach Persona', { cause });
 
     const json = JSON.stringify(error);
     expect(JSON.parse(json)).toMatchObject({ code: 'network', status: 502, message: 'Could not reach Persona' });
@@ -96,21 +134,21 @@ describe('PersonaOAuthError', () => {
   });
 
   it('names a cause that is not an Error without printing it', () => {
-    const error = new PersonaOAuthError('network', 'x', { status: 502, cause: { secret: API_KEY } });
+    const error = new PersonaOAuthError('network', 'x', { cause: { secret: API_KEY } });
     const text = inspect(error);
     expect(text).not.toContain(API_KEY);
     expect(text).toContain('cause: Error');
-    const typed = new PersonaOAuthError('network', 'x', { status: 502, cause: new TypeError(API_KEY) });
+    const typed = new PersonaOAuthError('network', 'x', { cause: new TypeError(API_KEY) });
     expect(inspect(typed)).toContain('cause: TypeError');
     expect(inspect(typed)).not.toContain(API_KEY);
   });
 
   it('prints no cause line when there is none', () => {
-    expect(inspect(new PersonaOAuthError('timeout', 'late', { status: 504 }))).not.toContain('cause:');
+    expect(inspect(new PersonaOAuthError('timeout', 'late'))).not.toContain('cause:');
   });
 
   it('keeps the cause non-enumerable', () => {
-    const error = new PersonaOAuthError('network', 'x', { status: 502, cause: new Error('c') });
+    const error = new PersonaOAuthError('network', 'x', { cause: new Error('c') });
     expect(Object.keys(error)).not.toContain('cause');
   });
 });
@@ -174,7 +212,7 @@ describe('redact', () => {
 
 describe('isPersonaOAuthError', () => {
   it('recognises instances', () => {
-    expect(isPersonaOAuthError(new PersonaOAuthError('forbidden', 'x', { status: 500 }))).toBe(true);
+    expect(isPersonaOAuthError(new PersonaOAuthError('forbidden', 'x'))).toBe(true);
   });
 
   it('recognises an error from a duplicated copy of the package', () => {

@@ -367,6 +367,17 @@ describe('exchange: invalid successful responses', () => {
     expectNoSecrets(error);
   });
 
+  it('wraps the parser’s plain refusal with Persona’s context, keeping the scope’s SyntaxError as cause', async () => {
+    intercept(201, { ...SUCCESS, scope: `inquiry.read:inq_1 ${CODE}` }, { 'request-id': 'req_scope' });
+    const error = await failure(exchanger().exchange(CODE));
+    expect(error.message).toBe("Persona's token response is invalid: scope is malformed");
+    expect(error).toMatchObject({ code: 'invalid_response', status: 502, personaStatus: 201, requestId: 'req_scope' });
+    // The malformed entry was the code: the SyntaxError that quotes it is summarised without it.
+    expect((error.cause as Error).name).toBe('SyntaxError');
+    expect((error.cause as Error).message).toMatch(/^Invalid scope entry "\[REDACTED\]"/);
+    expectNoSecrets(error);
+  });
+
   it('rejects a response larger than maxResponseBytes', async () => {
     intercept(201, { ...SUCCESS, padding: 'x'.repeat(2000) });
     const error = await failure(exchanger({ maxResponseBytes: 1024 }).exchange(CODE));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import { PersonaOAuthError, PersonaStrategy, PersonaOAuthError as E } from '../../src/index.js';
+import { PersonaStrategy } from '../../src/index.js';
 import { SessionStateStore } from '../../src/state/session.js';
 import { SignedStateStore } from '../../src/state/signed.js';
-import { parseTokenResponse } from '../../src/token.js';
+import { parseTokenResponse, TokenResponseError } from '../../src/token.js';
 
 const SECRET = 's'.repeat(40);
 
@@ -36,8 +36,8 @@ describe('state store options are validated', () => {
 describe('token lifetime bounds', () => {
   const base = { 'access-token': 'persona_access_token_a', 'token-type': 'bearer', scope: null };
   it('refuses a lifetime beyond int32 seconds', () => {
-    expect(() => parseTokenResponse({ ...base, 'expires-in': 2 ** 31 })).toThrow(PersonaOAuthError);
-    expect(() => parseTokenResponse({ ...base, 'expires-in': Number.MAX_SAFE_INTEGER })).toThrow(E);
+    expect(() => parseTokenResponse({ ...base, 'expires-in': 2 ** 31 })).toThrow(TokenResponseError);
+    expect(() => parseTokenResponse({ ...base, 'expires-in': Number.MAX_SAFE_INTEGER })).toThrow(TokenResponseError);
   });
   it('accepts the largest bound, and reads -0 like 0: no lifetime given, the documented hour assumed', () => {
     expect(parseTokenResponse({ ...base, 'expires-in': 2 ** 31 - 1 }, { now: 0 }).expiresAt).toBe((2 ** 31 - 1) * 1000);

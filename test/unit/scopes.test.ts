@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { PersonaOAuthError, formatScopes, hasScope, parseScopes, type PersonaScope } from '../../src/index.js';
+import { formatScopes, hasScope, parseScopes, type PersonaScope } from '../../src/index.js';
 
-function expectInvalidScope(input: string): PersonaOAuthError {
+/** A malformed scope string is a plain SyntaxError: no HTTP status, no Persona context. */
+function expectInvalidScope(input: string): SyntaxError {
   let caught: unknown;
   try {
     parseScopes(input);
   } catch (error) {
     caught = error;
   }
-  expect(caught, `parseScopes(${JSON.stringify(input)}) should throw`).toBeInstanceOf(PersonaOAuthError);
-  const error = caught as PersonaOAuthError;
-  expect(error.code).toBe('invalid_scope');
-  return error;
+  expect(caught, `parseScopes(${JSON.stringify(input)}) should throw`).toBeInstanceOf(SyntaxError);
+  expect(caught).not.toHaveProperty('status');
+  return caught as SyntaxError;
 }
 
 describe('parseScopes', () => {
@@ -123,15 +123,14 @@ describe('parseScopes', () => {
     ['vertical tab inside an entry', 'inquiry.read:inq_1\u000bx'],
     ['NUL inside an entry', 'inquiry.read:inq\u00001'],
     ['a malformed entry after a good one', 'inquiry.read:inq_1 inquiry'],
-  ])('throws invalid_scope for %s', (_name, input) => {
+  ])('throws a SyntaxError for %s', (_name, input) => {
     expectInvalidScope(input);
   });
 
-  it('gives the invalid_scope error a 502 status and names the bad entry', () => {
+  it('names the bad entry in the SyntaxError', () => {
     const error = expectInvalidScope('inquiry.read:inq_1 broken');
-    expect(error.status).toBe(502);
-    expect(error.message).toContain('broken');
-    expect(error.name).toBe('PersonaOAuthError');
+    expect(error.message).toBe('Invalid scope entry "broken": expected permission:object');
+    expect(error.name).toBe('SyntaxError');
   });
 
   it('truncates a very long bad entry in the message', () => {
@@ -140,14 +139,9 @@ describe('parseScopes', () => {
     expect(error.message.length).toBeLessThan(300);
   });
 
-  it('rejects a non-string at runtime with invalid_scope', () => {
-    expect(() => parseScopes(42 as unknown as string)).toThrow(PersonaOAuthError);
-    try {
-      parseScopes({} as unknown as string);
-      expect.unreachable();
-    } catch (error) {
-      expect((error as PersonaOAuthError).code).toBe('invalid_scope');
-    }
+  it('rejects a non-string at runtime with a TypeError', () => {
+    expect(() => parseScopes(42 as unknown as string)).toThrow(TypeError);
+    expect(() => parseScopes({} as unknown as string)).toThrow(TypeError);
   });
 });
 
@@ -193,14 +187,16 @@ describe('formatScopes', () => {
     ['whitespace in the object id', { permission: 'inquiry.read', objectId: 'inq 1' }],
     ['colon in the permission', { permission: 'inquiry:read', objectId: 'inq_1' }],
     ['non-ASCII object id', { permission: 'inquiry.read', objectId: 'ïnq' }],
-  ])('throws invalid_scope for an entry with %s', (_name, entry) => {
+  ])('throws a TypeError (bad caller input, not a Persona failure) for an entry with %s', (_name, entry) => {
+    let caught: unknown;
     try {
       formatScopes([entry]);
-      expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(PersonaOAuthError);
-      expect((error as PersonaOAuthError).code).toBe('invalid_scope');
+      caught = error;
     }
+    expect(caught).toBeInstanceOf(TypeError);
+    expect(caught).not.toHaveProperty('status');
+    expect((caught as TypeError).message).toMatch(/^Invalid scope entry /);
   });
 });
 

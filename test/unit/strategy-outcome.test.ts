@@ -170,7 +170,6 @@ describe('callbackOutcome: the exchange', () => {
 
   it('fails a refused code with its status and request id', async () => {
     const refused = new PersonaOAuthError('invalid_grant', 'Persona refused the authorization code', {
-      status: 401,
       requestId: 'req_refused',
     });
     const outcome = await callbackOutcome(
@@ -188,7 +187,7 @@ describe('callbackOutcome: the exchange', () => {
   it.each(['network', 'timeout', 'invalid_api_key', 'rate_limited'] as const)(
     'errors with the exchange’s %s error itself',
     async (code) => {
-      const error = new PersonaOAuthError(code, 'Persona is not answering', { status: 502 });
+      const error = new PersonaOAuthError(code, 'Persona is not answering');
       const outcome = await callbackOutcome(
         flowWith({}, () => Promise.reject(error)),
         requestWith({ code: 'c' }),
