@@ -1,12 +1,19 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { reportExchange } from './diagnostics.js';
-import { PersonaOAuthError, redact, redactError, type PersonaErrorDetail } from './errors.js';
+import { PersonaOAuthError, redactError, type PersonaOAuthErrorCode } from './errors.js';
 import { integerOption } from './options.js';
-import { parseTokenResponse, TokenResponseError, type PersonaTokenSet } from './token.js';
+import type { PersonaTokenSet } from './token.js';
+import { readRequestId, readTokenResponse, type PersonaContext, type Refusal } from './token-response.js';
+import {
+  connectionAttempts,
+  createOwnedAgent,
+  Deadline,
+  discard,
+  header,
+  readBody,
+  type TooLarge,
+} from './transport.js';
 import { VERSION } from './version.js';
 
 /** Persona's production API. */
@@ -153,8 +160,6 @@ const CONNECTION_FAILURES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const BASE_BACKOFF_MS = 200;
-const MAX_PERSONA_ERRORS = 10;
-const MAX_ERROR_TEXT = 500;
 
 /**
  * A new `Idempotency-Key` for one exchange: 128 random bits, reused only by that exchange's own
@@ -165,260 +170,8 @@ function newIdempotencyKey(): string {
   return `pwp2-${randomBytes(16).toString('base64url')}`;
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-// Request ids go into logs and error messages: keep them short and printable, and free of any
-// echo of what was sent.
-function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
-  const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
-}
-
-// The access token a 2xx body carries, in any inflection, so that an error about that body
-// redacts its echoes too.
-function accessTokenIn(parsed: unknown): string | undefined {
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const record = parsed as Record<string, unknown>;
-  const token = record['access-token'] ?? record.access_token ?? record.accessToken;
-  return typeof token === 'string' ? token : undefined;
-}
-
-function readSeconds(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
-  return Number(value);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-class TooLarge {}
-
-// Destroying undici's body emits an AbortError; without a listener it would crash the process.
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-// Plain stream events rather than `for await`: this runs once per login, and the async
-// iterator costs measurably more per response.
-function readBody(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  declared: string | undefined,
-): Promise<Buffer | TooLarge> {
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
-    discard(body);
-    return Promise.resolve(new TooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    body.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) {
-        settled = true;
-        discard(body);
-        resolve(new TooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    body.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-    body.on('close', () => {
-      if (settled) return;
-      settled = true;
-      reject(new Error('the response body closed before its end'));
-    });
-  });
-}
-
-const PASSED = Symbol('deadline passed');
-
-/**
- * The exchange's deadline, in the EventEmitter form undici accepts as a `signal`: much cheaper
- * per request than an AbortController, which matters on a login hot path.
- */
-class Deadline extends EventEmitter {
-  aborted = false;
-  readonly #timer: NodeJS.Timeout;
-  readonly #passed: Promise<typeof PASSED>;
-
-  constructor(ms: number) {
-    super();
-    let pass: (value: typeof PASSED) => void = () => {};
-    this.#passed = new Promise((resolve) => {
-      pass = resolve;
-    });
-    this.#timer = setTimeout(() => {
-      this.aborted = true;
-      this.emit('abort');
-      pass(PASSED);
-    }, ms);
-  }
-
-  /**
-   * Settles with `work`, or rejects when the deadline passes first. Undici settles a request
-   * aborted while it waits for a connection (a pool slot, DNS, a TLS handshake) only once that
-   * connection is made or has failed (nodejs/undici#386): the race keeps the deadline in every
-   * phase. `late` receives a result that arrives after the deadline, to release it.
-   */
-  async within<T>(work: Promise<T>, late: (value: T) => void = () => {}): Promise<T> {
-    const first = await Promise.race([work, this.#passed]);
-    if (first !== PASSED) return first as T;
-    work.then(late, () => {});
-    throw new Error('the deadline passed');
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
-  }
-}
-
-// The connection attempts each exchange causes in the strategy's own pool, so that its deadline
-// can end them: undici keeps an attempt going after every request waiting for it was aborted,
-// and a TLS handshake that never completes would hold a socket (and the process) until the
-// connect timeout.
-const connectionAttempts = new AsyncLocalStorage<Set<AbortController>>();
-
-/**
- * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` with
- * a connector that gives each connection attempt its own abort signal, filed under the exchange
- * that caused it.
- */
-function createOwnedAgent(timeoutMs: number): Agent {
-  return new Agent({
-    keepAliveTimeout: 10_000,
-    connect(options, callback) {
-      const attempts = connectionAttempts.getStore();
-      const controller = new AbortController();
-      attempts?.add(controller);
-      buildConnector({ timeout: timeoutMs, signal: controller.signal })(options, (error, socket) => {
-        attempts?.delete(controller);
-        if (error === null) callback(null, socket);
-        // A timeout error, which undici (and our retry rule) treat as a failed connection.
-        else if (controller.signal.aborted) callback(new errors.ConnectTimeoutError('Connect Timeout Error'), null);
-        else callback(error, null);
-      });
-    },
-  });
-}
-
-function clip(text: string): string {
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
-}
-
-function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): PersonaErrorDetail[] {
-  if (raw instanceof TooLarge) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return [];
-  }
-  const list = (parsed as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(list)) return [];
-  const out: PersonaErrorDetail[] = [];
-  for (const item of list.slice(0, MAX_PERSONA_ERRORS)) {
-    if (item === null || typeof item !== 'object') continue;
-    const { title, details, source } = item as { title?: unknown; details?: unknown; source?: unknown };
-    if (typeof title !== 'string') continue;
-    // Clipped first, so that redaction only ever reads short texts; an echo cut by the clip is
-    // still redacted when 12 or more of its characters remain.
-    const detail: PersonaErrorDetail = { title: redact(clip(title), secrets) };
-    if (typeof details === 'string') detail.details = redact(clip(details), secrets);
-    const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
-    if (typeof pointer === 'string') detail.pointer = redact(clip(pointer), secrets);
-    out.push(detail);
-  }
-  return out;
-}
-
-function describe(personaErrors: readonly PersonaErrorDetail[]): string {
-  const first = personaErrors[0];
-  if (!first) return '';
-  return first.details ? `: ${first.title} (${first.details})` : `: ${first.title}`;
-}
-
-interface ErrorContext {
-  personaStatus: number;
-  requestId: string | undefined;
-  personaErrors: PersonaErrorDetail[];
-  retryAfter: number | undefined;
-}
-
-function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
-  const { personaStatus: status } = ctx;
-  const why = describe(ctx.personaErrors);
-  const init = {
-    personaStatus: status,
-    requestId: ctx.requestId,
-    personaErrors: ctx.personaErrors,
-  };
-  if (status === 400 || status === 404 || status === 409 || status === 422) {
-    return new PersonaOAuthError(
-      'invalid_grant',
-      `Persona refused the authorization code (HTTP ${status})${why}; it may be expired, already used or issued to another organization`,
-      init,
-    );
-  }
-  if (status === 401) {
-    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, init);
-  }
-  if (status === 403) {
-    return new PersonaOAuthError(
-      'forbidden',
-      `Persona refused the token request (HTTP 403)${why}; the API key may lack OAuth access or a quota is exhausted`,
-      init,
-    );
-  }
-  if (status === 429) {
-    return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {
-      ...init,
-      retryAfter: ctx.retryAfter,
-    });
-  }
-  if (status >= 500 && status <= 599) {
-    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, init);
-  }
-  return new PersonaOAuthError(
-    'invalid_response',
-    `Persona's token endpoint answered with unexpected HTTP ${status}`,
-    init,
-  );
-}
-
-/** The token set of a parsed 2xx body, with Persona's context on it and on any refusal. */
-function tokensFrom(
-  parsed: unknown,
-  context: { personaStatus: number; requestId: string | undefined },
-): PersonaTokenSet {
-  let tokens: PersonaTokenSet;
-  try {
-    tokens = parseTokenResponse(parsed);
-  } catch (error) {
-    if (!(error instanceof TokenResponseError)) throw error;
-    throw new PersonaOAuthError('invalid_response', `Persona's token response is invalid: ${error.message}`, {
-      ...context,
-      cause: error.cause,
-    });
-  }
-  if (context.requestId !== undefined) tokens.requestId = context.requestId;
-  return tokens;
 }
 
 function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
@@ -428,6 +181,83 @@ function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CONNECTION_FAILURES.has(code);
+}
+
+function isRefusal(result: PersonaTokenSet | Refusal): result is Refusal {
+  return 'error' in result;
+}
+
+/**
+ * How long to wait before retrying after `refusal`, the `attempt`-th: exponential backoff with
+ * jitter, or Persona's `RateLimit-Reset` after a 429; undefined when a retry cannot help.
+ */
+function retryDelay(refusal: Refusal, attempt: number): number | undefined {
+  const backoff = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+  if (refusal.retry === 'connection') return backoff * (0.5 + Math.random() / 2);
+  if (refusal.retry !== 'rate-limit') return undefined;
+  const retryAfter = refusal.error.retryAfter;
+  const base = retryAfter !== undefined ? retryAfter * 1000 : backoff;
+  return base + Math.random() * Math.min(250, base / 2 + 50);
+}
+
+/** One exchange in progress: what its attempts share, and the errors they build. */
+class ExchangeRun implements PersonaContext {
+  readonly startedAt = performance.now();
+  readonly deadline: Deadline;
+  /** The connection attempts this exchange caused in an owned pool, ended with the deadline. */
+  readonly connecting = new Set<AbortController>();
+  attempts = 0;
+  personaStatus: number | undefined;
+  requestId: string | undefined;
+
+  /** `secrets`: what an error about this exchange must not echo (the key, the code, then the token). */
+  constructor(
+    readonly timeoutMs: number,
+    readonly secrets: string[],
+  ) {
+    this.deadline = new Deadline(timeoutMs);
+    this.deadline.once('abort', () => {
+      for (const attempt of this.connecting) attempt.abort();
+    });
+  }
+
+  /** An error with what is known of Persona's side so far. */
+  error(code: PersonaOAuthErrorCode, message: string, cause?: unknown): PersonaOAuthError {
+    return new PersonaOAuthError(code, message, {
+      personaStatus: this.personaStatus,
+      requestId: this.requestId,
+      cause,
+    });
+  }
+
+  timeout(cause?: unknown): PersonaOAuthError {
+    return this.error('timeout', `Persona's token endpoint did not answer within ${this.timeoutMs} ms`, cause);
+  }
+
+  /** Sleeps before a retry when the wait ends before the deadline; false when it would not. */
+  async waitToRetry(ms: number): Promise<boolean> {
+    if (ms >= this.timeoutMs - (performance.now() - this.startedAt)) return false;
+    await sleep(ms);
+    return true;
+  }
+
+  /** Publishes (and logs) how the exchange ended: Persona's side as the failure, if any, saw it. */
+  report(failure?: PersonaOAuthError): void {
+    const durationMs = performance.now() - this.startedAt;
+    const { attempts } = this;
+    if (!failure) {
+      reportExchange({
+        outcome: 'success',
+        personaStatus: this.personaStatus,
+        requestId: this.requestId,
+        durationMs,
+        attempts,
+      });
+      return;
+    }
+    const { code, personaStatus, requestId } = failure;
+    reportExchange({ outcome: 'error', code, personaStatus, requestId, durationMs, attempts });
+  }
 }
 
 /**
@@ -486,167 +316,90 @@ class Exchanger implements CodeExchanger {
     const pending = this.#inFlight.get(code);
     // A joiner gets its own copy, so one request's verify cannot change another's token set.
     if (pending) return pending.then(copyTokens);
-    const started = this.#run(code, newIdempotencyKey()).finally(() => this.#inFlight.delete(code));
+    const started = this.#run(code).finally(() => this.#inFlight.delete(code));
     this.#inFlight.set(code, started);
     return started;
   }
 
-  async #run(code: string, idempotencyKey: string): Promise<PersonaTokenSet> {
-    const { timeoutMs, retries, maxResponseBytes, apiKey } = this.#settings;
-    const dispatcher = this.#dispatcher;
-    const secrets: string[] = [apiKey, code];
-    const startedAt = performance.now();
-    const deadline = new Deadline(timeoutMs);
-    const connecting = new Set<AbortController>();
-    deadline.once('abort', () => {
-      for (const attempt of connecting) attempt.abort();
-    });
-    const body = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
-    const headers = this.#baseHeaders.concat('idempotency-key', idempotencyKey);
-    let attempts = 0;
-    let personaStatus: number | undefined;
-    let requestId: string | undefined;
-
-    const timeout = (cause?: unknown): PersonaOAuthError =>
-      new PersonaOAuthError('timeout', `Persona's token endpoint did not answer within ${timeoutMs} ms`, {
-        personaStatus,
-        requestId,
-        cause,
-      });
-    // Sleeps before a retry when the wait ends before the deadline; false when it would not.
-    const waitToRetry = async (ms: number): Promise<boolean> => {
-      if (ms >= timeoutMs - (performance.now() - startedAt)) return false;
-      await sleep(ms);
-      return true;
-    };
-
+  /** Attempts until tokens, a refusal no retry can help, or the deadline; reports the outcome. */
+  async #run(code: string): Promise<PersonaTokenSet> {
+    const run = new ExchangeRun(this.#settings.timeoutMs, [this.#settings.apiKey, code]);
+    const request = this.#request(code, newIdempotencyKey(), run.deadline);
     try {
       for (;;) {
-        attempts += 1;
-        let response: Dispatcher.ResponseData;
-        try {
-          const sent = connectionAttempts.run(connecting, () =>
-            dispatcher.request({
-              origin: this.#origin,
-              path: this.#path,
-              method: 'POST',
-              headers,
-              body,
-              signal: deadline,
-              // The abort signal is the deadline; these only stop undici's own 300 s defaults.
-              headersTimeout: timeoutMs + 1000,
-              bodyTimeout: timeoutMs + 1000,
-            }),
-          );
-          response = await deadline.within(sent, (lateResponse) => discard(lateResponse.body));
-        } catch (error) {
-          if (deadline.aborted) throw timeout(error);
-          if (attempts <= retries && isConnectionFailure(error)) {
-            const wait = BASE_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random() / 2);
-            if (await waitToRetry(wait)) continue;
-          }
-          throw new PersonaOAuthError('network', `Could not reach Persona's token endpoint (${this.#origin})`, {
-            cause: error,
-          });
+        run.attempts += 1;
+        const result = await this.#attempt(run, request);
+        if (!isRefusal(result)) {
+          run.report();
+          return result;
         }
-
-        const status = response.statusCode;
-        personaStatus = status;
-        requestId = readRequestId(response.headers, secrets);
-
-        if (status >= 300 && status < 400) {
-          discard(response.body);
-          throw new PersonaOAuthError(
-            'invalid_response',
-            `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,
-            { personaStatus, requestId },
-          );
-        }
-
-        let raw: Buffer | TooLarge;
-        try {
-          raw = await deadline.within(
-            readBody(response.body, maxResponseBytes, header(response.headers, 'content-length')),
-          );
-        } catch (error) {
-          if (deadline.aborted) throw timeout(error);
-          throw new PersonaOAuthError('network', `The connection to Persona broke while reading the token response`, {
-            personaStatus,
-            requestId,
-            cause: error,
-          });
-        }
-
-        if (status >= 200 && status < 300) {
-          if (raw instanceof TooLarge) {
-            throw new PersonaOAuthError(
-              'invalid_response',
-              `Persona's token response is larger than ${maxResponseBytes} bytes`,
-              { personaStatus, requestId },
-            );
-          }
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(raw.toString('utf8'));
-          } catch {
-            throw new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, {
-              personaStatus,
-              requestId,
-            });
-          }
-          const accessToken = accessTokenIn(parsed);
-          if (accessToken !== undefined) secrets.push(accessToken);
-          const tokens = tokensFrom(parsed, { personaStatus, requestId });
-          reportExchange({
-            outcome: 'success',
-            personaStatus,
-            requestId,
-            durationMs: performance.now() - startedAt,
-            attempts,
-          });
-          return tokens;
-        }
-
-        const retryAfter =
-          readSeconds(header(response.headers, 'ratelimit-reset')) ??
-          readSeconds(header(response.headers, 'retry-after'));
-        const error = errorForStatus({
-          personaStatus: status,
-          requestId,
-          personaErrors: readPersonaErrors(raw, secrets),
-          retryAfter,
-        });
-        if (status === 429 && attempts <= retries) {
-          // Persona does not store a 429 under the idempotency key, so a retry with the same key
-          // really runs again.
-          const base = retryAfter !== undefined ? retryAfter * 1000 : BASE_BACKOFF_MS * 2 ** (attempts - 1);
-          const wait = base + Math.random() * Math.min(250, base / 2 + 50);
-          if (await waitToRetry(wait)) continue;
-        }
-        throw error;
+        const delay = run.attempts <= this.#settings.retries ? retryDelay(result, run.attempts) : undefined;
+        if (delay === undefined || !(await run.waitToRetry(delay))) throw result.error;
       }
     } catch (error) {
       // Whatever Persona echoed of the key, the code or the token, in any part of the error.
-      const failure = redactError(
-        error instanceof PersonaOAuthError
-          ? error
-          : deadline.aborted
-            ? timeout(error)
-            : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error }),
-        secrets,
-      );
-      reportExchange({
-        outcome: 'error',
-        code: failure.code,
-        personaStatus: failure.personaStatus,
-        requestId: failure.requestId,
-        durationMs: performance.now() - startedAt,
-        attempts,
-      });
+      const failure = redactError(this.#asPersonaError(run, error), run.secrets);
+      run.report(failure);
       throw failure;
     } finally {
-      deadline.clear();
+      run.deadline.clear();
     }
+  }
+
+  #asPersonaError(run: ExchangeRun, error: unknown): PersonaOAuthError {
+    if (error instanceof PersonaOAuthError) return error;
+    if (run.deadline.aborted) return run.timeout(error);
+    return new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error });
+  }
+
+  /** The request every attempt of one exchange sends: same body, same Idempotency-Key. */
+  #request(code: string, idempotencyKey: string, deadline: Deadline): Dispatcher.RequestOptions {
+    const { timeoutMs } = this.#settings;
+    return {
+      origin: this.#origin,
+      path: this.#path,
+      method: 'POST',
+      headers: this.#baseHeaders.concat('idempotency-key', idempotencyKey),
+      body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
+      signal: deadline,
+      // The abort signal is the deadline; these only stop undici's own 300 s defaults.
+      headersTimeout: timeoutMs + 1000,
+      bodyTimeout: timeoutMs + 1000,
+    };
+  }
+
+  /** One HTTP attempt within the deadline: the token set, or why not (and whether to retry). */
+  async #attempt(run: ExchangeRun, request: Dispatcher.RequestOptions): Promise<PersonaTokenSet | Refusal> {
+    let response: Dispatcher.ResponseData;
+    try {
+      const sent = connectionAttempts.run(run.connecting, () => this.#dispatcher.request(request));
+      response = await run.deadline.within(sent, (late) => discard(late.body));
+    } catch (error) {
+      if (run.deadline.aborted) return { error: run.timeout(error) };
+      const unreachable = `Could not reach Persona's token endpoint (${this.#origin})`;
+      const refusal: Refusal = { error: new PersonaOAuthError('network', unreachable, { cause: error }) };
+      return isConnectionFailure(error) ? { ...refusal, retry: 'connection' } : refusal;
+    }
+    const status = response.statusCode;
+    run.personaStatus = status;
+    run.requestId = readRequestId(response.headers, run.secrets);
+    if (status >= 300 && status < 400) {
+      discard(response.body);
+      const why = `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`;
+      return { error: run.error('invalid_response', why) };
+    }
+    const { maxResponseBytes } = this.#settings;
+    let body: Buffer | TooLarge;
+    try {
+      body = await run.deadline.within(
+        readBody(response.body, maxResponseBytes, header(response.headers, 'content-length')),
+      );
+    } catch (error) {
+      if (run.deadline.aborted) return { error: run.timeout(error) };
+      return { error: run.error('network', 'The connection to Persona broke while reading the token response', error) };
+    }
+    const context = { personaStatus: status, requestId: run.requestId };
+    return readTokenResponse({ status, headers: response.headers, body }, context, run.secrets, maxResponseBytes);
   }
 }
 

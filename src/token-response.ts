@@ -1,0 +1,184 @@
+// Persona's answer to a token request, read: the token set a 2xx carries, or the
+// PersonaOAuthError its status means, with Persona's status, Request-Id and errors[] on it.
+import type { IncomingHttpHeaders } from 'node:http';
+import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
+import { parseTokenResponse, TokenResponseError, type PersonaTokenSet } from './token.js';
+import { header, TooLarge } from './transport.js';
+
+const MAX_PERSONA_ERRORS = 10;
+const MAX_ERROR_TEXT = 500;
+
+/** What is known of Persona's side of an exchange so far: it goes on every error about it. */
+export interface PersonaContext {
+  personaStatus: number | undefined;
+  requestId: string | undefined;
+}
+
+/** How an attempt ended without a token set: the error, and why a retry may still succeed. */
+export interface Refusal {
+  error: PersonaOAuthError;
+  /** A failed connection, or a 429 (which Persona does not store under the Idempotency-Key). */
+  retry?: 'connection' | 'rate-limit';
+}
+
+/** One response of the token endpoint, its body read up to the size cap. */
+export interface TokenResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer | TooLarge;
+}
+
+// Request ids go into logs and error messages: keep them short and printable, and free of any
+// echo of what was sent.
+export function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
+  const value = header(headers, 'request-id');
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
+}
+
+// The access token a 2xx body carries, in any inflection, so that an error about that body
+// redacts its echoes too.
+function accessTokenIn(parsed: unknown): string | undefined {
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const record = parsed as Record<string, unknown>;
+  const token = record['access-token'] ?? record.access_token ?? record.accessToken;
+  return typeof token === 'string' ? token : undefined;
+}
+
+function readSeconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): PersonaErrorDetail[] {
+  if (raw instanceof TooLarge) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const list = (parsed as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(list)) return [];
+  const out: PersonaErrorDetail[] = [];
+  for (const item of list.slice(0, MAX_PERSONA_ERRORS)) {
+    if (item === null || typeof item !== 'object') continue;
+    const { title, details, source } = item as { title?: unknown; details?: unknown; source?: unknown };
+    if (typeof title !== 'string') continue;
+    // Clipped first, so that redaction only ever reads short texts; an echo cut by the clip is
+    // still redacted when 12 or more of its characters remain.
+    const detail: PersonaErrorDetail = { title: redact(clip(title), secrets) };
+    if (typeof details === 'string') detail.details = redact(clip(details), secrets);
+    const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
+    if (typeof pointer === 'string') detail.pointer = redact(clip(pointer), secrets);
+    out.push(detail);
+  }
+  return out;
+}
+
+function describe(personaErrors: readonly PersonaErrorDetail[]): string {
+  const first = personaErrors[0];
+  if (!first) return '';
+  return first.details ? `: ${first.title} (${first.details})` : `: ${first.title}`;
+}
+
+interface ErrorContext extends PersonaContext {
+  personaStatus: number;
+  personaErrors: PersonaErrorDetail[];
+  retryAfter: number | undefined;
+}
+
+function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
+  const { personaStatus: status } = ctx;
+  const why = describe(ctx.personaErrors);
+  const init = {
+    personaStatus: status,
+    requestId: ctx.requestId,
+    personaErrors: ctx.personaErrors,
+  };
+  if (status === 400 || status === 404 || status === 409 || status === 422) {
+    return new PersonaOAuthError(
+      'invalid_grant',
+      `Persona refused the authorization code (HTTP ${status})${why}; it may be expired, already used or issued to another organization`,
+      init,
+    );
+  }
+  if (status === 401) {
+    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, init);
+  }
+  if (status === 403) {
+    return new PersonaOAuthError(
+      'forbidden',
+      `Persona refused the token request (HTTP 403)${why}; the API key may lack OAuth access or a quota is exhausted`,
+      init,
+    );
+  }
+  if (status === 429) {
+    return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {
+      ...init,
+      retryAfter: ctx.retryAfter,
+    });
+  }
+  if (status >= 500 && status <= 599) {
+    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, init);
+  }
+  return new PersonaOAuthError(
+    'invalid_response',
+    `Persona's token endpoint answered with unexpected HTTP ${status}`,
+    init,
+  );
+}
+
+/** The token set of a parsed 2xx body with the Request-Id on it, or the parser's refusal wrapped with Persona's context. */
+function tokensFrom(parsed: unknown, context: PersonaContext): PersonaTokenSet | Refusal {
+  let tokens: PersonaTokenSet;
+  try {
+    tokens = parseTokenResponse(parsed);
+  } catch (error) {
+    if (!(error instanceof TokenResponseError)) throw error;
+    const message = `Persona's token response is invalid: ${error.message}`;
+    return { error: new PersonaOAuthError('invalid_response', message, { ...context, cause: error.cause }) };
+  }
+  if (context.requestId !== undefined) tokens.requestId = context.requestId;
+  return tokens;
+}
+
+/**
+ * Reads a token response: the token set of a 2xx, with the Request-Id on it; otherwise the
+ * refusal its status means (a 429 marked retryable). An access token the body carries joins
+ * `secrets`, so that an error about that body redacts its echoes.
+ */
+export function readTokenResponse(
+  response: TokenResponse,
+  context: PersonaContext & { personaStatus: number },
+  secrets: string[],
+  maxResponseBytes: number,
+): PersonaTokenSet | Refusal {
+  const { status, headers, body } = response;
+  if (status < 200 || status >= 300) {
+    const retryAfter = readSeconds(header(headers, 'ratelimit-reset')) ?? readSeconds(header(headers, 'retry-after'));
+    const error = errorForStatus({ ...context, personaErrors: readPersonaErrors(body, secrets), retryAfter });
+    return status === 429 ? { error, retry: 'rate-limit' } : { error };
+  }
+  if (body instanceof TooLarge) {
+    return {
+      error: new PersonaOAuthError(
+        'invalid_response',
+        `Persona's token response is larger than ${maxResponseBytes} bytes`,
+        context,
+      ),
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { error: new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, context) };
+  }
+  const accessToken = accessTokenIn(parsed);
+  if (accessToken !== undefined) secrets.push(accessToken);
+  return tokensFrom(parsed, context);
+}
