@@ -1,7 +1,13 @@
 import { prefixedId, uuid, type RandomSource } from './random.js';
 import { objectTypeOf } from './object-types.js';
 import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
-import type { EmulatedInquiry, EmulatedOrganization, EmulatedVerification, EmulatorClock } from './types.js';
+import type {
+  EmulatedInquiry,
+  EmulatedOrganization,
+  EmulatedVerification,
+  EmulatorClock,
+  OrganizationInit,
+} from './types.js';
 
 const INQUIRY_ID = /^inq_[A-Za-z0-9]+$/;
 const VERIFICATION_ID = /^ver_[A-Za-z0-9]+$/;
@@ -19,17 +25,29 @@ export class ObjectRegistry {
     private readonly clock: EmulatorClock,
   ) {}
 
-  /** Adds an organisation. Throws TypeError on an empty or spaced API key, Error on one in use. */
-  addOrganization(init: { name?: string; apiKey?: string } = {}): EmulatedOrganization {
+  /**
+   * Adds an organisation. Throws TypeError on an empty or spaced API key, a key rate limit that
+   * is not a positive integer or an unknown inflection; Error on an API key in use.
+   */
+  addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
     const apiKey = init.apiKey ?? `persona_sandbox_${uuid(this.random)}`;
     if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
       throw new TypeError('apiKey must be a non-empty string without whitespace');
     }
     if (this.byApiKey(apiKey)) throw new Error('apiKey is already used by another organization');
+    const { apiKeyRateLimit, apiKeyInflection } = init;
+    if (apiKeyRateLimit !== undefined && (!Number.isInteger(apiKeyRateLimit) || apiKeyRateLimit <= 0)) {
+      throw new TypeError('apiKeyRateLimit must be a positive integer');
+    }
+    if (apiKeyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(apiKeyInflection)) {
+      throw new TypeError('apiKeyInflection must be kebab, snake or camel');
+    }
     const org: EmulatedOrganization = {
       id: prefixedId(this.random, 'org_'),
       name: init.name ?? `Organization ${this.organizations.length + 1}`,
       apiKey,
+      ...(apiKeyRateLimit === undefined ? {} : { apiKeyRateLimit }),
+      ...(apiKeyInflection === undefined ? {} : { apiKeyInflection }),
       inquiries: [],
       verifications: [],
     };

@@ -134,3 +134,68 @@ describe('objects beyond inquiries', () => {
     expect(read.status).toBe(200);
   });
 });
+
+describe('rate limits and quotas', () => {
+  it("fails with rate_limited (503) when the API key's own limit is reached, retryAfter from RateLimit-Reset", async () => {
+    const emulator = await start({ freezeClock: true });
+    emulator.recipient.apiKeyRateLimit = 1;
+    const app = appOn(emulator, { retries: 0 });
+    expect((await app.callback(readCode(emulator))).status).toBe(200);
+    const limited = await app.callback(readCode(emulator));
+    expect(limited.status).toBe(500);
+    expect(limited.body.error).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 60 });
+  });
+
+  it("fails with rate_limited (503) when the environment's limit is reached", async () => {
+    const emulator = await start({ freezeClock: true, rateLimit: 1 });
+    const app = appOn(emulator, { retries: 0 });
+    expect((await app.callback(readCode(emulator))).status).toBe(200);
+    expect((await app.callback(readCode(emulator))).body.error).toMatchObject({ code: 'rate_limited', retryAfter: 60 });
+  });
+
+  it("gets a token that reads past its API key's own limit: tokens count against the environment", async () => {
+    const emulator = await start({ freezeClock: true });
+    emulator.recipient.apiKeyRateLimit = 1;
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    for (let i = 0; i < 3; i += 1) {
+      const read = await fetch(`${emulator.url}/api/v1/inquiries/${emulator.owner.inquiries[0]?.id}`, {
+        headers: { authorization: `Bearer ${outcome.body.user.accessToken}` },
+      });
+      expect(read.status).toBe(200);
+    }
+  });
+
+  it("says a quota is exhausted when Persona's 403 says so", async () => {
+    const emulator = await start();
+    emulator.setFault('token', { kind: 'quota-exceeded' });
+    const outcome = await appOn(emulator).callback(readCode(emulator));
+    expect(outcome.body.error).toMatchObject({ code: 'forbidden', status: 500 });
+    expect(outcome.body.error.message).toMatch(
+      /Quota exceeded.*a Persona quota is exhausted \(not a missing permission\)/,
+    );
+  });
+
+  it("says a permission is missing when Persona's 403 says so, and both may be when it says neither", async () => {
+    const emulator = await start();
+    const body = {
+      errors: [{ title: 'Forbidden', details: 'The API key does not have the permission to create access tokens' }],
+    };
+    emulator.setFault('token', { kind: 'status', status: 403, body });
+    const permission = await appOn(emulator).callback(readCode(emulator));
+    expect(permission.body.error.message).toMatch(/the API key lacks a permission/);
+    emulator.setFault('token', { kind: 'status', status: 403 });
+    const unsaid = await appOn(emulator).callback(readCode(emulator));
+    expect(unsaid.body.error.message).toMatch(/may lack OAuth access or a quota is exhausted/);
+  });
+
+  it("reads a token answer in the API key's default inflection, without sending Key-Inflection", async () => {
+    const emulator = await start();
+    for (const inflection of ['snake', 'camel'] as const) {
+      emulator.recipient.apiKeyInflection = inflection;
+      const outcome = await appOn(emulator).callback(readCode(emulator));
+      expect(outcome.status, inflection).toBe(200);
+      expect(outcome.body.user.expiresIn).toBe(3600);
+      expect(lastTokenRequest(emulator)?.headers['key-inflection']).toBeUndefined();
+    }
+  });
+});

@@ -23,7 +23,7 @@ export interface StrategyApp {
 
 /**
  * An app whose /callback answers 200 `{ user }`, the failure's status with `{ info }`, or 500
- * with `{ error: { code, status, message } }`, so a test sees every outcome as JSON.
+ * with `{ error: { code, status, message, retryAfter } }`, so a test sees every outcome as JSON.
  */
 export function strategyApp(
   persona: PersonaEmulator,
@@ -40,8 +40,18 @@ export function strategyApp(
       { session: false },
       (err: unknown, user: unknown, info: unknown, status: unknown) => {
         if (err) {
-          const { code, status: errStatus, message } = err as { code?: string; status?: number; message?: string };
-          res.status(500).json({ error: { code, status: errStatus, message } });
+          const {
+            code,
+            status: errStatus,
+            message,
+            retryAfter,
+          } = err as {
+            code?: string;
+            status?: number;
+            message?: string;
+            retryAfter?: number;
+          };
+          res.status(500).json({ error: { code, status: errStatus, message, retryAfter } });
           return;
         }
         if (user) res.json({ user });
