@@ -7,6 +7,8 @@ import type { PersonaEmulator } from '../../src/testing/index.js';
 /** What the callback route saw: the user (the token set) or the failure's info and status, or the error. */
 export interface CallbackOutcome {
   status: number;
+  /** The Location header of a redirect. */
+  location?: string;
   // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON the route answered and assert on it.
   body: any;
 }
@@ -67,7 +69,7 @@ export function strategyApp(
     },
     callbackRaw: async (path) => {
       const res = await request(app).get(path);
-      return { status: res.status, body: res.body };
+      return { status: res.status, body: res.body, location: res.headers.location };
     },
     close: () => strategy.close(),
   };
