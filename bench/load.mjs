@@ -3,7 +3,6 @@
 // histogram buckets) and a login of two requests is timed as one.
 import { isDeepStrictEqual } from 'node:util';
 import { EXPIRES_IN, SCOPE, parseScopes } from './common.mjs';
-import { Connection } from './http1.mjs';
 
 const EXPECTED_SCOPES = parseScopes(SCOPE);
 const ACCESS_TOKEN = /^persona_access_token_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -96,17 +95,17 @@ export function latencySummary(latencies) {
 }
 
 /**
- * Closed-loop load: `connections` lanes, each on its own keep-alive connection, each starting its
- * next login as soon as the last one ends, until `seconds` have passed. Every login gets a fresh
- * code. A lane stops at its first failure; the caller fails the run when `failures` is not 0.
+ * Closed-loop load: one lane per connection (bench/http1.mjs), each starting its next login as
+ * soon as the last one ends, until `seconds` have passed. Every login gets a fresh code. The
+ * connections stay open for the caller's next run (the warm-up's are the measured run's). A lane
+ * stops at its first failure; the caller fails the run when `failures` is not 0.
  */
-export async function closedLoop({ port, connections, seconds, flow, codePrefix, validate = false }) {
+export async function closedLoop({ connections, seconds, flow, codePrefix, validate = false }) {
   const latencies = [];
   const failures = [];
   const deadline = performance.now() + seconds * 1000;
   let seq = 0;
-  async function lane() {
-    const connection = new Connection(port);
+  async function lane(connection) {
     try {
       while (performance.now() < deadline) {
         const started = performance.now();
@@ -115,12 +114,11 @@ export async function closedLoop({ port, connections, seconds, flow, codePrefix,
       }
     } catch (err) {
       failures.push(err?.message ?? String(err));
-    } finally {
       connection.close();
     }
   }
   const started = performance.now();
-  await Promise.all(Array.from({ length: connections }, lane));
+  await Promise.all(connections.map(lane));
   const elapsed = (performance.now() - started) / 1000;
   return {
     logins: latencies.length,

@@ -273,6 +273,7 @@ async function main() {
     results.goals = evaluateGoals(results);
     for (const s of scenarios) printScenario(s);
     console.log('');
+    if (opts.profile) console.log(`CPU profiles of the callback servers written to ${path.resolve(opts.profile)}`);
     if (write) writeOutputs(results);
     else console.log('results not written (--quick or --no-write)');
     console.log(goalLine(results.goals));

@@ -131,11 +131,10 @@ export async function measureClosedLoop(run, scenario, name, stub, round) {
   const flow = FLOWS[scenario.flow];
   const tag = `${scenario.id}_r${round}_${name}_`;
   const server = await startServer(run, name, stub);
-  const connection = new Connection(server.port);
+  const connections = Array.from({ length: scenario.connections }, () => new Connection(server.port));
   try {
-    await checkLogins(connection, flow, `${run.runId}_check_${tag}`);
-    connection.close();
-    const load = { port: server.port, connections: scenario.connections, flow };
+    await checkLogins(connections[0], flow, `${run.runId}_check_${tag}`);
+    const load = { connections, flow };
     if (run.warmup > 0) {
       const warm = await closedLoop({
         ...load,
@@ -167,7 +166,7 @@ export async function measureClosedLoop(run, scenario, name, stub, round) {
       peakRssMethod: peak.method,
     };
   } finally {
-    connection.close();
+    for (const connection of connections) connection.close();
     await stopChild(server.child);
   }
 }

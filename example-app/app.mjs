@@ -10,6 +10,7 @@ import { Agent } from 'undici';
 import { ownerRouter } from './owner.mjs';
 import { recipientRouter } from './recipient.mjs';
 import { csrfToken, noStore, securityHeaders } from './security.mjs';
+import { MemorySessionStore, SIGN_IN_WINDOW_MS } from './sessions.mjs';
 import { homePage, problemPage, sendPage } from './views.mjs';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -28,7 +29,7 @@ function defaultLog(message, error) {
  *   callback (`/auth/persona/callback`) and the owner's share page are derived from it. Behind a
  *   load balancer every instance gets the same one.
  * - `sessionSecret` (required): a string, or an array (first signs, all verify).
- * - `sessionStore`: an express-session store (default: memory).
+ * - `sessionStore`: an express-session store (default: a MemorySessionStore of its own).
  * - `persona`: `{ apiKey, baseURL?, organizationName?, label?, timeoutMs? }`, the recipient's side.
  * - `owner`: `{ apiKey, baseURL, name, recipientOrgId, inquiries: () => inquiry[],
  *   verifications?: () => verification[] }` to simulate the data owner; omit it to hide the owner side.
@@ -93,18 +94,21 @@ export function createApp(options) {
   });
   app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
 
+  // A session lives as long as a sign-in flow until someone signs in (the recipient's routes
+  // extend it then), so anonymous visitors who start and leave do not pile up.
+  const ownStore = sessionStore ? undefined : new MemorySessionStore();
   app.use(
     session({
       name: SESSION_COOKIE,
       secret,
-      store: sessionStore,
+      store: sessionStore ?? ownStore,
       resave: false,
       saveUninitialized: false,
       cookie: {
         httpOnly: true,
         sameSite: 'lax',
         secure: options.secureCookies ?? origin.startsWith('https:'),
-        maxAge: 2 * 60 * 60 * 1000,
+        maxAge: SIGN_IN_WINDOW_MS,
         path: '/',
       },
     }),
@@ -175,6 +179,7 @@ export function createApp(options) {
 
   let closing;
   const close = () => {
+    ownStore?.close();
     closing ??= Promise.all([strategy.close(), dispatcher.close()]).then(() => undefined);
     return closing;
   };

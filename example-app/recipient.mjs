@@ -4,6 +4,7 @@ import express from 'express';
 import { isPersonaOAuthError, requireScope, ScopeError } from 'passport-withpersona';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
 import { INQUIRIES, showSharedObject, VERIFICATIONS } from './shared-objects.mjs';
+import { SIGNED_IN_MS } from './sessions.mjs';
 import { linkUsedPage, problemPage, profilePage, sendPage as send } from './views.mjs';
 
 /** What a failed callback (a Passport "fail") means for the person who clicked the link. */
@@ -144,11 +145,16 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
           requestId: info?.requestId,
         });
       }
-      // Passport regenerates the session on login (no session fixation); then a clean URL, so the
-      // code leaves the address bar and the history.
+      // Passport regenerates the session on login (no session fixation). A signed-in session
+      // lives longer than the sign-in window (saved again, since the store keeps the expiry);
+      // then a clean URL, so the code leaves the address bar and the history.
       req.logIn(user, (loginError) => {
         if (loginError) return next(loginError);
-        res.redirect(303, '/profile');
+        req.session.cookie.maxAge = SIGNED_IN_MS;
+        req.session.save((saveError) => {
+          if (saveError) return next(saveError);
+          res.redirect(303, '/profile');
+        });
       });
     })(req, res, next);
   };

@@ -69,6 +69,8 @@ describe('the public surface', () => {
       const extra = documented[entry].filter((name) => !exported[entry].includes(name));
       expect(missing, `exported from ${entry} but not in the README's "API at a glance" table: add a row`).toEqual([]);
       expect(extra, `in the README's "API at a glance" table for ${entry} but not exported`).toEqual([]);
+      const repeated = documented[entry].filter((name, i, all) => all.indexOf(name) !== i);
+      expect(repeated, `listed more than once in the README's "API at a glance" table for ${entry}`).toEqual([]);
       expect(exported[entry].length).toBeGreaterThan(5);
     },
   );

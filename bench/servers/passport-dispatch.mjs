@@ -1,11 +1,11 @@
 // Express 5 + passport + the smallest strategy on undici's dispatch() with a plain handler: no
 // request() layer, no body stream, no promise per exchange. The floor any Passport strategy on
 // undici can reach; the library's CPU per login is compared against it.
-import express from 'express';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';
 import { Agent } from 'undici';
 import { API_KEY, TOKEN_PATH, buildUser } from '../common.mjs';
+import { callbackApp } from '../apps.mjs';
 
 const HEADERS = [
   'authorization',
@@ -80,9 +80,5 @@ class DispatchStrategy extends Strategy {
 export function create({ tokenBase }) {
   const strategy = new DispatchStrategy(tokenBase);
   passport.use(strategy);
-  const app = express();
-  app.get('/callback', passport.authenticate('dispatch', { session: false }), (req, res) => {
-    res.json(req.user);
-  });
-  return { handler: app, close: () => strategy.agent.close() };
+  return { handler: callbackApp('dispatch'), close: () => strategy.agent.close() };
 }

@@ -1,11 +1,11 @@
 // Express 5 + passport + the smallest strategy around express-inline's undici exchange
 // (request() and body.json()): Passport's own cost on top of that exchange. The dispatch() floor
 // (passport-dispatch.mjs) shows what undici's request() layer adds.
-import express from 'express';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';
 import { Agent } from 'undici';
 import { TOKEN_PATH, exchangeInline } from '../common.mjs';
+import { callbackApp } from '../apps.mjs';
 
 class MinimalStrategy extends Strategy {
   constructor(tokenURL) {
@@ -29,9 +29,5 @@ class MinimalStrategy extends Strategy {
 export function create({ tokenBase }) {
   const strategy = new MinimalStrategy(`${tokenBase}${TOKEN_PATH}`);
   passport.use(strategy);
-  const app = express();
-  app.get('/callback', passport.authenticate('minimal', { session: false }), (req, res) => {
-    res.json(req.user);
-  });
-  return { handler: app, close: () => strategy.agent.close() };
+  return { handler: callbackApp('minimal'), close: () => strategy.agent.close() };
 }

@@ -1,22 +1,18 @@
 // Express 5 + passport + passport-withpersona: the library as a user wires it. With
 // `options.agent`, it is given an undici Agent with those settings as its `dispatcher` (the pool
 // settings the 50-connection scenario compares); otherwise it uses its own default.
-import express from 'express';
 import passport from 'passport';
 import { Agent } from 'undici';
 import { PersonaStrategy } from '../../dist/esm/index.js';
 import { API_KEY } from '../common.mjs';
+import { callbackApp } from '../apps.mjs';
 
 export function create({ tokenBase, options }) {
   const dispatcher = options.agent ? new Agent({ keepAliveTimeout: 10_000, ...options.agent }) : undefined;
   const strategy = new PersonaStrategy({ apiKey: API_KEY, baseURL: tokenBase, dispatcher });
   passport.use(strategy);
-  const app = express();
-  app.get('/callback', passport.authenticate('persona', { session: false }), (req, res) => {
-    res.json(req.user);
-  });
   return {
-    handler: app,
+    handler: callbackApp('persona'),
     close() {
       strategy.close();
       dispatcher?.close();

@@ -5,7 +5,7 @@
 import passport from 'passport';
 import { PersonaStrategy } from '../../dist/esm/index.js';
 import { API_KEY } from '../common.mjs';
-import { CALLBACK_URL, SHARE_PAGE, readmeApp } from '../readme-app.mjs';
+import { CALLBACK_URL, SHARE_PAGE, readmeApp } from '../apps.mjs';
 
 export function create({ tokenBase }) {
   const strategy = new PersonaStrategy({

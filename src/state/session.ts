@@ -47,11 +47,20 @@ function pendingFlows(value: unknown, now: number): PendingFlow[] {
  *
  * Keeps several outstanding flows per session (several tabs), each one-time and expiring; the
  * oldest is evicted when more than `maxFlows` are pending. Needs `req.session`.
+ *
+ * Consumption is atomic within a process: two callbacks racing with one state each load their
+ * own copy of the session (neither sees the other's removal until it is saved), so the store
+ * also remembers, until they expire, the states it has accepted, and accepts each once. Across
+ * processes sharing a session store there is no such guarantee (the store has no
+ * compare-and-delete): two instances may both accept one state, and Persona's single-use code
+ * is then what lets only one of them sign in.
  */
 export class SessionStateStore implements StateStore {
   private readonly key: string;
   private readonly ttlMs: number;
   private readonly maxFlows: number;
+  // Accepted states → when they expire; pruned as it is used. Private: it holds live states.
+  readonly #accepted = new Map<string, number>();
 
   constructor(options: SessionStateStoreOptions = {}) {
     this.key = options.key ?? 'passport-withpersona:state';
@@ -91,6 +100,19 @@ export class SessionStateStore implements StateStore {
     else delete session[this.key];
     if (!found) return { valid: false, reason: 'unknown' };
     if (typeof found.expiresAt !== 'number' || found.expiresAt <= now) return { valid: false, reason: 'expired' };
+    if (!this.#acceptOnce(found.state, found.expiresAt, now)) return { valid: false, reason: 'unknown' };
     return { valid: true, appState: found.appState ? { ...found.appState } : {} };
+  }
+
+  // True the first time a state is accepted in this process, false for every racing copy.
+  #acceptOnce(state: string, expiresAt: number, now: number): boolean {
+    // Entries go in about in expiry order (one TTL for all), so the expired ones sit in front.
+    for (const [old, until] of this.#accepted) {
+      if (until > now) break;
+      this.#accepted.delete(old);
+    }
+    if (this.#accepted.has(state)) return false;
+    this.#accepted.set(state, expiresAt);
+    return true;
   }
 }

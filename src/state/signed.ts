@@ -17,11 +17,14 @@ export interface SignedStateStoreOptions {
   cookieName?: string;
   /** Pending flows (cookies) kept per browser, oldest evicted beyond it (default 10). */
   maxFlows?: number;
-  /** Cookie `Secure` attribute: `'auto'` (default) sets it when the request came over HTTPS. */
+  /**
+   * Cookie `Secure` attribute: `'auto'` (default) sets it when the request came over HTTPS. A
+   * Secure cookie is named with the `__Host-` prefix (`__Secure-` when `path` is not `/`).
+   */
   secure?: boolean | 'auto';
   /** Cookie `SameSite` (default `lax`; a cross-site form POST callback needs `none` + Secure). */
   sameSite?: 'lax' | 'strict' | 'none';
-  /** Cookie `Path` (default `/`). */
+  /** Cookie `Path` (default `/`; another path turns the `__Host-` prefix into `__Secure-`). */
   path?: string;
 }
 
@@ -38,6 +41,17 @@ function parseCookies(header: string | string[] | undefined): Map<string, string
     if (name && !out.has(name)) out.set(name, part.slice(eq + 1).trim());
   }
   return out;
+}
+
+// Node's base64url decoder skips characters it does not know ('L2E!!' reads as '/a'), and
+// several encodings (or byte strings) can read as one text: only the canonical form of valid
+// UTF-8 is accepted, so a state has exactly one spelling.
+function decodeStrictly(encoded: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return undefined;
+  const bytes = Buffer.from(encoded, 'base64url');
+  if (bytes.toString('base64url') !== encoded) return undefined;
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
 }
 
 function responseOf(req: PersonaRequest): ServerResponse {
@@ -58,9 +72,12 @@ function appendSetCookie(res: ServerResponse, cookie: string): void {
  * set on the browser that started the flow, so any instance holding the secrets can verify it
  * without a shared store.
  *
- * Each flow gets its own cookie (`<cookieName>_<flowId>`), cleared when its callback arrives:
- * a state works once, only in the browser that started it, and several tabs work side by side
- * (the oldest is evicted beyond `maxFlows`). `returnTo` is carried inside the signed token.
+ * Each flow gets its own cookie (`<cookieName>_<flowId>`, `__Host-` prefixed when Secure),
+ * cleared when its callback arrives: a state works once per browser, only in the browser that
+ * started it, and several tabs work side by side (the oldest is evicted beyond `maxFlows`).
+ * Nothing is kept on the server, so that one use is the browser's doing: a client that kept a
+ * copy of the cookie can present the state again until it expires. `returnTo` is carried
+ * inside the signed token.
  */
 export class SignedStateStore implements StateStore {
   // #private: a logged or inspected store must not print the signing secrets.
@@ -112,14 +129,27 @@ export class SignedStateStore implements StateStore {
       .digest('base64url');
   }
 
+  private isSecure(req: PersonaRequest): boolean {
+    if (this.sameSite === 'none') return true;
+    return this.secure === 'auto'
+      ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted)
+      : this.secure;
+  }
+
+  /**
+   * The name of this request's flow cookies, before the flow id. A Secure cookie gets the
+   * `__Host-` prefix (Path=/, no Domain), or `__Secure-` under another path: browsers then refuse
+   * the cookie from plain HTTP or a sibling subdomain, so neither can plant a nonce.
+   */
+  private namePrefix(req: PersonaRequest): string {
+    if (!this.isSecure(req)) return `${this.cookieName}_`;
+    return `${this.path === '/' ? '__Host-' : '__Secure-'}${this.cookieName}_`;
+  }
+
   private cookie(req: PersonaRequest, flowId: string, value: string, maxAgeSeconds: number): string {
-    const secure =
-      this.secure === 'auto'
-        ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted)
-        : this.secure;
     const sameSite = this.sameSite[0]?.toUpperCase() + this.sameSite.slice(1);
-    return `${this.cookieName}_${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
-      secure || this.sameSite === 'none' ? '; Secure' : ''
+    return `${this.namePrefix(req)}${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
+      this.isSecure(req) ? '; Secure' : ''
     }`;
   }
 
@@ -133,7 +163,7 @@ export class SignedStateStore implements StateStore {
     const signature = this.mac(this.#secrets[0] as string, flowId, expires, returnTo, nonce);
 
     // Evict the oldest pending flows of this browser beyond maxFlows.
-    const prefix = `${this.cookieName}_`;
+    const prefix = this.namePrefix(req);
     const pending: { flowId: string; issuedAt: number }[] = [];
     for (const [name, value] of parseCookies(req.headers.cookie)) {
       const match = name.startsWith(prefix) ? COOKIE_VALUE.exec(value) : null;
@@ -153,14 +183,15 @@ export class SignedStateStore implements StateStore {
     const [flowId, expires, encodedReturnTo, signature] = parts as [string, string, string, string];
     if (!FLOW_ID.test(flowId) || !/^[0-9a-z]{1,12}$/.test(expires)) return { valid: false, reason: 'forged' };
 
-    const cookieValue = parseCookies(req.headers.cookie).get(`${this.cookieName}_${flowId}`);
+    const cookieValue = parseCookies(req.headers.cookie).get(`${this.namePrefix(req)}${flowId}`);
     if (cookieValue === undefined) return { valid: false, reason: 'unknown' };
     // One-time: whatever the outcome, this flow's cookie is gone.
     appendSetCookie(responseOf(req), this.cookie(req, flowId, '', 0));
     const match = COOKIE_VALUE.exec(cookieValue);
     if (!match) return { valid: false, reason: 'forged' };
     const nonce = match[2] as string;
-    const returnTo = Buffer.from(encodedReturnTo, 'base64url').toString('utf8');
+    const returnTo = decodeStrictly(encodedReturnTo);
+    if (returnTo === undefined) return { valid: false, reason: 'forged' };
 
     let authentic = false;
     for (const secret of this.#secrets) {

@@ -16,7 +16,7 @@ declare module 'vitest' {
 }
 
 /** The switch that turns a skipped suite into a failure. */
-export const REQUIRE_ALL = 'PWP_REQUIRE_ALL';
+const REQUIRE_ALL = 'PWP_REQUIRE_ALL';
 
 export default function setup(project: TestProject): void {
   const chromium = findChromium();

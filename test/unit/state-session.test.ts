@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PersonaRequest } from '../../src/index.js';
 import { SessionStateStore } from '../../src/state/session.js';
@@ -47,6 +48,25 @@ describe('SessionStateStore', () => {
     const state = await store.store(req, {});
     expect((await store.verify(req, state)).valid).toBe(true);
     expect(await store.verify(req, state)).toEqual({ valid: false, reason: 'unknown' });
+  });
+
+  it('accepts a state once even from two copies of one session (two requests racing)', async () => {
+    const store = new SessionStateStore();
+    const req = fakeReq();
+    const state = await store.store(req, {});
+    // Each request loads its own copy of the session from the store.
+    const copy = (): PersonaRequest => fakeReq(JSON.parse(JSON.stringify(req.session)));
+    const [first, second] = [copy(), copy()];
+    expect(await store.verify(first, state)).toEqual({ valid: true, appState: {} });
+    expect(await store.verify(second, state)).toEqual({ valid: false, reason: 'unknown' });
+  });
+
+  it('keeps the states it has accepted out of util.inspect', async () => {
+    const store = new SessionStateStore();
+    const req = fakeReq();
+    const state = await store.store(req, {});
+    expect((await store.verify(req, state)).valid).toBe(true);
+    expect(inspect(store, { showHidden: true, depth: null })).not.toContain(state);
   });
 
   it('refuses an unknown state', async () => {

@@ -137,6 +137,58 @@ describe('SignedStateStore: store and verify', () => {
     expect(browser.lastSetCookies.at(-1)).toContain('; SameSite=None; Secure');
   });
 
+  it('prefixes a Secure cookie with __Host- (Path=/), or __Secure- under another path, and reads only that name', async () => {
+    for (const [options, prefix] of [
+      [{}, '__Host-pwp_state_'],
+      [{ path: '/auth' }, '__Secure-pwp_state_'],
+      [{ sameSite: 'none' as const }, '__Host-pwp_state_'],
+    ] as const) {
+      const store = new SignedStateStore({ secrets: [SECRET_A], ...options });
+      const browser = new Browser();
+      const req = browser.request({ secure: true });
+      const state = await store.store(req, {});
+      browser.absorb(req);
+      expect(browser.lastSetCookies[0]?.startsWith(prefix)).toBe(true);
+      expect(browser.lastSetCookies[0]).not.toMatch(/domain=/i);
+      // The same cookie under the unprefixed name is not read.
+      const plain = new Map([...browser.jar].map(([name, value]) => [name.replace(/^__(Host|Secure)-/, ''), value]));
+      const spoofed = new Browser();
+      for (const [name, value] of plain) spoofed.jar.set(name, value);
+      expect(await store.verify(spoofed.request({ secure: true }), state)).toEqual({ valid: false, reason: 'unknown' });
+      const ok = browser.request({ secure: true });
+      expect(await store.verify(ok, state)).toEqual({ valid: true, appState: {} });
+    }
+  });
+
+  it.each(['L2E!!', 'L2E=', 'L2F', 'L2E '])(
+    'reads the returnTo part strictly: %s is forged (not another spelling of a signed value)',
+    async (encoded) => {
+      const store = new SignedStateStore({ secrets: [SECRET_A] });
+      const browser = new Browser();
+      const state = await browser.start(store, '/a');
+      const [flowId, expires, , signature] = state.split('.');
+      expect(await browser.callback(store, `${flowId}.${expires}.${encoded}.${signature}`)).toEqual({
+        valid: false,
+        reason: 'forged',
+      });
+    },
+  );
+
+  it('refuses bytes that are not UTF-8 even when they read as the signed text', async () => {
+    const store = new SignedStateStore({ secrets: [SECRET_A] });
+    const browser = new Browser();
+    // 0xFF 0x2F reads as the same text as the UTF-8 of U+FFFD '/', so it would carry the same MAC.
+    const state = await browser.start(store, '\ufffd/');
+    const [flowId, expires, encoded, signature] = state.split('.');
+    expect(Buffer.from('_y8', 'base64url').toString('utf8')).toBe(
+      Buffer.from(encoded ?? '', 'base64url').toString('utf8'),
+    );
+    expect(await browser.callback(store, `${flowId}.${expires}._y8.${signature}`)).toEqual({
+      valid: false,
+      reason: 'forged',
+    });
+  });
+
   it('is one-time: the second verify is invalid and the cookie is cleared', async () => {
     const store = new SignedStateStore({ secrets: [SECRET_A] });
     const browser = new Browser();

@@ -1,0 +1,123 @@
+import express from 'express';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PersonaStrategy } from '../../src/index.js';
+import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
+
+let emulator: PersonaEmulator;
+const strategies: PersonaStrategy[] = [];
+const SECRET = `${'h'.repeat(16)}state-hardening-secret-0123456789`;
+
+beforeAll(async () => {
+  emulator = await startPersonaEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.clearFaults();
+  emulator.requests.length = 0;
+});
+afterEach(async () => {
+  await Promise.all(strategies.splice(0).map((s) => s.close()));
+});
+
+function tokenRequests() {
+  return emulator.requests.filter((r) => r.endpoint === 'token');
+}
+
+function share(): string {
+  const id = emulator.owner.inquiries[0]?.id ?? '';
+  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
+}
+
+function setCookies(res: request.Response): string[] {
+  return (res.headers['set-cookie'] ?? []) as unknown as string[];
+}
+
+describe('session state: consumed atomically within a process', () => {
+  it('two callbacks racing with one state: exactly one passes, one Persona request', async () => {
+    const made = recipientApp({ apiKey: emulator.recipient.apiKey, url: emulator.url }, { strategy: { state: true } });
+    strategies.push(made.strategy);
+    const browser = request.agent(made.app);
+    const state = stateFrom((await browser.get('/start')).headers.location);
+    const code = share();
+    // The first exchange is held back, so the second callback loads the session before the
+    // first one saves it.
+    emulator.setFault('token', { kind: 'latency', ms: 200 }, { times: 1 });
+    const answers = await Promise.all([
+      browser.get('/callback').query({ code, state }),
+      browser.get('/callback').query({ code, state }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 403]);
+    expect(answers.find((a) => a.status === 403)?.body.info.code).toBe('invalid_state');
+    expect(tokenRequests()).toHaveLength(1);
+  });
+});
+
+describe('signed state', () => {
+  // Behind a TLS-terminating proxy (X-Forwarded-Proto from loopback, trusted), so the request
+  // counts as HTTPS and the nonce cookie gets Secure and its prefix.
+  let app: express.Express;
+  beforeEach(() => {
+    const made = recipientApp(
+      { apiKey: emulator.recipient.apiKey, url: emulator.url },
+      { strategy: { state: { signed: { secrets: [SECRET] } } }, session: false },
+    );
+    strategies.push(made.strategy);
+    app = express();
+    app.set('trust proxy', 'loopback');
+    app.use(made.app);
+  });
+  const overHttps = (req: request.Test): request.Test => req.set('x-forwarded-proto', 'https');
+
+  it('over HTTPS the nonce cookie is __Host-: Secure, Path=/, no Domain; and it still round-trips', async () => {
+    const start = await overHttps(request(app).get('/start'));
+    const [cookie] = setCookies(start);
+    expect(cookie).toMatch(/^__Host-pwp_state_[A-Za-z0-9_-]{16}=/);
+    expect(cookie).toContain('; Secure');
+    expect(cookie).toContain('; Path=/;');
+    expect(cookie).not.toMatch(/domain=/i);
+    const state = stateFrom(start.headers.location);
+    const res = await overHttps(request(app).get('/callback'))
+      .set('cookie', String(cookie).split(';')[0] as string)
+      .query({ code: share(), state });
+    expect(res.status).toBe(200);
+    expect(setCookies(res).join('\n')).toMatch(/^__Host-pwp_state_[^=]+=;.*Max-Age=0/);
+  });
+
+  it('over HTTPS a cookie without the prefix (settable by a sibling subdomain or over HTTP) is refused', async () => {
+    const start = await overHttps(request(app).get('/start'));
+    const [cookie] = setCookies(start);
+    const unprefixed = String(cookie)
+      .split(';')[0]
+      ?.replace(/^__Host-/, '') as string;
+    const res = await overHttps(request(app).get('/callback'))
+      .set('cookie', unprefixed)
+      .query({ code: share(), state: stateFrom(start.headers.location) });
+    expect(res.status).toBe(403);
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
+  it('decodes the returnTo part strictly: a non-canonical base64url (L2E!!) is forged', async () => {
+    const made = recipientApp(
+      { apiKey: emulator.recipient.apiKey, url: emulator.url },
+      { strategy: { state: { signed: { secrets: [SECRET] } } }, session: false },
+    );
+    strategies.push(made.strategy);
+    const start = await request(made.app).get('/start').query({ returnTo: '/a' });
+    const cookie = String(setCookies(start)[0]).split(';')[0] as string;
+    const [flowId, expires, encoded, signature] = stateFrom(start.headers.location).split('.');
+    expect(encoded).toBe('L2E');
+    for (const tampered of ['L2E!!', 'L2E=', 'L2F', ' L2E']) {
+      const res = await request(made.app)
+        .get('/callback')
+        .set('cookie', cookie)
+        .query({ code: share(), state: `${flowId}.${expires}.${tampered}.${signature}` });
+      expect(res.status, tampered).toBe(403);
+      expect(res.body.info.message, tampered).toContain('forged');
+    }
+    expect(tokenRequests()).toHaveLength(0);
+  });
+});
