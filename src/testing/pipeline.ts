@@ -73,7 +73,7 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
   const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
   const run = (): EmulatorResponse => {
     if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
-    const response = runEndpointSafely(state, route, principal, parsed, inflection);
+    const response = orInternalError(() => runEndpoint(state, route, principal, parsed, inflection));
     return ctx.fault?.kind === 'null-fields' ? withNullFields(response, ctx.fault, inflection) : response;
   };
   const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
@@ -195,15 +195,9 @@ function idempotent(
 }
 
 /** The endpoint's answer; an exception inside it is a 500 in Persona's form (and is stored like one). */
-function runEndpointSafely(
-  state: PipelineState,
-  route: Route,
-  principal: Principal,
-  parsed: ParsedParams | undefined,
-  inflection: KeyInflection,
-): EmulatorResponse {
+function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
   try {
-    return runEndpoint(state, route, principal, parsed, inflection);
+    return run();
   } catch (error) {
     return errorResponse(500, {
       title: 'Internal server error',
