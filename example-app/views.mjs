@@ -345,6 +345,24 @@ function field(label, value) {
   return html`<div><dt>${label}</dt><dd>${shown}</dd></div>`;
 }
 
+/**
+ * The frame of a page showing one object read from Persona with the access token: the way
+ * back, the heading, where the object came from and (when known) Persona's Request-Id.
+ */
+function objectPage({ site, kind, id, heading, requestId, body }) {
+  return layout({
+    title: `${kind.noun[0].toUpperCase()}${kind.noun.slice(1)} ${id}`,
+    side: 'recipient',
+    site,
+    body: html`<p class="crumbs"><a href="/profile">← Profile</a></p>
+<h1>${heading} <span class="id"><code>${id}</code></span></h1>
+<p class="lead">Read from Persona with <code>GET /api/v1/${kind.path}/${id}</code> and the access token,
+after <code>requireScope('${kind.permission}')</code> checked the token grants this ${kind.noun}.</p>
+${body}
+${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
+  });
+}
+
 /** GET /inquiries/:id — one inquiry as fetched from Persona with the access token. */
 export function inquiryPage({ site, inquiry, requestId }) {
   const a = inquiry.attributes ?? {};
@@ -359,15 +377,13 @@ export function inquiryPage({ site, inquiry, requestId }) {
     .filter(Boolean)
     .join(', ');
   const tags = Array.isArray(a.tags) && a.tags.length > 0 ? a.tags.join(', ') : null;
-  return layout({
-    title: `Inquiry ${inquiry.id}`,
-    side: 'recipient',
+  return objectPage({
     site,
-    body: html`<p class="crumbs"><a href="/profile">← Profile</a></p>
-<h1>${name || 'Inquiry'} <span class="id"><code>${inquiry.id}</code></span></h1>
-<p class="lead">Read from Persona with <code>GET /api/v1/inquiries/${inquiry.id}</code> and the access token,
-after <code>requireScope('inquiry.read')</code> checked the token grants this inquiry.</p>
-<section class="card card-recipient" aria-labelledby="inquiry-title">
+    kind: { noun: 'inquiry', path: 'inquiries', permission: 'inquiry.read' },
+    id: inquiry.id,
+    heading: name || 'Inquiry',
+    requestId,
+    body: html`<section class="card card-recipient" aria-labelledby="inquiry-title">
   <h2 id="inquiry-title">Inquiry</h2>
   <dl class="facts">
     ${field('Status', a.status ? statusBadge(a.status) : null)}
@@ -381,8 +397,7 @@ after <code>requireScope('inquiry.read')</code> checked the token grants this in
     ${field('Completed', a['completed-at'] ? timeElement(a['completed-at']) : null)}
     ${field('Tags', tags)}
   </dl>
-</section>
-${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
+</section>`,
   });
 }
 
@@ -394,15 +409,13 @@ export function verificationPage({ site, verification, requestId }) {
   const inquiryId = verification.relationships?.inquiry?.data?.id;
   const checks = Array.isArray(a.checks) ? a.checks : [];
   const person = [a['name-first'], a['name-last']].filter(Boolean).join(' ');
-  return layout({
-    title: `Verification ${verification.id}`,
-    side: 'recipient',
+  return objectPage({
     site,
-    body: html`<p class="crumbs"><a href="/profile">← Profile</a></p>
-<h1>${name} verification <span class="id"><code>${verification.id}</code></span></h1>
-<p class="lead">Read from Persona with <code>GET /api/v1/verifications/${verification.id}</code> and the access token,
-after <code>requireScope('verification.read')</code> checked the token grants this verification.</p>
-<section class="card card-recipient" aria-labelledby="verification-title">
+    kind: { noun: 'verification', path: 'verifications', permission: 'verification.read' },
+    id: verification.id,
+    heading: `${name} verification`,
+    requestId,
+    body: html`<section class="card card-recipient" aria-labelledby="verification-title">
   <h2 id="verification-title">Verification</h2>
   <dl class="facts">
     ${field('Status', a.status ? statusBadge(a.status) : null)}
@@ -432,8 +445,7 @@ after <code>requireScope('verification.read')</code> checked the token grants th
     </tbody>
   </table>`
   }
-</section>
-${requestId ? html`<p class="fine">Persona Request-Id: <code>${requestId}</code></p>` : ''}`,
+</section>`,
   });
 }
 

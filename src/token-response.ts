@@ -110,11 +110,14 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
     return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, init);
   }
   if (status === 403) {
-    return new PersonaOAuthError(
-      'forbidden',
-      `Persona refused the token request (HTTP 403)${why}; the API key may lack OAuth access or a quota is exhausted`,
-      init,
-    );
+    // Persona's 403 is either a missing permission or an exhausted quota: say which when its error does.
+    const said = ctx.personaErrors.map((e) => `${e.title} ${e.details ?? ''}`).join(' ');
+    const cause = /quota/i.test(said)
+      ? 'a Persona quota is exhausted (not a missing permission)'
+      : /permission/i.test(said)
+        ? 'the API key lacks a permission (OAuth access)'
+        : 'the API key may lack OAuth access or a quota is exhausted';
+    return new PersonaOAuthError('forbidden', `Persona refused the token request (HTTP 403)${why}; ${cause}`, init);
   }
   if (status === 429) {
     return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {

@@ -26,6 +26,7 @@ import type {
   EmulatorClock,
   EmulatorEndpoint,
   EmulatorFault,
+  OrganizationInit,
   PersonaEmulator,
   PersonaEmulatorOptions,
 } from './types.js';
@@ -116,7 +117,7 @@ class Emulator implements PersonaEmulator {
     return this.registry.organizations;
   }
 
-  addOrganization(init: { name?: string; apiKey?: string } = {}): EmulatedOrganization {
+  addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
     return this.registry.addOrganization(init);
   }
 

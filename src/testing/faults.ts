@@ -115,6 +115,7 @@ const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => Em
   drip: dripFault,
   reset: resetFault,
   redirect: redirectFault,
+  'quota-exceeded': () => ({ kind: 'quota-exceeded' }),
   'null-fields': nullFieldsFault,
 };
 
@@ -224,4 +225,16 @@ export function withNullFields(
     else out[key] = null;
   }
   return { ...response, body: JSON.stringify(out) };
+}
+
+/**
+ * What a `quota-exceeded` fault answers: 403 with a Persona error saying a quota is used up.
+ * Persona documents the 403 ("a quota has been exceeded") but not its body: the title and
+ * details are the emulator's own.
+ */
+export function quotaExceededResponse(): EmulatorResponse {
+  return errorResponse(403, {
+    title: 'Quota exceeded',
+    details: "The environment's quota for this kind of request is used up; it resets with the quota's window",
+  });
 }

@@ -18,6 +18,7 @@ export type {
   EmulatorClock,
   EmulatorEndpoint,
   EmulatorFault,
+  OrganizationInit,
   PersonaEmulator,
   PersonaEmulatorOptions,
   TokenResponseField,

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { authenticate, type Principal } from './auth.js';
-import { forcedResponse, withNullFields } from './faults.js';
+import { forcedResponse, quotaExceededResponse, withNullFields } from './faults.js';
 import { errorResponse, headerValue, parseParams, type EmulatorResponse, type ParsedParams } from './http.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, type IdempotencyStore } from './idempotency.js';
 import { parseKeyInflection, type KeyInflection } from './inflection.js';
@@ -9,7 +9,7 @@ import { createAccessToken, createAuthorization, type OAuthState } from './oauth
 import type { RateLimiter } from './rate-limit.js';
 import { pathnameOf, type Route } from './routes.js';
 import type { EmulatorSettings } from './settings.js';
-import type { EmulatorFault } from './types.js';
+import type { EmulatedOrganization, EmulatorFault } from './types.js';
 
 /** Everything that decides an answer. */
 export interface PipelineState extends OAuthState {
@@ -32,8 +32,9 @@ type Decorate = (response: EmulatorResponse, extra?: Record<string, string>) => 
 
 /**
  * Decides the answer to a request, in the order Persona's layers would: routing and body size,
- * credentials, rate limit, the version and inflection headers, the idempotency lookup, then the
- * endpoint (or a `status` fault in its place), whose answer is stored under the Idempotency-Key.
+ * credentials, rate limits (and a `quota-exceeded` fault), the version and inflection headers,
+ * the idempotency lookup, then the endpoint (or a `status` fault in its place), whose answer is
+ * stored under the Idempotency-Key.
  */
 export function decideResponse(state: PipelineState, ctx: RequestContext): EmulatorResponse {
   const { req, route } = ctx;
@@ -48,7 +49,7 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
   );
   if ('status' in principal) return errorResponse(principal.status, principal.error, { 'www-authenticate': 'Bearer' });
 
-  const rate = state.rateLimiter.count(state.clock.now());
+  const rate = countRequest(state, principal);
   const common: Record<string, string> = {
     'persona-organization-id': principal.org.id,
     'persona-environment-id': state.environmentId,
@@ -58,31 +59,55 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
     ...response,
     headers: { ...common, ...response.headers, ...extra },
   });
-  if (rate.limited) {
-    return decorate(
-      errorResponse(429, {
-        title: 'Rate limit exceeded',
-        details: `More than ${state.settings.rateLimit} requests in this minute; retry after RateLimit-Reset seconds`,
-      }),
-    );
-  }
+  if (rate.refusal) return decorate(rate.refusal);
+  if (ctx.fault?.kind === 'quota-exceeded') return decorate(quotaExceededResponse());
 
   const requestedInflection = parseKeyInflection(headerValue(req.headers['key-inflection']));
   const headerProblem = headerRefusal(req, state.settings.versions, requestedInflection);
   if (headerProblem) return decorate(headerProblem);
-  const inflection: KeyInflection = requestedInflection ?? 'kebab';
+  // Without the header, an API key answers in the inflection its dashboard setting gives it.
+  const keyDefault = principal.kind === 'api-key' ? parseKeyInflection(principal.org.apiKeyInflection) : undefined;
+  const inflection: KeyInflection = requestedInflection ?? keyDefault ?? 'kebab';
 
   const method = req.method ?? 'GET';
   const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
   const run = (): EmulatorResponse => {
     if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
-    const response = runEndpointSafely(state, route, principal, parsed, inflection);
+    const response = orInternalError(() => runEndpoint(state, route, principal, parsed, inflection));
     return ctx.fault?.kind === 'null-fields' ? withNullFields(response, ctx.fault, inflection) : response;
   };
   const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
   if (idempotencyKey === undefined) return decorate(run());
   const fingerprint = requestFingerprint(method, route.endpoint, parsed, ctx.body);
   return idempotent(state, { credential: principal.credential, idempotencyKey, fingerprint }, run, decorate);
+}
+
+/** An organisation's API key's own limit, when it has a valid one. */
+function ownRateLimit(org: EmulatedOrganization): number | undefined {
+  const limit = org.apiKeyRateLimit;
+  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+/**
+ * Counts the request against the environment and, for an API key with a limit of its own,
+ * against the key: the RateLimit headers, and the 429 when either limit is passed. An access
+ * token counts against the environment only.
+ */
+function countRequest(
+  state: PipelineState,
+  principal: Principal,
+): { headers: Record<string, string>; refusal?: EmulatorResponse } {
+  const keyLimit = principal.kind === 'api-key' ? ownRateLimit(principal.org) : undefined;
+  const key = keyLimit === undefined ? undefined : { id: principal.credential, limit: keyLimit };
+  const rate = state.rateLimiter.count(state.clock.now(), key);
+  if (!rate.limited) return { headers: rate.headers };
+  const which =
+    rate.limited === 'api-key' ? `this API key's ${keyLimit}` : `the environment's ${state.settings.rateLimit}`;
+  const refusal = errorResponse(429, {
+    title: 'Rate limit exceeded',
+    details: `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`,
+  });
+  return { headers: rate.headers, refusal };
 }
 
 /** 404 for an unknown path, 405 for a wrong method, 413 for a body over the cap. */
@@ -170,15 +195,9 @@ function idempotent(
 }
 
 /** The endpoint's answer; an exception inside it is a 500 in Persona's form (and is stored like one). */
-function runEndpointSafely(
-  state: PipelineState,
-  route: Route,
-  principal: Principal,
-  parsed: ParsedParams | undefined,
-  inflection: KeyInflection,
-): EmulatorResponse {
+function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
   try {
-    return runEndpoint(state, route, principal, parsed, inflection);
+    return run();
   } catch (error) {
     return errorResponse(500, {
       title: 'Internal server error',

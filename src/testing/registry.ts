@@ -1,10 +1,13 @@
 import { prefixedId, uuid, type RandomSource } from './random.js';
 import { objectTypeOf } from './object-types.js';
 import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
-import type { EmulatedInquiry, EmulatedOrganization, EmulatedVerification, EmulatorClock } from './types.js';
-
-const INQUIRY_ID = /^inq_[A-Za-z0-9]+$/;
-const VERIFICATION_ID = /^ver_[A-Za-z0-9]+$/;
+import type {
+  EmulatedInquiry,
+  EmulatedOrganization,
+  EmulatedVerification,
+  EmulatorClock,
+  OrganizationInit,
+} from './types.js';
 
 /**
  * The emulated organisations and the objects they hold. Organisation and inquiry objects are
@@ -19,17 +22,29 @@ export class ObjectRegistry {
     private readonly clock: EmulatorClock,
   ) {}
 
-  /** Adds an organisation. Throws TypeError on an empty or spaced API key, Error on one in use. */
-  addOrganization(init: { name?: string; apiKey?: string } = {}): EmulatedOrganization {
+  /**
+   * Adds an organisation. Throws TypeError on an empty or spaced API key, a key rate limit that
+   * is not a positive integer or an unknown inflection; Error on an API key in use.
+   */
+  addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
     const apiKey = init.apiKey ?? `persona_sandbox_${uuid(this.random)}`;
     if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
       throw new TypeError('apiKey must be a non-empty string without whitespace');
     }
     if (this.byApiKey(apiKey)) throw new Error('apiKey is already used by another organization');
+    const { apiKeyRateLimit, apiKeyInflection } = init;
+    if (apiKeyRateLimit !== undefined && (!Number.isInteger(apiKeyRateLimit) || apiKeyRateLimit <= 0)) {
+      throw new TypeError('apiKeyRateLimit must be a positive integer');
+    }
+    if (apiKeyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(apiKeyInflection)) {
+      throw new TypeError('apiKeyInflection must be kebab, snake or camel');
+    }
     const org: EmulatedOrganization = {
       id: prefixedId(this.random, 'org_'),
       name: init.name ?? `Organization ${this.organizations.length + 1}`,
       apiKey,
+      ...(apiKeyRateLimit === undefined ? {} : { apiKeyRateLimit }),
+      ...(apiKeyInflection === undefined ? {} : { apiKeyInflection }),
       inquiries: [],
       verifications: [],
     };
@@ -40,12 +55,7 @@ export class ObjectRegistry {
 
   /** Adds an inquiry to an organisation. Throws on an unknown organisation or a bad or taken id. */
   addInquiry(orgId: string, init: Partial<EmulatedInquiry> = {}): EmulatedInquiry {
-    const org = this.organization(orgId);
-    if (!org) throw new Error(`no organization ${String(orgId)}`);
-    const id = init.id ?? prefixedId(this.random, 'inq_');
-    if (typeof id !== 'string' || !INQUIRY_ID.test(id))
-      throw new TypeError('an inquiry id must look like inq_<letters and digits>');
-    if (this.holdsAnywhere(id)) throw new Error(`inquiry ${id} already exists`);
+    const { org, id } = this.placeFor(orgId, init.id, 'inq_', 'inquiry');
     const status = init.status ?? 'approved';
     const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
     const inquiry: EmulatedInquiry = {
@@ -91,12 +101,7 @@ export class ObjectRegistry {
    * `inquiryId` the organisation does not hold.
    */
   addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
-    const org = this.organization(orgId);
-    if (!org) throw new Error(`no organization ${String(orgId)}`);
-    const id = init.id ?? prefixedId(this.random, 'ver_');
-    if (typeof id !== 'string' || !VERIFICATION_ID.test(id))
-      throw new TypeError('a verification id must look like ver_<letters and digits>');
-    if (this.holdsAnywhere(id)) throw new Error(`verification ${id} already exists`);
+    const { org, id } = this.placeFor(orgId, init.id, 'ver_', 'verification');
     const inquiryId = init.inquiryId ?? null;
     if (inquiryId !== null && !org.inquiries.some((inquiry) => inquiry.id === inquiryId)) {
       throw new Error(`inquiry ${String(inquiryId)} is not one of ${org.id}'s inquiries`);
@@ -142,6 +147,26 @@ export class ObjectRegistry {
         ? { nameFirst: inquiry.nameFirst, nameLast: inquiry.nameLast, birthdate: inquiry.birthdate ?? null }
         : {}),
     });
+  }
+
+  /**
+   * The organisation a new object goes to and the object's id (given, or a fresh one with
+   * `prefix`). Throws on an unknown organisation, or an id that is malformed or already taken.
+   */
+  private placeFor(
+    orgId: string,
+    given: string | undefined,
+    prefix: 'inq_' | 'ver_',
+    noun: string,
+  ): { org: EmulatedOrganization; id: string } {
+    const org = this.organization(orgId);
+    if (!org) throw new Error(`no organization ${String(orgId)}`);
+    const id = given ?? prefixedId(this.random, prefix);
+    if (typeof id !== 'string' || !new RegExp(`^${prefix}[A-Za-z0-9]+$`).test(id)) {
+      throw new TypeError(`${noun} ids look like ${prefix}<letters and digits>, not ${JSON.stringify(id)}`);
+    }
+    if (this.holdsAnywhere(id)) throw new Error(`${noun} ${id} already exists`);
+    return { org, id };
   }
 
   organization(id: string): EmulatedOrganization | undefined {

@@ -81,7 +81,7 @@ export interface EmulatedVerification {
 
 /**
  * An emulated Persona organisation with its one API key. Live object: the emulator reads
- * `apiKey`, `inquiries` and `verifications` on every request.
+ * `apiKey`, its settings, `inquiries` and `verifications` on every request.
  */
 export interface EmulatedOrganization {
   /** `org_…` */
@@ -89,8 +89,30 @@ export interface EmulatedOrganization {
   name: string;
   /** `persona_sandbox_<uuid>` unless given. Sent as `Authorization: Bearer <apiKey>`. */
   apiKey: string;
+  /**
+   * The API key's own rate limit (requests per 60-second window), on top of the environment's;
+   * default none. A request with the key counts against both, and the `RateLimit-*` headers
+   * report whichever is closer to being reached. Anything but a positive integer means none.
+   */
+  apiKeyRateLimit?: number;
+  /**
+   * The API key's default response inflection (Persona: set in the dashboard), used when a
+   * request sends no `Key-Inflection`; default kebab.
+   */
+  apiKeyInflection?: 'kebab' | 'snake' | 'camel';
   inquiries: EmulatedInquiry[];
   verifications: EmulatedVerification[];
+}
+
+/** What {@link PersonaEmulator.addOrganization} takes: every field optional. */
+export interface OrganizationInit {
+  name?: string;
+  /** Default `persona_sandbox_<uuid>`. */
+  apiKey?: string;
+  /** See {@link EmulatedOrganization.apiKeyRateLimit}. */
+  apiKeyRateLimit?: number;
+  /** See {@link EmulatedOrganization.apiKeyInflection}. */
+  apiKeyInflection?: 'kebab' | 'snake' | 'camel';
 }
 
 /** The emulated endpoints a fault can be attached to. */
@@ -116,6 +138,9 @@ export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry' | 'verification
  *   headers and part of the body.
  * - `redirect`: answer `status` (default 302) with `Location: location` (default: the same
  *   URL on the emulator), from in front of Persona: the request is not processed.
+ * - `quota-exceeded`: 403 with a Persona error titled "Quota exceeded", as when one of the
+ *   environment's product quotas is used up: after authentication and rate limiting, before the
+ *   idempotency layer, so it is neither stored nor replayed.
  * - `null-fields` (token endpoint only): the code is redeemed and the token issued as usual,
  *   but the named `fields` of the 201 answer (default: `token-type`, `expires-in` and `scope`,
  *   the ones Persona's 2023-01-05 schema marks nullable besides the token) are sent as null, or
@@ -140,6 +165,7 @@ export type EmulatorFault =
   | { kind: 'drip'; intervalMs: number; chunks?: number }
   | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
   | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string }
+  | { kind: 'quota-exceeded' }
   | { kind: 'null-fields'; fields?: TokenResponseField[]; absent?: boolean };
 
 /** A field of Create Access Token's answer, as Persona spells it by default (kebab-case). */
@@ -170,7 +196,10 @@ export interface PersonaEmulatorOptions {
   port?: number;
   /** Interface to listen on; default `127.0.0.1`. */
   host?: string;
-  /** Requests per 60-second window for the (single) environment; default 300. */
+  /**
+   * Requests per 60-second window for the (single) environment, shared by every API key and
+   * token; default 300. An API key can have its own limit too: `apiKeyRateLimit`.
+   */
   rateLimit?: number;
   /** Lifetime of an authorization code in seconds; default 600. */
   codeTtlSeconds?: number;
@@ -234,8 +263,11 @@ export interface PersonaEmulator {
   recipient: EmulatedOrganization;
   /** Every organisation: owner, recipient, then those added. */
   organizations: EmulatedOrganization[];
-  /** Add an organisation. Throws when the API key is already in use or empty. */
-  addOrganization(init?: { name?: string; apiKey?: string }): EmulatedOrganization;
+  /**
+   * Add an organisation. Throws when the API key is already in use or empty, or when
+   * `apiKeyRateLimit` is not a positive integer or `apiKeyInflection` not kebab, snake or camel.
+   */
+  addOrganization(init?: OrganizationInit): EmulatedOrganization;
   /** Add an inquiry to an organisation. Throws on an unknown organisation or a bad/duplicate id. */
   addInquiry(orgId: string, init?: Partial<EmulatedInquiry>): EmulatedInquiry;
   /**
@@ -267,7 +299,7 @@ export interface PersonaEmulator {
    * (1000 by default) of them. The array is kept in place: `requests.length = 0` empties it.
    */
   requests: EmulatedRequest[];
-  /** Start a fresh rate-limit window. */
+  /** Start fresh rate-limit windows: the environment's and every API key's. */
   resetRateLimit(): void;
   /** Stop listening and destroy every open socket, hung ones included. Safe to call twice. */
   close(): Promise<void>;

@@ -17,8 +17,8 @@ function references(cell: string, side: 'emulator' | 'strategy'): { file: string
 }
 
 describe('docs/persona-fidelity.md', () => {
-  it('has rows', () => {
-    expect(rows.length).toBeGreaterThan(0);
+  it('has its rows (a change of table format that hides them fails here)', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(30);
   });
 
   it.each(rows.map((row) => [row.split('|')[1]?.trim() ?? '', row]))(

@@ -7,6 +7,8 @@ import type { PersonaEmulator } from '../../src/testing/index.js';
 /** What the callback route saw: the user (the token set) or the failure's info and status, or the error. */
 export interface CallbackOutcome {
   status: number;
+  /** The Location header of a redirect. */
+  location?: string;
   // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON the route answered and assert on it.
   body: any;
 }
@@ -23,7 +25,7 @@ export interface StrategyApp {
 
 /**
  * An app whose /callback answers 200 `{ user }`, the failure's status with `{ info }`, or 500
- * with `{ error: { code, status, message } }`, so a test sees every outcome as JSON.
+ * with `{ error: { code, status, message, retryAfter } }`, so a test sees every outcome as JSON.
  */
 export function strategyApp(
   persona: PersonaEmulator,
@@ -40,8 +42,18 @@ export function strategyApp(
       { session: false },
       (err: unknown, user: unknown, info: unknown, status: unknown) => {
         if (err) {
-          const { code, status: errStatus, message } = err as { code?: string; status?: number; message?: string };
-          res.status(500).json({ error: { code, status: errStatus, message } });
+          const {
+            code,
+            status: errStatus,
+            message,
+            retryAfter,
+          } = err as {
+            code?: string;
+            status?: number;
+            message?: string;
+            retryAfter?: number;
+          };
+          res.status(500).json({ error: { code, status: errStatus, message, retryAfter } });
           return;
         }
         if (user) res.json({ user });
@@ -57,7 +69,7 @@ export function strategyApp(
     },
     callbackRaw: async (path) => {
       const res = await request(app).get(path);
-      return { status: res.status, body: res.body };
+      return { status: res.status, body: res.body, location: res.headers.location };
     },
     close: () => strategy.close(),
   };

@@ -49,16 +49,25 @@ export function inputValue(html: string, name: string): string {
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Below Linux's ephemeral range (32768–60999): a port handed out here cannot be taken in the
+// meantime by a server the process under test binds to port 0 (start.mjs's emulator does).
+const FIXED_PORTS = { from: 20_000, to: 32_000 };
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A port on 127.0.0.1 that nothing listens on, outside the range port 0 picks from. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 100; tries += 1) {
+    const port = FIXED_PORTS.from + Math.floor(Math.random() * (FIXED_PORTS.to - FIXED_PORTS.from));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
 }
 
 /** Decodes the HTML entities html.mjs produces, to compare attribute values with raw strings. */
