@@ -1,4 +1,4 @@
-import type { PersonaRequest } from './state/types.js';
+import type { PersonaRequest } from './request.js';
 
 /** What a callback request carried, after checking. */
 export type CallbackInput =

@@ -51,15 +51,10 @@ export {
   type ExpiringScopeHolder,
   type Middleware,
   type PersonaErrorHandlerOptions,
-} from './authorize.js';
+} from './middleware.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
-export type {
-  SignedStateStoreOptions,
-  AppState,
-  PersonaRequest,
-  StateStore,
-  StateVerification,
-} from './state/index.js';
+export type { PersonaRequest } from './request.js';
+export type { SignedStateStoreOptions, AppState, StateStore, StateVerification } from './state/index.js';
 export { VERSION } from './version.js';
 // Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
 export type {} from './passport-types.js';

@@ -5,7 +5,8 @@ import { createCodeExchanger, type CodeExchanger, type CodeExchangerOptions } fr
 import { isSafeReturnTo } from './return-to.js';
 import { SessionStateStore } from './state/session.js';
 import { SignedStateStore, type SignedStateStoreOptions } from './state/signed.js';
-import type { AppState, PersonaRequest, StateStore } from './state/types.js';
+import type { PersonaRequest } from './request.js';
+import type { AppState, StateStore } from './state/types.js';
 import type { PersonaTokenSet } from './token.js';
 
 /**

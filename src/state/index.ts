@@ -1,3 +1,3 @@
 export { SessionStateStore, type SessionStateStoreOptions } from './session.js';
 export { SignedStateStore, type SignedStateStoreOptions } from './signed.js';
-export type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
+export type { AppState, StateStore, StateVerification } from './types.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
-import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
+import type { PersonaRequest } from '../request.js';
+import type { AppState, StateStore, StateVerification } from './types.js';
 
 /** Options of {@link SessionStateStore}. */
 export interface SessionStateStoreOptions {

@@ -2,7 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
-import type { AppState, PersonaRequest, StateStore, StateVerification } from './types.js';
+import type { PersonaRequest } from '../request.js';
+import type { AppState, StateStore, StateVerification } from './types.js';
 
 /** Options of the signed, stateless state store: the strategy option `state: { signed: { … } }`. */
 export interface SignedStateStoreOptions {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PersonaRequest } from '../request.js';
 
 /** Application state that rides along with a flow and comes back on success (`req.authInfo`). */
 export interface AppState {
@@ -10,20 +10,6 @@ export interface AppState {
 export type StateVerification =
   | { valid: true; appState: AppState }
   | { valid: false; reason: 'missing' | 'unknown' | 'expired' | 'forged' };
-
-/**
- * The request shape this library reads: a Node request, plus what Express and
- * express-session add when present.
- */
-export interface PersonaRequest extends IncomingMessage {
-  query?: unknown;
-  body?: unknown;
-  session?: unknown;
-  // `| undefined`: Express declares these as possibly undefined, which an app compiled with
-  // exactOptionalPropertyTypes must be able to pass here.
-  secure?: boolean | undefined;
-  res?: ServerResponse | undefined;
-}
 
 /**
  * Where CSRF `state` values live between the start of a flow and its callback.

@@ -8,7 +8,7 @@ import {
   type PersonaVerifyWithRequest,
   type StateStore,
 } from '../../src/index.js';
-import type { PersonaRequest } from '../../src/state/types.js';
+import type { PersonaRequest } from '../../src/request.js';
 import { callbackOutcome, type CallbackFlow } from '../../src/strategy.js';
 
 const TOKENS: PersonaTokenSet = {
