@@ -13,9 +13,85 @@ import { csrfToken, noStore, securityHeaders } from './security.mjs';
 import { MemorySessionStore, SIGN_IN_WINDOW_MS } from './sessions.mjs';
 import { homePage, problemPage, sendPage } from './views.mjs';
 
+/**
+ * @import { Server } from 'node:http';
+ * @import { Express } from 'express';
+ * @import { Store } from 'express-session';
+ * @import { PersonaStrategy as Strategy } from 'passport-withpersona';
+ */
+
+/**
+ * An inquiry as the simulated owner lists it on its share page.
+ * @typedef {object} OwnerInquiry
+ * @property {string} id
+ * @property {string} status
+ * @property {string} nameFirst
+ * @property {string | null} [nameMiddle]
+ * @property {string} nameLast
+ * @property {string} createdAt
+ */
+
+/**
+ * A verification as the simulated owner lists it on its share page.
+ * @typedef {object} OwnerVerification
+ * @property {string} id
+ * @property {string} type
+ * @property {string} status
+ * @property {string | null} inquiryId
+ */
+
+/**
+ * The recipient's side: its Persona API key and where Persona is.
+ * @typedef {object} RecipientOptions
+ * @property {string} apiKey
+ * @property {string} [baseURL]
+ * @property {string} [organizationName]
+ * @property {string} [label]
+ * @property {number} [timeoutMs]
+ */
+
+/**
+ * The simulated data owner: its key, its organisation's objects, and whom it shares with.
+ * @typedef {object} OwnerOptions
+ * @property {string} apiKey
+ * @property {string} baseURL
+ * @property {string} [name]
+ * @property {string} recipientOrgId
+ * @property {() => readonly OwnerInquiry[]} inquiries
+ * @property {() => readonly OwnerVerification[]} [verifications]
+ */
+
+/**
+ * What `createApp` takes (see its comment for each option).
+ * @typedef {object} SampleAppOptions
+ * @property {string} publicURL
+ * @property {string | string[]} sessionSecret
+ * @property {Store} [sessionStore]
+ * @property {RecipientOptions} persona
+ * @property {OwnerOptions} [owner]
+ * @property {string} [authorizationURL]
+ * @property {boolean} [secureCookies]
+ * @property {(message: string, error?: unknown) => void} [log]
+ */
+
+/**
+ * The built app and what it holds open.
+ * @typedef {object} SampleApp
+ * @property {Express} app
+ * @property {Strategy} strategy
+ * @property {string} callbackURL
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * A started app: `SampleApp` plus where it listens.
+ * @typedef {SampleApp & { url: string, server: Server }} RunningSampleApp
+ */
+
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 export const SESSION_COOKIE = 'persona_sample.sid';
 
+/** @type {(message: string, error?: any) => void} */
 function defaultLog(message, error) {
   const detail = error
     ? ` ${error.name ?? 'Error'}${error.code ? ` ${error.code}` : ''}: ${error.message ?? String(error)}`
@@ -38,6 +114,9 @@ function defaultLog(message, error) {
  * - `log(message, error?)`: where failures are reported (default: stderr).
  *
  * Returns `{ app, strategy, callbackURL, close }`; `close()` releases the outbound connection pools.
+ *
+ * @param {SampleAppOptions} options
+ * @returns {SampleApp}
  */
 export function createApp(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createApp(options) needs options');
@@ -177,6 +256,7 @@ export function createApp(options) {
     );
   });
 
+  /** @type {Promise<void> | undefined} */
   let closing;
   const close = () => {
     ownStore?.close();
@@ -190,22 +270,28 @@ export function createApp(options) {
  * Creates an HTTP server, listens (default 127.0.0.1, a free port), then builds the app with
  * `publicURL` defaulting to the address it got. Resolves to `{ url, server, app, strategy, close }`;
  * `close()` stops the server (open connections included) and the app's pools.
+ *
+ * @param {Omit<SampleAppOptions, 'publicURL'> & { publicURL?: string, host?: string, port?: number }} options
+ * @returns {Promise<RunningSampleApp>}
  */
-export async function startApp(options = {}) {
+export async function startApp(options) {
   const host = options.host ?? '127.0.0.1';
+  /** @type {import('node:http').RequestListener} */
   let handler = (_req, res) => {
     res.statusCode = 503;
     res.end();
   };
   const server = createServer((req, res) => handler(req, res));
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  await /** @type {Promise<void>} */ (
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    })
+  );
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   let built;
   try {
@@ -215,12 +301,15 @@ export async function startApp(options = {}) {
     throw error;
   }
   handler = built.app;
+  /** @type {Promise<void> | undefined} */
   let closing;
   const close = () => {
-    closing ??= new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }).then(() => built.close());
+    closing ??= /** @type {Promise<void>} */ (
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })
+    ).then(() => built.close());
     return closing;
   };
   return { url, server, app: built.app, strategy: built.strategy, callbackURL: built.callbackURL, close };

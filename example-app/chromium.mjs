@@ -11,6 +11,14 @@ import { chromium } from 'playwright-core';
 
 const NPM_CHROMIUM = '@sparticuz/chromium';
 
+/**
+ * Where a usable Chromium is: what to call it in messages, and its path.
+ * @typedef {object} ChromiumSource
+ * @property {string} source
+ * @property {() => Promise<string>} executablePath
+ */
+
+/** @param {string} path */
 function isExecutable(path) {
   try {
     accessSync(path, constants.X_OK);
@@ -20,7 +28,11 @@ function isExecutable(path) {
   }
 }
 
-/** `name` when it holds a slash and is executable, else the first executable `name` on PATH. */
+/**
+ * `name` when it holds a slash and is executable, else the first executable `name` on PATH.
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 export function findProgram(name) {
   if (name.includes('/')) return isExecutable(name) ? name : undefined;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -39,7 +51,10 @@ function npmChromiumInstalled() {
   }
 }
 
-/** The browser to use, or undefined when none of the three is there. */
+/**
+ * The browser to use, or undefined when none of the three is there.
+ * @returns {ChromiumSource | undefined}
+ */
 export function findChromium() {
   const fromEnv = process.env.CHROMIUM_PATH && findProgram(process.env.CHROMIUM_PATH);
   if (fromEnv) return { source: `CHROMIUM_PATH (${fromEnv})`, executablePath: async () => fromEnv };
@@ -54,7 +69,10 @@ export function findChromium() {
   return undefined;
 }
 
-/** Launches headless Chromium for the screenshots and the end-to-end test. */
+/**
+ * Launches headless Chromium for the screenshots and the end-to-end test.
+ * @returns {Promise<import('playwright-core').Browser>}
+ */
 export async function launchChromium() {
   const found = findChromium();
   if (!found) {

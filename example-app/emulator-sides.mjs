@@ -4,8 +4,13 @@
 /**
  * `{ persona, owner }` options for `createApp`/`startApp` on `emulator`; `label` (optional) says
  * on the pages which Persona the recipient talks to.
+ *
+ * @param {import('passport-withpersona/testing').PersonaEmulator} emulator
+ * @param {{ label?: string }} [options]
+ * @returns {Required<Pick<import('./app.mjs').SampleAppOptions, 'persona' | 'owner'>>}
  */
 export function emulatorSides(emulator, { label } = {}) {
+  /** @type {import('./app.mjs').RecipientOptions} */
   const persona = {
     apiKey: emulator.recipient.apiKey,
     baseURL: emulator.url,

@@ -19,6 +19,9 @@ import { createSessionStore } from './sessions.mjs';
 const MB = 1024 * 1024;
 
 async function serve() {
+  const { gc } = globalThis;
+  const send = process.send?.bind(process);
+  if (!gc || !send) throw new Error('flood.mjs: the app runs as a forked child with --expose-gc');
   const emulator = await startPersonaEmulator();
   const sessions = await createSessionStore();
   const app = await startApp({
@@ -29,10 +32,10 @@ async function serve() {
   });
   process.on('message', async (message) => {
     if (message === 'measure') {
-      globalThis.gc();
-      globalThis.gc();
+      gc();
+      gc();
       const { rss, heapUsed } = process.memoryUsage();
-      process.send({ rss, heapUsed });
+      send({ rss, heapUsed });
     } else if (message === 'stop') {
       await app.close();
       await sessions.close();
@@ -40,7 +43,7 @@ async function serve() {
       process.exit(0);
     }
   });
-  process.send({ url: app.url });
+  send({ url: app.url });
 }
 
 async function flood(pool, path, starts, concurrency) {

@@ -12,6 +12,10 @@ const PERSONA_TIMEOUT_MS = 10_000;
 
 /** A failed Create Authorization call, with what Persona said. */
 export class CreateAuthorizationError extends Error {
+  /**
+   * @param {string} message
+   * @param {{ status?: number, requestId?: string, cause?: unknown }} [persona] what Persona answered
+   */
   constructor(message, { status, requestId, cause } = {}) {
     super(message, cause ? { cause } : undefined);
     this.name = 'CreateAuthorizationError';
@@ -125,6 +129,10 @@ function single(value) {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * @param {unknown} state
+ * @returns {state is string}
+ */
 function validState(state) {
   return (
     typeof state === 'string' && state.length > 0 && state.length <= MAX_STATE_LENGTH && /^[\x21-\x7e]+$/.test(state)
@@ -141,16 +149,23 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
   const router = express.Router();
   const problem = (res, status, fields) => page(res, status, problemPage({ site, side: 'owner', ...fields }));
 
-  /** Checks redirect_uri and state; answers the problem page and returns false when they are wrong. */
+  /**
+   * Checks redirect_uri and state: gives both back when they are right; otherwise answers the
+   * problem page and gives nothing.
+   * @param {import('express').Response} res
+   * @param {string | undefined} redirectUri
+   * @param {string | undefined} state
+   * @returns {{ redirectUri: string, state: string } | undefined}
+   */
   function checkRequest(res, redirectUri, state) {
-    if (redirectUri !== callbackURL) {
+    if (redirectUri === undefined || redirectUri !== callbackURL) {
       problem(res, 400, {
         title: 'Unknown return address',
         message: `This share request asks to send the result to an address that is not ${site.recipientName}'s registered callback. Nothing was shared and you were not redirected.`,
         hint: 'Start again from the recipient’s page.',
         code: 'invalid_redirect_uri',
       });
-      return false;
+      return undefined;
     }
     if (!validState(state)) {
       problem(res, 400, {
@@ -158,11 +173,17 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
         message: `This share request has no valid state, so ${site.recipientName} could not check where it came from. Nothing was shared.`,
         code: 'invalid_request',
       });
-      return false;
+      return undefined;
     }
-    return true;
+    return { redirectUri, state };
   }
 
+  /**
+   * @param {import('express').Request} req
+   * @param {import('express').Response} res
+   * @param {number} status
+   * @param {{ state: string, redirectUri: string, error?: string, selected?: readonly string[] }} form
+   */
   const renderForm = (req, res, status, { state, redirectUri, error, selected }) =>
     page(
       res,
@@ -180,10 +201,8 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     );
 
   router.get('/owner/share', noStore, (req, res) => {
-    const redirectUri = single(req.query.redirect_uri);
-    const state = single(req.query.state);
-    if (!checkRequest(res, redirectUri, state)) return;
-    renderForm(req, res, 200, { state, redirectUri });
+    const checked = checkRequest(res, single(req.query.redirect_uri), single(req.query.state));
+    if (checked) renderForm(req, res, 200, checked);
   });
 
   router.post(
@@ -192,9 +211,9 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }),
     async (req, res) => {
       const body = req.body ?? {};
-      const redirectUri = single(body.redirect_uri);
-      const state = single(body.state);
-      if (!checkRequest(res, redirectUri, state)) return;
+      const checked = checkRequest(res, single(body.redirect_uri), single(body.state));
+      if (!checked) return;
+      const { redirectUri, state } = checked;
       if (!validCsrf(req)) {
         return problem(res, 403, {
           title: 'This form has expired',
@@ -230,7 +249,8 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
           scopes,
           dispatcher,
         });
-      } catch (error) {
+      } catch (caught) {
+        const error = /** @type {CreateAuthorizationError} */ (caught);
         log('owner: Create Authorization failed', error);
         return problem(res, 502, {
           title: 'Persona did not create the authorization',

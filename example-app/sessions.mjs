@@ -5,6 +5,8 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import { createClient } from 'redis';
 
+/** @import { SessionData, Store } from 'express-session' */
+
 /** How long a session lasts before sign-in: about as long as a sign-in flow. */
 export const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
 /** How long a signed-in session lasts (the access token itself lasts one hour). */
@@ -41,6 +43,7 @@ export class MemorySessionStore extends session.Store {
   #maxPending;
   #timer;
 
+  /** @param {{ maxPending?: number, pruneEveryMs?: number }} [options] */
   constructor({ maxPending = DEFAULT_MAX_PENDING, pruneEveryMs = PRUNE_EVERY_MS } = {}) {
     super();
     this.#maxPending = maxPending;
@@ -48,6 +51,10 @@ export class MemorySessionStore extends session.Store {
     this.#timer.unref();
   }
 
+  /**
+   * @param {string} sid
+   * @param {(err: unknown, session?: SessionData | null) => void} callback
+   */
   get(sid, callback) {
     const entry = this.#entry(sid);
     if (entry === undefined || entry.expiresAt <= Date.now()) {
@@ -58,6 +65,11 @@ export class MemorySessionStore extends session.Store {
     setImmediate(callback, null, JSON.parse(entry.json));
   }
 
+  /**
+   * @param {string} sid
+   * @param {SessionData} sess
+   * @param {(err?: unknown) => void} [callback]
+   */
   set(sid, sess, callback) {
     this.#forget(sid);
     const entry = { json: JSON.stringify(sess), expiresAt: expiryOf(sess) };
@@ -73,6 +85,12 @@ export class MemorySessionStore extends session.Store {
     if (callback) setImmediate(callback, null);
   }
 
+  /**
+   * @override
+   * @param {string} sid
+   * @param {SessionData} sess
+   * @param {(err?: unknown) => void} [callback]
+   */
   touch(sid, sess, callback) {
     const entry = this.#entry(sid);
     if (entry) {
@@ -84,15 +102,27 @@ export class MemorySessionStore extends session.Store {
     if (callback) setImmediate(callback, null);
   }
 
+  /**
+   * @param {string} sid
+   * @param {(err?: unknown) => void} [callback]
+   */
   destroy(sid, callback) {
     this.#forget(sid);
     if (callback) setImmediate(callback, null);
   }
 
+  /**
+   * @override
+   * @param {(err: unknown, length?: number) => void} callback
+   */
   length(callback) {
     setImmediate(callback, null, this.#pending.size + this.#signedIn.size);
   }
 
+  /**
+   * @override
+   * @param {(err?: unknown) => void} [callback]
+   */
   clear(callback) {
     this.#pending.clear();
     this.#signedIn.clear();
@@ -124,6 +154,9 @@ export class MemorySessionStore extends session.Store {
 /**
  * Resolves to `{ store, kind, close }`: a MemorySessionStore, or a connected RedisStore when
  * `redisUrl` is given. `close()` stops the memory store's pruning or disconnects from Redis.
+ *
+ * @param {{ redisUrl?: string, prefix?: string, log?: (message: string, error?: unknown) => void }} [options]
+ * @returns {Promise<{ store: Store, kind: 'memory' | 'redis', close(): Promise<void> }>}
  */
 export async function createSessionStore({ redisUrl, prefix = 'persona-sample:sess:', log = () => {} } = {}) {
   if (!redisUrl) {
@@ -135,6 +168,7 @@ export async function createSessionStore({ redisUrl, prefix = 'persona-sample:se
   client.on('error', (error) => log('redis: connection error', error));
   await client.connect();
   const store = new RedisStore({ client, prefix });
+  /** @type {Promise<void> | undefined} */
   let closing;
   return {
     store,

@@ -42,7 +42,7 @@ async function shutdown(code) {
     try {
       await close();
     } catch (error) {
-      console.error(`shutdown: ${error.message}`);
+      console.error(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   process.exit(code);
@@ -70,7 +70,7 @@ try {
   let persona;
   let owner;
   let authorizationURL;
-  if (realPersona) {
+  if (process.env.PERSONA_API_KEY) {
     persona = {
       apiKey: process.env.PERSONA_API_KEY,
       baseURL: process.env.PERSONA_BASE_URL || undefined,
@@ -88,7 +88,7 @@ try {
 
   const sessions = await createSessionStore({
     redisUrl: process.env.REDIS_URL || undefined,
-    log: (message, error) => console.error(`${message}: ${error?.message ?? ''}`),
+    log: (message, error) => console.error(`${message}: ${error instanceof Error ? error.message : ''}`),
   });
   resources.push(() => sessions.close());
   console.log(`Sessions: ${sessions.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in memory'}`);
@@ -108,6 +108,6 @@ try {
   }
   console.log(`\nSample app: ${running.url}/\n`);
 } catch (error) {
-  console.error(`could not start: ${error.message}`);
+  console.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);
 }

@@ -3,6 +3,16 @@
 // data owner (Org A, simulated with the emulator's owner key).
 import { html } from './html.mjs';
 
+/**
+ * What every page knows of the app: the two organisations' names, where Persona is, and
+ * whether a sign-in can start.
+ * @typedef {object} Site
+ * @property {string} recipientName
+ * @property {string} [ownerName]
+ * @property {string} personaLabel
+ * @property {boolean} canStart
+ */
+
 /** Answers `status` with a rendered page as HTML. */
 export function sendPage(res, status, view) {
   res.status(status).type('html').send(String(view));
@@ -224,7 +234,12 @@ function choice({ field, prefix, id, checked, name, meta }) {
     </li>`;
 }
 
-/** GET /owner/share — the owner's form: one checkbox per inquiry, and per verification those inquiries ran. */
+/**
+ * GET /owner/share — the owner's form: one checkbox per inquiry, and per verification those inquiries ran.
+ * @param {{ site: Site, inquiries: readonly import('./app.mjs').OwnerInquiry[],
+ *   verifications?: readonly import('./app.mjs').OwnerVerification[], state: string, redirectUri: string,
+ *   csrfToken: string, error?: string, selected?: readonly string[] }} view
+ */
 export function sharePage({
   site,
   inquiries,
@@ -271,7 +286,7 @@ ${error ? html`<div class="alert" role="alert"><p>${error}</p></div>` : ''}
     <legend>Verifications to share</legend>
     <ul class="choices">
     ${verifications.map((ver) => {
-      const inquiry = byId.get(ver.inquiryId);
+      const inquiry = ver.inquiryId === null ? undefined : byId.get(ver.inquiryId);
       return choice({
         field: 'verification',
         prefix: 'ver',
@@ -476,6 +491,12 @@ ${requestId ? html`<dl class="facts small"><div><dt>Persona Request-Id</dt><dd><
   });
 }
 
+/**
+ * A page that says what went wrong and what to do next; `side` is whose page it is (default the
+ * recipient's, undefined for neutral pages such as 404).
+ * @param {{ site: Site, side?: 'recipient' | 'owner' | undefined, title: string, message: string, hint?: string,
+ *   code?: string, requestId?: string, startAgain?: boolean, backToProfile?: boolean, csrfToken?: string }} view
+ */
 export function problemPage({
   site,
   side = 'recipient',
