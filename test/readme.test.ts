@@ -252,6 +252,17 @@ describe('README code blocks', () => {
   });
 });
 
+describe('docs/emulator.md', () => {
+  it('shows the same Vitest file as the README, which runs above', () => {
+    const firstVitestFile = (markdown: string): string | undefined =>
+      extractBlocks(markdown).find((block) => block.file.endsWith('.test.ts'))?.code;
+    const docs = readFileSync(join(root, 'docs/emulator.md'), 'utf8');
+    const inReadme = firstVitestFile(README);
+    expect(inReadme).toContain('startPersonaEmulator');
+    expect(firstVitestFile(docs), 'docs/emulator.md "Testing your own app" differs from the README\'s').toBe(inReadme);
+  });
+});
+
 describe('the Quickstart, run as a server against the emulator', () => {
   const server = blocks.find((block) => block.server);
   const script = join(out, (server?.file ?? '').replace(/\.ts$/, '.js'));
