@@ -146,7 +146,11 @@ function missingCode(): Outcome {
   return failure(new PersonaOAuthError('invalid_request', 'The code parameter is missing'));
 }
 
-async function start<TUser>(flow: CallbackFlow<TUser>, req: PersonaRequest, options: PersonaAuthenticateOptions) {
+async function start<TUser>(
+  flow: CallbackFlow<TUser>,
+  req: PersonaRequest,
+  options: PersonaAuthenticateOptions,
+): Promise<Outcome> {
   if (!flow.authorizationURL) return missingCode();
   const appState: AppState = {};
   if (options.returnTo !== undefined) {
@@ -158,22 +162,21 @@ async function start<TUser>(flow: CallbackFlow<TUser>, req: PersonaRequest, opti
   const target = new URL(flow.authorizationURL);
   if (flow.stateStore) target.searchParams.set('state', await flow.stateStore.store(req, appState));
   if (flow.callbackURL) target.searchParams.set('redirect_uri', flow.callbackURL);
-  return { kind: 'redirect', url: target.toString() } satisfies Outcome;
+  return { kind: 'redirect', url: target.toString() };
 }
 
-/** The flow's application state when the callback's `state` checks out; a failure otherwise. */
+/** The flow's application state when the callback's `state` checks out; the failure otherwise. */
 async function checkState(
   store: StateStore | undefined,
   req: PersonaRequest,
   state: string | undefined,
-): Promise<AppState | Outcome> {
-  if (!store) return {};
+): Promise<{ appState: AppState } | { outcome: Outcome }> {
+  if (!store) return { appState: {} };
   const verification =
     state === undefined ? ({ valid: false, reason: 'missing' } as const) : await store.verify(req, state);
-  if (verification.valid) return verification.appState;
-  return failure(
-    new PersonaOAuthError('invalid_state', `Invalid authorization state (${verification.reason}); start again`),
-  );
+  if (verification.valid) return { appState: verification.appState };
+  const why = `Invalid authorization state (${verification.reason}); start again`;
+  return { outcome: failure(new PersonaOAuthError('invalid_state', why)) };
 }
 
 function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
@@ -188,17 +191,17 @@ function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
   return outcome;
 }
 
-async function exchangeCode<TUser>(flow: CallbackFlow<TUser>, code: string): Promise<PersonaTokenSet | Outcome> {
+/** The token set; a refused code or bad input as a failure; anything else thrown. */
+async function exchangeCode<TUser>(
+  flow: CallbackFlow<TUser>,
+  code: string,
+): Promise<{ tokens: PersonaTokenSet } | { outcome: Outcome }> {
   try {
-    return await flow.exchanger.exchange(code);
+    return { tokens: await flow.exchanger.exchange(code) };
   } catch (error) {
-    if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return failure(error);
+    if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return { outcome: failure(error) };
     throw error;
   }
-}
-
-function isOutcome(value: object): value is Outcome {
-  return 'kind' in value;
 }
 
 async function callback<TUser>(
@@ -210,12 +213,14 @@ async function callback<TUser>(
   if (input.kind === 'invalid') return failure(new PersonaOAuthError('invalid_request', input.message));
   if (input.kind === 'start' && input.state === undefined) return start(flow, req, options);
   // The state first, before the `error` parameter and before any call to Persona.
-  const appState = await checkState(flow.stateStore, req, input.state);
-  if (isOutcome(appState)) return appState;
+  const checked = await checkState(flow.stateStore, req, input.state);
+  if ('outcome' in checked) return checked.outcome;
+  const { appState } = checked;
   if (input.kind === 'error') return declined(input);
   if (input.kind !== 'code') return missingCode();
-  const tokens = await exchangeCode(flow, input.code);
-  if (isOutcome(tokens)) return tokens;
+  const exchanged = await exchangeCode(flow, input.code);
+  if ('outcome' in exchanged) return exchanged.outcome;
+  const { tokens } = exchanged;
   const info: PersonaAuthInfo = {};
   if (tokens.requestId !== undefined) info.requestId = tokens.requestId;
   if (appState.returnTo !== undefined) info.returnTo = appState.returnTo;

@@ -168,6 +168,13 @@ describe('callbackOutcome: the exchange', () => {
     expect(flow.exchanged).toEqual(['c1']);
   });
 
+  it('reads whatever a custom store keeps with the state as application state, never as an outcome', async () => {
+    const appState = { returnTo: '/inquiries', kind: 'fail' };
+    const stateStore: StateStore = { store: async () => 's', verify: async () => ({ valid: true, appState }) };
+    const outcome = await callbackOutcome(flowWith({ stateStore }), requestWith({ code: 'c1', state: 's' }), {});
+    expect(outcome).toMatchObject({ kind: 'success', info: { returnTo: '/inquiries' } });
+  });
+
   it('fails a refused code with its status and request id', async () => {
     const refused = new PersonaOAuthError('invalid_grant', 'Persona refused the authorization code', {
       requestId: 'req_refused',
