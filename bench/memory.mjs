@@ -59,7 +59,7 @@ async function drive(prefix, count) {
 }
 
 const { create } = await import(`./servers/${name}.mjs`);
-const app = create({ tokenBase, options: {} });
+const app = await create({ tokenBase, options: {} });
 closeApp = app.close;
 server = http.createServer(app.handler);
 server.keepAliveTimeout = 65_000;

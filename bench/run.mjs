@@ -11,8 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SERVERS } from './common.mjs';
 import { spawnChild, nextMessage, setUpPinning, stopAllChildren, stopChild } from './procs.mjs';
 import { plotSvg } from './plot.mjs';
 import {
@@ -44,6 +45,9 @@ const usage = `usage: node bench/run.mjs [options]
   --sparse-logins N   measured logins per server per round in the sparse scenario (default 10)
   --sparse-gap S      seconds between sparse logins (default 6: longer than Node's 5 s keep-alive)
   --memory-logins N   logins for the heap-retained-per-login figure (default 50000; 0 skips it)
+  --variant NAME=DIR  also measure the library as built in DIR (DIR/dist/esm), as the server
+                      passport-withpersona@NAME beside passport-withpersona in the closed-loop
+                      callback scenarios, in the same rounds (repeatable; nothing is written)
   --profile DIR       start each callback server with --cpu-prof, profiles written to DIR
   --no-write          do not write bench/results.json, bench/results.svg or BENCHMARKS.md
   --render            only rewrite BENCHMARKS.md and bench/results.svg from bench/results.json
@@ -66,6 +70,7 @@ const { values: given } = parseArgs({
     scenarios: { type: 'string', default: 'loopback,tls-50,tls-500,sparse,readme' },
     ...Object.fromEntries(Object.keys(FULL).map((name) => [name, { type: 'string' }])),
     profile: { type: 'string' },
+    variant: { type: 'string', multiple: true, default: [] },
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -108,7 +113,36 @@ const selected = opts.scenarios.split(',').map((id) => {
   }
   return found;
 });
-const write = !opts['no-write'] && !given.quick;
+/**
+ * Each `--variant NAME=DIR`: a server running the library built in DIR, measured in the same
+ * rounds as the library itself wherever it runs in a closed loop on the callback route.
+ */
+function addVariants(specs, scenarios) {
+  const names = specs.map((spec) => {
+    const [name, dir] = spec.split(/=(.*)/s);
+    const entry = dir ? path.resolve(dir, 'dist', 'esm', 'index.js') : '';
+    if (!name || !existsSync(entry)) {
+      console.error(`--variant ${JSON.stringify(spec)}: want NAME=DIR with DIR/dist/esm/index.js built\n${usage}`);
+      process.exit(2);
+    }
+    const server = `passport-withpersona@${name}`;
+    const label = `passport-withpersona as built in ${dir}`;
+    SERVERS[server] = {
+      name: server,
+      module: 'passport-withpersona',
+      options: { library: pathToFileURL(entry).href },
+      label,
+    };
+    return server;
+  });
+  for (const scenario of scenarios) {
+    if (scenario.sparse || scenario.flow !== 'callback' || !scenario.servers.includes('passport-withpersona')) continue;
+    const at = scenario.servers.indexOf('passport-withpersona') + 1;
+    scenario.servers = [...scenario.servers.slice(0, at), ...names, ...scenario.servers.slice(at)];
+  }
+}
+addVariants(given.variant, selected);
+const write = !opts['no-write'] && !given.quick && given.variant.length === 0;
 const command = ['node', 'bench/run.mjs', ...process.argv.slice(2)].join(' ');
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -275,7 +309,7 @@ async function main() {
     console.log('');
     if (opts.profile) console.log(`CPU profiles of the callback servers written to ${path.resolve(opts.profile)}`);
     if (write) writeOutputs(results);
-    else console.log('results not written (--quick or --no-write)');
+    else console.log('results not written (--quick, --no-write or --variant)');
     console.log(goalLine(results.goals));
   } finally {
     rmSync(tlsDir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // Child process entry: one callback server on loopback.
 //   node bench/serve.mjs <module> <tokenBase> [<options JSON>]
-// <module> names a file in bench/servers/; the options are handed to its create().
+// <module> names a file in bench/servers/; the options are handed to its create() (which may be async).
 import http from 'node:http';
 import { exitWithParent, reportReady } from './child.mjs';
 
@@ -10,7 +10,7 @@ if (!name || !tokenBase) {
   process.exit(2);
 }
 const { create } = await import(`./servers/${name}.mjs`);
-const { handler, close } = create({ tokenBase, options: JSON.parse(optionsJson) });
+const { handler, close } = await create({ tokenBase, options: JSON.parse(optionsJson) });
 const server = http.createServer(handler);
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;

@@ -112,4 +112,30 @@ describe('bench/run.mjs', () => {
     // --no-write leaves the committed results alone.
     expect(written.map(snapshot)).toEqual(before);
   }, 180_000);
+
+  it('measures another build beside the library in the same rounds with --variant, writing nothing', async () => {
+    const before = written.map(snapshot);
+    const outcome = await runBench(
+      [
+        ...['--scenarios', 'loopback', '--rounds', '1', '--duration', '0.3', '--warmup', '0'],
+        ...['--memory-logins', '0', '--variant', `same=${root}`],
+      ],
+      120_000,
+    );
+    const report = `exit ${outcome.code ?? outcome.signal}\n--- stdout\n${outcome.stdout}\n--- stderr\n${outcome.stderr}`;
+    expect(outcome.code, report).toBe(0);
+    expect(outcome.stdout, report).toMatch(/^loopback round 1 passport-withpersona@same +\d+ logins\/s/m);
+    // Its paired ratio row: passport-withpersona ÷ the variant, round by round.
+    expect(outcome.stdout, report).toMatch(/^passport-withpersona@same +\d+ .* \d+\.\d\d \(/m);
+    expect(outcome.stdout, report).toMatch(/results not written \(--quick, --no-write or --variant\)/);
+    expect(written.map(snapshot)).toEqual(before);
+  }, 150_000);
+
+  it('refuses a --variant without a built library', async () => {
+    const outcome = await runBench(['--variant', 'nothing=/nonexistent-build'], 30_000);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(
+      /--variant "nothing=\/nonexistent-build": want NAME=DIR with DIR\/dist\/esm\/index\.js built/,
+    );
+  });
 });
