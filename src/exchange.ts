@@ -275,8 +275,7 @@ class Exchanger implements CodeExchanger {
   readonly #ownedAgent: Agent | undefined;
   #closing: Promise<void> | undefined;
   readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
-  // Flat [name, value, …] list, the form undici takes without copying an object per request.
-  readonly #baseHeaders: readonly string[];
+  readonly #baseHeaders: Readonly<Record<string, string>>;
   readonly #origin: string;
   readonly #path: string;
 
@@ -290,18 +289,14 @@ class Exchanger implements CodeExchanger {
     }
     this.#origin = settings.tokenURL.origin;
     this.#path = `${settings.tokenURL.pathname}${settings.tokenURL.search}`;
-    const headers = [
-      'authorization',
-      `Bearer ${settings.apiKey}`,
-      'content-type',
-      'application/x-www-form-urlencoded',
-      'accept',
-      'application/json',
-      'user-agent',
-      settings.userAgent,
-    ];
-    if (settings.personaVersion) headers.push('persona-version', settings.personaVersion);
-    if (settings.keyInflection) headers.push('key-inflection', settings.keyInflection);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${settings.apiKey}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      'user-agent': settings.userAgent,
+    };
+    if (settings.personaVersion) headers['persona-version'] = settings.personaVersion;
+    if (settings.keyInflection) headers['key-inflection'] = settings.keyInflection;
     this.#baseHeaders = headers;
   }
 
@@ -359,7 +354,7 @@ class Exchanger implements CodeExchanger {
       origin: this.#origin,
       path: this.#path,
       method: 'POST',
-      headers: this.#baseHeaders.concat('idempotency-key', idempotencyKey),
+      headers: { ...this.#baseHeaders, 'idempotency-key': idempotencyKey },
       body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
       signal: deadline,
       // The abort signal is the deadline; these only stop undici's own 300 s defaults.

@@ -42,16 +42,10 @@ function exchanger(options: Partial<CodeExchangerOptions> = {}): CodeExchanger {
   return createCodeExchanger({ apiKey: API_KEY, baseURL: ORIGIN, dispatcher: agent, retries: 0, ...options });
 }
 
+/** The request's headers as the mock saw them, names in lower case. */
 function lowerHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers instanceof Headers) {
-    for (const [name, value] of headers) out[name] = value;
-  } else if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) out[String(headers[i]).toLowerCase()] = String(headers[i + 1]);
-  } else if (headers && typeof headers === 'object') {
-    for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = String(value);
-  }
-  return out;
+  const entries = Object.entries((headers ?? {}) as Record<string, unknown>);
+  return Object.fromEntries(entries.map(([name, value]) => [name.toLowerCase(), String(value)]));
 }
 
 /** Intercepts the token endpoint once (or `times`), recording what reached it. */
