@@ -23,19 +23,11 @@ export const EXCHANGE_CHANNEL = 'passport-withpersona:exchange';
 const exchangeChannel = channel(EXCHANGE_CHANNEL);
 const NAMESPACE = 'passport-withpersona';
 
-let cachedEnabled = false;
-let checkedAt = Number.NEGATIVE_INFINITY;
-const RECHECK_MS = 1000;
-
 // Follows the `debug` package's convention (`DEBUG=passport-withpersona`, `DEBUG=*`,
-// `DEBUG=passport-*,-other`) without depending on it, plus Node's own `NODE_DEBUG`.
-// Reading process.env is a system call's worth of work; once a second is enough to notice a change.
+// `DEBUG=passport-*,-other`) without depending on it, plus Node's own `NODE_DEBUG`. Read on every
+// exchange, so a change to either variable takes effect at once.
 function logEnabled(): boolean {
-  const now = performance.now();
-  if (now - checkedAt < RECHECK_MS) return cachedEnabled;
-  checkedAt = now;
-  cachedEnabled = matches(process.env.DEBUG ?? '') || matches(process.env.NODE_DEBUG ?? '');
-  return cachedEnabled;
+  return matches(process.env.DEBUG ?? '') || matches(process.env.NODE_DEBUG ?? '');
 }
 
 function matches(patterns: string): boolean {
