@@ -45,6 +45,8 @@ const usage = `usage: node bench/run.mjs [options]
   --sparse-logins N   measured logins per server per round in the sparse scenario (default 10)
   --sparse-gap S      seconds between sparse logins (default 6: longer than Node's 5 s keep-alive)
   --memory-logins N   logins for the heap-retained-per-login figure (default 50000; 0 skips it)
+  --servers L         comma-separated: run only these servers in each selected scenario (the
+                      first one named is the reference of the ratio columns; nothing is written)
   --variant NAME=DIR  also measure the library as built in DIR (DIR/dist/esm), as the server
                       passport-withpersona@NAME beside passport-withpersona in the closed-loop
                       callback scenarios, in the same rounds (repeatable; nothing is written)
@@ -70,6 +72,7 @@ const { values: given } = parseArgs({
     scenarios: { type: 'string', default: 'loopback,tls-50,tls-500,sparse,readme' },
     ...Object.fromEntries(Object.keys(FULL).map((name) => [name, { type: 'string' }])),
     profile: { type: 'string' },
+    servers: { type: 'string' },
     variant: { type: 'string', multiple: true, default: [] },
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
@@ -113,6 +116,23 @@ const selected = opts.scenarios.split(',').map((id) => {
   }
   return found;
 });
+/** `--servers L`: each selected scenario keeps only the servers named, in the order named. */
+function keepServers(list, scenarios) {
+  const names = list.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!SERVERS[name]) {
+      console.error(`--servers: unknown server ${JSON.stringify(name)}; known: ${Object.keys(SERVERS).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  for (const scenario of scenarios) {
+    scenario.servers = names.filter((name) => scenario.servers.includes(name));
+    if (scenario.servers.length === 0) {
+      console.error(`--servers: none of ${names.join(', ')} runs in the ${scenario.id} scenario`);
+      process.exit(2);
+    }
+  }
+}
 /**
  * Each `--variant NAME=DIR`: a server running the library built in DIR, measured in the same
  * rounds as the library itself wherever it runs in a closed loop on the callback route.
@@ -141,8 +161,9 @@ function addVariants(specs, scenarios) {
     scenario.servers = [...scenario.servers.slice(0, at), ...names, ...scenario.servers.slice(at)];
   }
 }
+if (given.servers !== undefined) keepServers(given.servers, selected);
 addVariants(given.variant, selected);
-const write = !opts['no-write'] && !given.quick && given.variant.length === 0;
+const write = !opts['no-write'] && !given.quick && given.variant.length === 0 && given.servers === undefined;
 const command = ['node', 'bench/run.mjs', ...process.argv.slice(2)].join(' ');
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -309,7 +330,7 @@ async function main() {
     console.log('');
     if (opts.profile) console.log(`CPU profiles of the callback servers written to ${path.resolve(opts.profile)}`);
     if (write) writeOutputs(results);
-    else console.log('results not written (--quick, --no-write or --variant)');
+    else console.log('results not written (--quick, --no-write, --servers or --variant)');
     console.log(goalLine(results.goals));
   } finally {
     rmSync(tlsDir, { recursive: true, force: true });

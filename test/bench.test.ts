@@ -127,7 +127,7 @@ describe('bench/run.mjs', () => {
     expect(outcome.stdout, report).toMatch(/^loopback round 1 passport-withpersona@same +\d+ logins\/s/m);
     // Its paired ratio row: passport-withpersona ÷ the variant, round by round.
     expect(outcome.stdout, report).toMatch(/^passport-withpersona@same +\d+ .* \d+\.\d\d \(/m);
-    expect(outcome.stdout, report).toMatch(/results not written \(--quick, --no-write or --variant\)/);
+    expect(outcome.stdout, report).toMatch(/results not written \(--quick, --no-write, --servers or --variant\)/);
     expect(written.map(snapshot)).toEqual(before);
   }, 150_000);
 
