@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
 import { reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, redactError, type PersonaOAuthErrorCode } from './errors.js';
 import { integerOption } from './options.js';
 import type { PersonaTokenSet } from './token.js';
 import { readRequestId, readTokenResponse, type PersonaContext, type Refusal } from './token-response.js';
-import {
-  connectionAttempts,
-  createOwnedAgent,
-  Deadline,
-  discard,
-  header,
-  readBody,
-  type TooLarge,
-} from './transport.js';
+import { createOwnedAgent, Deadline, ResponseReader, send } from './transport.js';
 import { VERSION } from './version.js';
 
 /** Persona's production API. */
@@ -43,7 +36,7 @@ export interface CodeExchangerOptions {
   maxResponseBytes?: number | undefined;
   /** Retries after a connection failure or a 429, each with the same Idempotency-Key (default 2). */
   retries?: number | undefined;
-  /** An undici Dispatcher (proxy, custom pool, MockAgent). Default: one keep-alive Agent per exchanger. */
+  /** An undici 7 Dispatcher (proxy, custom pool, MockAgent), used through its `dispatch()`. Default: one keep-alive Agent per exchanger. */
   dispatcher?: Dispatcher | undefined;
 }
 
@@ -204,8 +197,6 @@ function retryDelay(refusal: Refusal, attempt: number): number | undefined {
 class ExchangeRun implements PersonaContext {
   readonly startedAt = performance.now();
   readonly deadline: Deadline;
-  /** The connection attempts this exchange caused in an owned pool, ended with the deadline. */
-  readonly connecting = new Set<AbortController>();
   attempts = 0;
   personaStatus: number | undefined;
   requestId: string | undefined;
@@ -216,9 +207,6 @@ class ExchangeRun implements PersonaContext {
     readonly secrets: string[],
   ) {
     this.deadline = new Deadline(timeoutMs);
-    this.deadline.once('abort', () => {
-      for (const attempt of this.connecting) attempt.abort();
-    });
   }
 
   /** An error with what is known of Persona's side so far. */
@@ -228,6 +216,12 @@ class ExchangeRun implements PersonaContext {
       requestId: this.requestId,
       cause,
     });
+  }
+
+  /** Keeps what a response says of Persona's side, for every later error of this exchange. */
+  noteResponse(status: number, headers: IncomingHttpHeaders): void {
+    this.personaStatus = status;
+    this.requestId = readRequestId(headers, this.secrets);
   }
 
   timeout(cause?: unknown): PersonaOAuthError {
@@ -319,7 +313,7 @@ class Exchanger implements CodeExchanger {
   /** Attempts until tokens, a refusal no retry can help, or the deadline; reports the outcome. */
   async #run(code: string): Promise<PersonaTokenSet> {
     const run = new ExchangeRun(this.#settings.timeoutMs, [this.#settings.apiKey, code]);
-    const request = this.#request(code, newIdempotencyKey(), run.deadline);
+    const request = this.#request(code, newIdempotencyKey());
     try {
       for (;;) {
         run.attempts += 1;
@@ -343,12 +337,12 @@ class Exchanger implements CodeExchanger {
 
   #asPersonaError(run: ExchangeRun, error: unknown): PersonaOAuthError {
     if (error instanceof PersonaOAuthError) return error;
-    if (run.deadline.aborted) return run.timeout(error);
+    if (run.deadline.passed) return run.timeout(error);
     return new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error });
   }
 
   /** The request every attempt of one exchange sends: same body, same Idempotency-Key. */
-  #request(code: string, idempotencyKey: string, deadline: Deadline): Dispatcher.RequestOptions {
+  #request(code: string, idempotencyKey: string): Dispatcher.DispatchOptions {
     const { timeoutMs } = this.#settings;
     return {
       origin: this.#origin,
@@ -356,45 +350,40 @@ class Exchanger implements CodeExchanger {
       method: 'POST',
       headers: { ...this.#baseHeaders, 'idempotency-key': idempotencyKey },
       body: `code=${encodeURIComponent(code)}&grant-type=authorization_code`,
-      signal: deadline,
-      // The abort signal is the deadline; these only stop undici's own 300 s defaults.
+      // The deadline ends the attempt; these only stop undici's own 300 s defaults.
       headersTimeout: timeoutMs + 1000,
       bodyTimeout: timeoutMs + 1000,
     };
   }
 
   /** One HTTP attempt within the deadline: the token set, or why not (and whether to retry). */
-  async #attempt(run: ExchangeRun, request: Dispatcher.RequestOptions): Promise<PersonaTokenSet | Refusal> {
-    let response: Dispatcher.ResponseData;
+  async #attempt(run: ExchangeRun, request: Dispatcher.DispatchOptions): Promise<PersonaTokenSet | Refusal> {
+    if (run.deadline.passed) return { error: run.timeout() };
+    const { maxResponseBytes } = this.#settings;
+    const response = new ResponseReader(maxResponseBytes);
     try {
-      const sent = connectionAttempts.run(run.connecting, () => this.#dispatcher.request(request));
-      response = await run.deadline.within(sent, (late) => discard(late.body));
+      await send(this.#dispatcher, request, response, run.deadline);
     } catch (error) {
-      if (run.deadline.aborted) return { error: run.timeout(error) };
+      const responded = response.status !== 0;
+      if (responded) run.noteResponse(response.status, response.headers);
+      if (run.deadline.passed) return { error: run.timeout(error) };
+      if (responded) {
+        return {
+          error: run.error('network', 'The connection to Persona broke while reading the token response', error),
+        };
+      }
       const unreachable = `Could not reach Persona's token endpoint (${this.#origin})`;
       const refusal: Refusal = { error: new PersonaOAuthError('network', unreachable, { cause: error }) };
       return isConnectionFailure(error) ? { ...refusal, retry: 'connection' } : refusal;
     }
-    const status = response.statusCode;
-    run.personaStatus = status;
-    run.requestId = readRequestId(response.headers, run.secrets);
+    const { status } = response;
+    run.noteResponse(status, response.headers);
     if (status >= 300 && status < 400) {
-      discard(response.body);
       const why = `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`;
       return { error: run.error('invalid_response', why) };
     }
-    const { maxResponseBytes } = this.#settings;
-    let body: Buffer | TooLarge;
-    try {
-      body = await run.deadline.within(
-        readBody(response.body, maxResponseBytes, header(response.headers, 'content-length')),
-      );
-    } catch (error) {
-      if (run.deadline.aborted) return { error: run.timeout(error) };
-      return { error: run.error('network', 'The connection to Persona broke while reading the token response', error) };
-    }
     const context = { personaStatus: status, requestId: run.requestId };
-    return readTokenResponse({ status, headers: response.headers, body }, context, run.secrets, maxResponseBytes);
+    return readTokenResponse(response, context, run.secrets, maxResponseBytes);
   }
 }
 

@@ -1,8 +1,9 @@
-// The undici pieces one exchange runs on: the pool an exchanger owns, whose connection attempts
-// a deadline can end; the deadline itself; and the capped read of a response body.
+// The undici pieces one exchange runs on: the handler that reads one response through
+// `dispatch()` under a size cap, the deadline that ends an attempt wherever it is, and the pool an
+// exchanger owns, whose connection attempts that deadline can end.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 
 /** A response header's first value. */
@@ -11,96 +12,112 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** What `readBody` gives for a body over its limit (never buffered). */
+/** What a {@link ResponseReader} holds for a body over its limit (never buffered). */
 export class TooLarge {}
 
-// Destroying undici's body emits an AbortError; without a listener it would crash the process.
-export function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-// Plain stream events rather than `for await`: in the loopback benchmark (paired rounds,
-// bench/run.mjs --variant) the async iterator cost about 5 µs more CPU per login (3%), more in 15
-// rounds of 19, where the same build measured twice differed by 1 µs.
-export function readBody(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  declared: string | undefined,
-): Promise<Buffer | TooLarge> {
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
-    discard(body);
-    return Promise.resolve(new TooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    body.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) {
-        settled = true;
-        discard(body);
-        resolve(new TooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    body.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-    body.on('close', () => {
-      if (settled) return;
-      settled = true;
-      reject(new Error('the response body closed before its end'));
-    });
-  });
-}
-
-const PASSED = Symbol('deadline passed');
+const EMPTY = Buffer.alloc(0);
 
 /**
- * The exchange's deadline, in the EventEmitter form undici accepts as a `signal`. An
- * AbortController in its place cost about 10 µs more CPU per login (7%) in the loopback
- * benchmark, more in 17 paired rounds of 19 (bench/run.mjs --variant).
+ * One HTTP attempt, as the handler of `dispatcher.dispatch()`: reads the status, the headers and
+ * the body up to `limit` bytes, then resolves `done`, or rejects it with the transport's error.
+ * A body declared or received over the limit is not read further: the request is aborted (its
+ * connection closed) and `body` is a {@link TooLarge}. A redirect is aborted the same way, with
+ * an empty body, so nothing is followed. `end()` settles it from outside (the deadline).
  */
-export class Deadline extends EventEmitter {
-  aborted = false;
-  readonly #timer: NodeJS.Timeout;
-  readonly #passed: Promise<typeof PASSED>;
+export class ResponseReader implements Dispatcher.DispatchHandler {
+  readonly done: Promise<void>;
+  /** 0 until the response's status line arrives. */
+  status = 0;
+  headers: IncomingHttpHeaders = {};
+  body: Buffer | TooLarge = EMPTY;
+  #settle: (error?: unknown) => void = () => {};
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #chunks: Buffer[] = [];
+  #size = 0;
 
-  constructor(ms: number) {
-    super();
-    let pass: (value: typeof PASSED) => void = () => {};
-    this.#passed = new Promise((resolve) => {
-      pass = resolve;
+  constructor(readonly limit: number) {
+    this.done = new Promise((resolve, reject) => {
+      this.#settle = (error) => (error === undefined ? resolve() : reject(error));
     });
-    this.#timer = setTimeout(() => {
-      this.aborted = true;
-      this.emit('abort');
-      pass(PASSED);
-    }, ms);
   }
 
   /**
-   * Settles with `work`, or rejects when the deadline passes first. Undici settles a request
-   * aborted while it waits for a connection (a pool slot, DNS, a TLS handshake) only once that
-   * connection is made or has failed (nodejs/undici#386): the race keeps the deadline in every
-   * phase. `late` receives a result that arrives after the deadline, to release it.
+   * Ends the attempt now with `reason`: aborts the request if it has been written, or, when it
+   * is still waiting for a connection, as soon as it gets one, before anything is sent.
    */
-  async within<T>(work: Promise<T>, late: (value: T) => void = () => {}): Promise<T> {
-    const first = await Promise.race([work, this.#passed]);
-    if (first !== PASSED) return first as T;
-    work.then(late, () => {});
-    throw new Error('the deadline passed');
+  end(reason: Error): void {
+    if (this.#finish(reason)) this.#controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#settled) controller.abort(new errors.RequestAbortedError());
+    else this.#controller = controller;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.status = status;
+    this.headers = headers;
+    const declared = header(headers, 'content-length');
+    const tooLarge = declared !== undefined && /^\d+$/.test(declared) && Number(declared) > this.limit;
+    if (tooLarge) this.body = new TooLarge();
+    if ((tooLarge || (status >= 300 && status < 400)) && this.#finish()) {
+      controller.abort(new errors.RequestAbortedError());
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#size += chunk.length;
+    if (this.#size <= this.limit) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    this.body = new TooLarge();
+    this.#chunks = [];
+    if (this.#finish()) controller.abort(new errors.RequestAbortedError());
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    const chunks = this.#chunks;
+    if (chunks.length > 0) this.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#size);
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.#finish(error);
+  }
+
+  /** Settles once; false when already settled. */
+  #finish(error?: unknown): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#settle(error);
+    return true;
+  }
+}
+
+/**
+ * The deadline of one exchange, over all its attempts. When it passes it ends the attempt in
+ * flight (`current`) and the connection attempts the exchange caused in an owned pool: undici
+ * keeps an attempt going after the request waiting for it gave up, and a TLS handshake that never
+ * completes would hold a socket (and the process) until the connect timeout.
+ */
+export class Deadline {
+  passed = false;
+  current: ResponseReader | undefined;
+  readonly connecting = new Set<Socket>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.#timer = setTimeout(() => this.#pass(), ms);
+  }
+
+  #pass(): void {
+    this.passed = true;
+    this.current?.end(new Error('the deadline passed'));
+    for (const socket of this.connecting) socket.destroy(new errors.ConnectTimeoutError('Connect Timeout Error'));
   }
 
   clear(): void {
@@ -108,31 +125,49 @@ export class Deadline extends EventEmitter {
   }
 }
 
-// The connection attempts each exchange causes in the strategy's own pool, so that its deadline
-// can end them: undici keeps an attempt going after every request waiting for it was aborted,
-// and a TLS handshake that never completes would hold a socket (and the process) until the
-// connect timeout.
-export const connectionAttempts = new AsyncLocalStorage<Set<AbortController>>();
+// The deadline whose exchange is dispatching, for the owned pool's connector: undici connects
+// synchronously within dispatch() when a request needs a new connection.
+const dispatching = new AsyncLocalStorage<Deadline>();
+
+function dispatchUnder(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, reader: ResponseReader): void {
+  dispatcher.dispatch(options, reader);
+}
+
+/** Sends one attempt through `dispatcher` under `deadline`; `reader.done` settles with its outcome. */
+export function send(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  reader: ResponseReader,
+  deadline: Deadline,
+): Promise<void> {
+  deadline.current = reader;
+  dispatching.run(deadline, dispatchUnder, dispatcher, options, reader);
+  return reader.done;
+}
+
+// What buildConnector's connector returns at run time (its declared type says void): the socket,
+// which the deadline destroys while it is still connecting.
+type SocketConnector = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
 
 /**
- * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` with
- * a connector that gives each connection attempt its own abort signal, filed under the exchange
- * that caused it.
+ * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` whose
+ * connection attempts are each filed under the deadline of the exchange that caused it.
  */
 export function createOwnedAgent(timeoutMs: number): Agent {
   return new Agent({
     keepAliveTimeout: 10_000,
     connect(options, callback) {
-      const attempts = connectionAttempts.getStore();
-      const controller = new AbortController();
-      attempts?.add(controller);
-      buildConnector({ timeout: timeoutMs, signal: controller.signal })(options, (error, socket) => {
-        attempts?.delete(controller);
-        if (error === null) callback(null, socket);
-        // A timeout error, which undici (and our retry rule) treat as a failed connection.
-        else if (controller.signal.aborted) callback(new errors.ConnectTimeoutError('Connect Timeout Error'), null);
-        else callback(error, null);
+      const connector = buildConnector({ timeout: timeoutMs }) as unknown as SocketConnector;
+      const attempts = dispatching.getStore()?.connecting;
+      if (!attempts) {
+        connector(options, callback);
+        return;
+      }
+      const socket = connector(options, (...outcome) => {
+        if (socket) attempts.delete(socket);
+        callback(...outcome);
       });
+      if (socket) attempts.add(socket);
     },
   });
 }
