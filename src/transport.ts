@@ -150,14 +150,16 @@ export function send(
 type SocketConnector = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
 
 /**
- * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` whose
- * connection attempts are each filed under the deadline of the exchange that caused it.
+ * The keep-alive pool an exchanger creates when no `dispatcher` is given: undici's `Agent` with
+ * one connector for its whole life (the connector holds the TLS session cache, so a new
+ * connection resumes a session rather than making a full handshake), each of whose connection
+ * attempts is filed under the deadline of the exchange that caused it.
  */
 export function createOwnedAgent(timeoutMs: number): Agent {
+  const connector = buildConnector({ timeout: timeoutMs }) as unknown as SocketConnector;
   return new Agent({
     keepAliveTimeout: 10_000,
     connect(options, callback) {
-      const connector = buildConnector({ timeout: timeoutMs }) as unknown as SocketConnector;
       const attempts = dispatching.getStore()?.connecting;
       if (!attempts) {
         connector(options, callback);
