@@ -135,7 +135,10 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
   );
 }
 
-/** The token set of a parsed 2xx body with the Request-Id on it, or the parser's refusal wrapped with Persona's context. */
+/**
+ * The token set of a parsed 2xx body with the Request-Id on it, or the parser's refusal wrapped
+ * with Persona's context.
+ */
 function tokensFrom(parsed: unknown, context: PersonaContext): PersonaTokenSet | Refusal {
   let tokens: PersonaTokenSet;
   try {

@@ -1,27 +1,19 @@
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { PersonaStrategy } from '../../src/index.js';
-import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import type { PersonaEmulator } from '../../src/testing/index.js';
+import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 let emulator: PersonaEmulator;
 const strategies: PersonaStrategy[] = [];
 const SECRET = `${'h'.repeat(16)}state-hardening-secret-0123456789`;
 
-beforeAll(async () => {
-  emulator = await startPersonaEmulator();
+useEmulator((started) => {
+  emulator = started;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.clearFaults();
-  emulator.requests.length = 0;
-});
-afterEach(async () => {
-  await Promise.all(strategies.splice(0).map((s) => s.close()));
-});
+closeAfterEach(strategies);
 
 function tokenRequests() {
   return emulator.requests.filter((r) => r.endpoint === 'token');

@@ -1,8 +1,9 @@
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PersonaStrategy, PersonaStrategyOptions, StateStore } from '../../src/index.js';
-import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import type { PersonaEmulator } from '../../src/testing/index.js';
+import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 let emulator: PersonaEmulator;
@@ -10,18 +11,12 @@ const strategies: PersonaStrategy[] = [];
 const SECRET_A = `${'a'.repeat(16)}signing-secret-one-0123456789`;
 const SECRET_B = `${'b'.repeat(16)}signing-secret-two-0123456789`;
 
-beforeAll(async () => {
-  emulator = await startPersonaEmulator();
+useEmulator((started) => {
+  emulator = started;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.requests.length = 0;
-});
-afterEach(async () => {
+closeAfterEach(strategies);
+afterEach(() => {
   vi.useRealTimers();
-  await Promise.all(strategies.splice(0).map((s) => s.close()));
 });
 
 function tokenRequests() {

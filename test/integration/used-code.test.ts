@@ -1,7 +1,8 @@
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PersonaStrategy, PersonaStrategyOptions } from '../../src/index.js';
-import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import type { PersonaEmulator } from '../../src/testing/index.js';
+import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 // A leaked authorization code (history, a proxy log, a screen share) must not sign anyone else
@@ -12,19 +13,10 @@ let emulator: PersonaEmulator;
 const strategies: PersonaStrategy[] = [];
 const SECRET = `${'s'.repeat(16)}signing-secret-for-used-codes`;
 
-beforeAll(async () => {
-  emulator = await startPersonaEmulator();
+useEmulator((started) => {
+  emulator = started;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.clearFaults();
-  emulator.requests.length = 0;
-});
-afterEach(async () => {
-  await Promise.all(strategies.splice(0).map((s) => s.close()));
-});
+closeAfterEach(strategies);
 
 function appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>) {
   const made = recipientApp({ apiKey: emulator.recipient.apiKey, url: emulator.url }, { strategy });
