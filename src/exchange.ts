@@ -1,12 +1,11 @@
 import { randomFillSync } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
 import { reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, redactError, type PersonaOAuthErrorCode } from './errors.js';
 import { integerOption } from './options.js';
 import type { PersonaTokenSet } from './token.js';
 import { readRequestId, readTokenResponse, type PersonaContext, type Refusal } from './token-response.js';
-import { createOwnedAgent, Deadline, ResponseReader, send } from './transport.js';
+import { type AttemptListener, createOwnedAgent, Deadline, ResponseReader, send } from './transport.js';
 import { VERSION } from './version.js';
 
 /** Persona's production API. */
@@ -175,10 +174,6 @@ function newIdempotencyKey(): string {
   return `pwp2-${keyPool.toString('base64url', start, keyOffset)}`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
   return { ...tokens, scopes: tokens.scopes.map((s) => ({ ...s })) };
 }
@@ -205,24 +200,124 @@ function retryDelay(refusal: Refusal, attempt: number): number | undefined {
   return base + Math.random() * Math.min(250, base / 2 + 50);
 }
 
-/** One exchange in progress: what its attempts share, and the errors they build. */
-class ExchangeRun implements PersonaContext {
-  readonly startedAt = performance.now();
-  readonly deadline: Deadline;
-  attempts = 0;
+/** What every exchange of one exchanger shares, set up once. */
+interface ExchangerParts {
+  settings: ExchangeSettings;
+  dispatcher: Dispatcher;
+  /** The exchanges in flight, by code: a run removes itself when it settles. */
+  inFlight: Map<string, Promise<PersonaTokenSet>>;
+}
+
+/**
+ * One exchange in progress, driven by its attempts' ends rather than awaited step by step (a
+ * promise per step cost CPU on every login): each attempt's answer is read when it ends, a
+ * retry is scheduled when one can help and fits before the deadline, and `done` settles once,
+ * with the outcome reported.
+ */
+class ExchangeRun implements PersonaContext, AttemptListener {
+  readonly done: Promise<PersonaTokenSet>;
   personaStatus: number | undefined;
   requestId: string | undefined;
+  readonly #parts: ExchangerParts;
+  readonly #code: string;
+  readonly #request: Dispatcher.DispatchOptions;
+  readonly #deadline: Deadline;
+  readonly #startedAt = performance.now();
+  /** What an error about this exchange must not echo: the key, the code, then the token. */
+  readonly #secrets: string[];
+  #attempts = 0;
+  readonly #resolve: (tokens: PersonaTokenSet) => void;
+  readonly #reject: (error: PersonaOAuthError) => void;
 
-  /** `secrets`: what an error about this exchange must not echo (the key, the code, then the token). */
-  constructor(
-    readonly timeoutMs: number,
-    readonly secrets: string[],
-  ) {
-    this.deadline = new Deadline(timeoutMs);
+  constructor(parts: ExchangerParts, code: string, request: Dispatcher.DispatchOptions) {
+    this.#parts = parts;
+    this.#code = code;
+    this.#request = request;
+    this.#secrets = [parts.settings.apiKey, code];
+    this.#deadline = new Deadline(parts.settings.timeoutMs);
+    let resolve: (tokens: PersonaTokenSet) => void = () => {};
+    let reject: (error: PersonaOAuthError) => void = () => {};
+    this.done = new Promise((fulfil, refuse) => {
+      resolve = fulfil;
+      reject = refuse;
+    });
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Sends an attempt, unless the deadline has passed. */
+  attempt(): void {
+    if (this.#deadline.passed) {
+      this.#fail(this.#timeout());
+      return;
+    }
+    this.#attempts += 1;
+    const response = new ResponseReader(this.#parts.settings.maxResponseBytes, this);
+    try {
+      send(this.#parts.dispatcher, this.#request, response, this.#deadline);
+    } catch (error) {
+      response.end(error);
+    }
+  }
+
+  /** What to do after an attempt: succeed, retry, or fail. */
+  attemptEnded(response: ResponseReader, error: unknown): void {
+    let result: PersonaTokenSet | Refusal;
+    try {
+      result = error === undefined ? this.#read(response) : this.#failed(response, error);
+    } catch (unexpected) {
+      result = { error: this.#asPersonaError(unexpected) };
+    }
+    if (!isRefusal(result)) {
+      this.#settle();
+      this.#report();
+      this.#resolve(result);
+      return;
+    }
+    const { retries, timeoutMs } = this.#parts.settings;
+    const delay = this.#attempts <= retries ? retryDelay(result, this.#attempts) : undefined;
+    if (delay === undefined || delay >= timeoutMs - (performance.now() - this.#startedAt)) {
+      this.#fail(result.error);
+      return;
+    }
+    setTimeout(() => this.attempt(), delay);
+  }
+
+  /** A whole response: the token set, or the refusal its status means. */
+  #read(response: ResponseReader): PersonaTokenSet | Refusal {
+    const { status } = response;
+    this.#noteResponse(response);
+    if (status >= 300 && status < 400) {
+      const why = `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`;
+      return { error: this.#error('invalid_response', why) };
+    }
+    const context = { personaStatus: status, requestId: this.requestId };
+    return readTokenResponse(response, context, this.#secrets, this.#parts.settings.maxResponseBytes);
+  }
+
+  /** An attempt without a whole response: a timeout, a broken connection, or one never made. */
+  #failed(response: ResponseReader, error: unknown): Refusal {
+    const responded = response.status !== 0;
+    if (responded) this.#noteResponse(response);
+    if (this.#deadline.passed) return { error: this.#timeout(error) };
+    if (responded) {
+      return {
+        error: this.#error('network', 'The connection to Persona broke while reading the token response', error),
+      };
+    }
+    const unreachable = `Could not reach Persona's token endpoint (${this.#parts.settings.tokenURL.origin})`;
+    const refusal: Refusal = { error: new PersonaOAuthError('network', unreachable, { cause: error }) };
+    return isConnectionFailure(error) ? { ...refusal, retry: 'connection' } : refusal;
+  }
+
+  /** Keeps what a response says of Persona's side, for every later error of this exchange. */
+  #noteResponse(response: ResponseReader): void {
+    this.personaStatus = response.status;
+    this.requestId = readRequestId(response.headers, this.#secrets);
   }
 
   /** An error with what is known of Persona's side so far. */
-  error(code: PersonaOAuthErrorCode, message: string, cause?: unknown): PersonaOAuthError {
+  #error(code: PersonaOAuthErrorCode, message: string, cause?: unknown): PersonaOAuthError {
     return new PersonaOAuthError(code, message, {
       personaStatus: this.personaStatus,
       requestId: this.requestId,
@@ -230,27 +325,35 @@ class ExchangeRun implements PersonaContext {
     });
   }
 
-  /** Keeps what a response says of Persona's side, for every later error of this exchange. */
-  noteResponse(status: number, headers: IncomingHttpHeaders): void {
-    this.personaStatus = status;
-    this.requestId = readRequestId(headers, this.secrets);
+  #timeout(cause?: unknown): PersonaOAuthError {
+    const { timeoutMs } = this.#parts.settings;
+    return this.#error('timeout', `Persona's token endpoint did not answer within ${timeoutMs} ms`, cause);
   }
 
-  timeout(cause?: unknown): PersonaOAuthError {
-    return this.error('timeout', `Persona's token endpoint did not answer within ${this.timeoutMs} ms`, cause);
+  #asPersonaError(error: unknown): PersonaOAuthError {
+    if (error instanceof PersonaOAuthError) return error;
+    if (this.#deadline.passed) return this.#timeout(error);
+    return new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error });
   }
 
-  /** Sleeps before a retry when the wait ends before the deadline; false when it would not. */
-  async waitToRetry(ms: number): Promise<boolean> {
-    if (ms >= this.timeoutMs - (performance.now() - this.startedAt)) return false;
-    await sleep(ms);
-    return true;
+  #fail(error: PersonaOAuthError): void {
+    // Whatever Persona echoed of the key, the code or the token, in any part of the error.
+    const failure = redactError(error, this.#secrets);
+    this.#settle();
+    this.#report(failure);
+    this.#reject(failure);
+  }
+
+  #settle(): void {
+    this.#deadline.clear();
+    const { inFlight } = this.#parts;
+    if (inFlight.get(this.#code) === this.done) inFlight.delete(this.#code);
   }
 
   /** Publishes (and logs) how the exchange ended: Persona's side as the failure, if any, saw it. */
-  report(failure?: PersonaOAuthError): void {
-    const durationMs = performance.now() - this.startedAt;
-    const { attempts } = this;
+  #report(failure?: PersonaOAuthError): void {
+    const durationMs = performance.now() - this.#startedAt;
+    const attempts = this.#attempts;
     if (!failure) {
       reportExchange({
         outcome: 'success',
@@ -276,23 +379,16 @@ class ExchangeRun implements PersonaContext {
  * may be reachable by util.inspect.
  */
 class Exchanger implements CodeExchanger {
-  readonly #settings: ExchangeSettings;
-  readonly #dispatcher: Dispatcher;
+  readonly #parts: ExchangerParts;
   readonly #ownedAgent: Agent | undefined;
   #closing: Promise<void> | undefined;
-  readonly #inFlight = new Map<string, Promise<PersonaTokenSet>>();
   readonly #baseHeaders: Readonly<Record<string, string>>;
   readonly #origin: string;
   readonly #path: string;
 
   constructor(settings: ExchangeSettings, dispatcher: Dispatcher | undefined) {
-    this.#settings = settings;
-    if (dispatcher) {
-      this.#dispatcher = dispatcher;
-    } else {
-      this.#ownedAgent = createOwnedAgent(settings.timeoutMs);
-      this.#dispatcher = this.#ownedAgent;
-    }
+    if (!dispatcher) this.#ownedAgent = createOwnedAgent(settings.timeoutMs);
+    this.#parts = { settings, dispatcher: dispatcher ?? (this.#ownedAgent as Agent), inFlight: new Map() };
     this.#origin = settings.tokenURL.origin;
     this.#path = `${settings.tokenURL.pathname}${settings.tokenURL.search}`;
     const headers: Record<string, string> = {
@@ -314,48 +410,20 @@ class Exchanger implements CodeExchanger {
 
   exchange(code: string): Promise<PersonaTokenSet> {
     // Keyed on the code itself: the map is private and nothing derived from it is ever sent.
-    const pending = this.#inFlight.get(code);
+    const { inFlight } = this.#parts;
+    const pending = inFlight.get(code);
     // A joiner gets its own copy, so one request's verify cannot change another's token set.
     if (pending) return pending.then(copyTokens);
-    const started = this.#run(code).finally(() => this.#inFlight.delete(code));
-    this.#inFlight.set(code, started);
-    return started;
-  }
-
-  /** Attempts until tokens, a refusal no retry can help, or the deadline; reports the outcome. */
-  async #run(code: string): Promise<PersonaTokenSet> {
-    const run = new ExchangeRun(this.#settings.timeoutMs, [this.#settings.apiKey, code]);
-    const request = this.#request(code, newIdempotencyKey());
-    try {
-      for (;;) {
-        run.attempts += 1;
-        const result = await this.#attempt(run, request);
-        if (!isRefusal(result)) {
-          run.report();
-          return result;
-        }
-        const delay = run.attempts <= this.#settings.retries ? retryDelay(result, run.attempts) : undefined;
-        if (delay === undefined || !(await run.waitToRetry(delay))) throw result.error;
-      }
-    } catch (error) {
-      // Whatever Persona echoed of the key, the code or the token, in any part of the error.
-      const failure = redactError(this.#asPersonaError(run, error), run.secrets);
-      run.report(failure);
-      throw failure;
-    } finally {
-      run.deadline.clear();
-    }
-  }
-
-  #asPersonaError(run: ExchangeRun, error: unknown): PersonaOAuthError {
-    if (error instanceof PersonaOAuthError) return error;
-    if (run.deadline.passed) return run.timeout(error);
-    return new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error });
+    const run = new ExchangeRun(this.#parts, code, this.#request(code, newIdempotencyKey()));
+    // In the map before the first attempt, which may end at once (a MockAgent answers in dispatch()).
+    inFlight.set(code, run.done);
+    run.attempt();
+    return run.done;
   }
 
   /** The request every attempt of one exchange sends: same body, same Idempotency-Key. */
   #request(code: string, idempotencyKey: string): Dispatcher.DispatchOptions {
-    const { timeoutMs } = this.#settings;
+    const { timeoutMs } = this.#parts.settings;
     return {
       origin: this.#origin,
       path: this.#path,
@@ -366,36 +434,6 @@ class Exchanger implements CodeExchanger {
       headersTimeout: timeoutMs + 1000,
       bodyTimeout: timeoutMs + 1000,
     };
-  }
-
-  /** One HTTP attempt within the deadline: the token set, or why not (and whether to retry). */
-  async #attempt(run: ExchangeRun, request: Dispatcher.DispatchOptions): Promise<PersonaTokenSet | Refusal> {
-    if (run.deadline.passed) return { error: run.timeout() };
-    const { maxResponseBytes } = this.#settings;
-    const response = new ResponseReader(maxResponseBytes);
-    try {
-      await send(this.#dispatcher, request, response, run.deadline);
-    } catch (error) {
-      const responded = response.status !== 0;
-      if (responded) run.noteResponse(response.status, response.headers);
-      if (run.deadline.passed) return { error: run.timeout(error) };
-      if (responded) {
-        return {
-          error: run.error('network', 'The connection to Persona broke while reading the token response', error),
-        };
-      }
-      const unreachable = `Could not reach Persona's token endpoint (${this.#origin})`;
-      const refusal: Refusal = { error: new PersonaOAuthError('network', unreachable, { cause: error }) };
-      return isConnectionFailure(error) ? { ...refusal, retry: 'connection' } : refusal;
-    }
-    const { status } = response;
-    run.noteResponse(status, response.headers);
-    if (status >= 300 && status < 400) {
-      const why = `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`;
-      return { error: run.error('invalid_response', why) };
-    }
-    const context = { personaStatus: status, requestId: run.requestId };
-    return readTokenResponse(response, context, run.secrets, maxResponseBytes);
   }
 }
 

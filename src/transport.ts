@@ -16,41 +16,45 @@ export class TooLarge {}
 
 const EMPTY = Buffer.alloc(0);
 
+/** Told once how an attempt ended: `error` undefined when its whole response was read. */
+export interface AttemptListener {
+  attemptEnded(response: ResponseReader, error: unknown): void;
+}
+
 /**
  * One HTTP attempt, as the handler of `dispatcher.dispatch()`: reads the status, the headers and
- * the body up to `limit` bytes, then resolves `done`, or rejects it with the transport's error.
- * A body declared or received over the limit is not read further: the request is aborted (its
+ * the body up to `limit` bytes, then tells `listener`, once, how the attempt ended. A body
+ * declared or received over the limit is not read further: the request is aborted (its
  * connection closed) and `body` is a {@link TooLarge}. A redirect is aborted the same way, with
- * an empty body, so nothing is followed. `end()` settles it from outside (the deadline).
+ * an empty body, so nothing is followed. `end()` ends it from outside (the deadline).
  */
 export class ResponseReader implements Dispatcher.DispatchHandler {
-  readonly done: Promise<void>;
   /** 0 until the response's status line arrives. */
   status = 0;
   headers: IncomingHttpHeaders = {};
   body: Buffer | TooLarge = EMPTY;
-  #settle: (error?: unknown) => void = () => {};
-  #settled = false;
+  readonly #limit: number;
+  readonly #listener: AttemptListener;
+  #ended = false;
   #controller: Dispatcher.DispatchController | undefined;
   #chunks: Buffer[] = [];
   #size = 0;
 
-  constructor(readonly limit: number) {
-    this.done = new Promise((resolve, reject) => {
-      this.#settle = (error) => (error === undefined ? resolve() : reject(error));
-    });
+  constructor(limit: number, listener: AttemptListener) {
+    this.#limit = limit;
+    this.#listener = listener;
   }
 
   /**
    * Ends the attempt now with `reason`: aborts the request if it has been written, or, when it
    * is still waiting for a connection, as soon as it gets one, before anything is sent.
    */
-  end(reason: Error): void {
-    if (this.#finish(reason)) this.#controller?.abort(reason);
+  end(reason: unknown): void {
+    this.#end(reason, this.#controller);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.#settled) controller.abort(new errors.RequestAbortedError());
+    if (this.#ended) controller.abort(new errors.RequestAbortedError());
     else this.#controller = controller;
   }
 
@@ -58,42 +62,43 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.status = status;
     this.headers = headers;
     const declared = header(headers, 'content-length');
-    const tooLarge = declared !== undefined && /^\d+$/.test(declared) && Number(declared) > this.limit;
-    if (tooLarge) this.body = new TooLarge();
-    if ((tooLarge || (status >= 300 && status < 400)) && this.#finish()) {
-      controller.abort(new errors.RequestAbortedError());
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > this.#limit) {
+      this.body = new TooLarge();
+      this.#end(undefined, controller);
+    } else if (status >= 300 && status < 400) {
+      this.#end(undefined, controller);
     }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#settled) return;
+    if (this.#ended) return;
     this.#size += chunk.length;
-    if (this.#size <= this.limit) {
+    if (this.#size <= this.#limit) {
       this.#chunks.push(chunk);
       return;
     }
     this.body = new TooLarge();
     this.#chunks = [];
-    if (this.#finish()) controller.abort(new errors.RequestAbortedError());
+    this.#end(undefined, controller);
   }
 
   onResponseEnd(): void {
-    if (this.#settled) return;
+    if (this.#ended) return;
     const chunks = this.#chunks;
     if (chunks.length > 0) this.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#size);
-    this.#finish();
+    this.#end(undefined);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    this.#finish(error);
+    this.#end(error);
   }
 
-  /** Settles once; false when already settled. */
-  #finish(error?: unknown): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
-    this.#settle(error);
-    return true;
+  /** Ends once: aborts the request through `controller` when given, then tells the listener. */
+  #end(error: unknown, controller?: Dispatcher.DispatchController): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    controller?.abort(new errors.RequestAbortedError());
+    this.#listener.attemptEnded(this, error);
   }
 }
 
@@ -130,13 +135,13 @@ export class Deadline {
 // loopback benchmark it cost about 5 µs of CPU per login).
 let dispatching: Deadline | undefined;
 
-/** Sends one attempt through `dispatcher` under `deadline`; `reader.done` settles with its outcome. */
+/** Sends one attempt through `dispatcher` under `deadline`; `reader` tells its listener how it ended. */
 export function send(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   reader: ResponseReader,
   deadline: Deadline,
-): Promise<void> {
+): void {
   deadline.current = reader;
   dispatching = deadline;
   try {
@@ -144,7 +149,6 @@ export function send(
   } finally {
     dispatching = undefined;
   }
-  return reader.done;
 }
 
 // What buildConnector's connector returns at run time (its declared type says void): the socket,

@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
-import { MockAgent } from 'undici';
+import { type Dispatcher, MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   EXCHANGE_CHANNEL,
@@ -423,7 +423,12 @@ describe('exchange: in-flight deduplication and retries', () => {
   });
 
   it('shares a failure between concurrent exchanges of the same code', async () => {
-    intercept(422, { errors: [{ title: 'used' }] }, {}, 1);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: TOKEN_PATH, method: 'POST' })
+      .reply(422, JSON.stringify({ errors: [{ title: 'used' }] }), { headers: { 'content-type': 'application/json' } })
+      .delay(50)
+      .times(1);
     const s = exchanger();
     const [a, b] = await Promise.allSettled([s.exchange(CODE), s.exchange(CODE)]);
     expect(a.status).toBe('rejected');
@@ -514,6 +519,19 @@ describe('exchange: in-flight deduplication and retries', () => {
     const error = await failure(exchanger({ retries: 2 }).exchange(CODE));
     expect(error.code).toBe('network');
     expect(ok).toHaveLength(0);
+  });
+
+  it('rejects (never throws) when a dispatcher throws from dispatch(), with the API key redacted', async () => {
+    const throwing = {
+      dispatch() {
+        throw new Error(`cannot dispatch with ${API_KEY}`);
+      },
+    } as unknown as Dispatcher;
+    const exchange = createCodeExchanger({ apiKey: API_KEY, baseURL: ORIGIN, dispatcher: throwing }).exchange(CODE);
+    const error = await failure(exchange);
+    expect(error.code).toBe('network');
+    expect(error.status).toBe(502);
+    expectNoSecrets(error);
   });
 
   it('fails with timeout (504) when Persona does not answer before timeoutMs', async () => {
