@@ -27,6 +27,7 @@ export const SERVERS = Object.fromEntries(
     { name: 'node-http-inline', label: 'node:http + inline undici exchange (no framework)' },
     { name: 'readme-withpersona', label: 'express-session + passport + passport-withpersona, state: true' },
     { name: 'readme-oauth2', label: 'express-session + passport + passport-oauth2, state: true' },
+    { name: 'readme-dispatch', label: 'express-session + passport + the dispatch() floor, state in the session' },
     ...[
       ['pipelining-2', { pipelining: 2 }],
       ['pipelining-10', { pipelining: 10 }],

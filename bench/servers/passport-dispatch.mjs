@@ -17,7 +17,7 @@ const HEADERS = [
 ];
 
 /** Collects one token response and calls `done(err, user)` once. */
-class TokenHandler {
+export class TokenHandler {
   constructor(done) {
     this.done = done;
     this.status = 0;
@@ -57,7 +57,7 @@ class TokenHandler {
   }
 }
 
-class DispatchStrategy extends Strategy {
+export class DispatchStrategy extends Strategy {
   constructor(tokenBase) {
     super();
     this.name = 'dispatch';
