@@ -61,6 +61,29 @@ describe('SessionStateStore', () => {
     expect(await store.verify(second, state)).toEqual({ valid: false, reason: 'unknown' });
   });
 
+  it('remembers the latest 100,000 accepted states, so its memory is bounded at any sign-in rate', async () => {
+    const store = new SessionStateStore();
+    // Accepts a fresh state and returns it with a racing copy of its session (and a second one).
+    const accept = async (): Promise<[string, PersonaRequest, PersonaRequest]> => {
+      const req = fakeReq();
+      const state = await store.store(req, {});
+      const copy = (): PersonaRequest => fakeReq(JSON.parse(JSON.stringify(req.session)));
+      const racing: [PersonaRequest, PersonaRequest] = [copy(), copy()];
+      expect((await store.verify(req, state)).valid).toBe(true);
+      return [state, ...racing];
+    };
+    const [firstState, firstRacing, laterRacing] = await accept();
+    let last = await accept();
+    for (let i = 2; i < 100_000; i++) last = await accept();
+    // 100,000 accepted: the first one's racing copy is still refused (a refusal adds nothing).
+    expect(await store.verify(firstRacing, firstState)).toEqual({ valid: false, reason: 'unknown' });
+    const [lastState, lastRacing] = last;
+    await accept();
+    // The next acceptance made room by forgetting the oldest; the recent ones are kept.
+    expect(await store.verify(lastRacing, lastState)).toEqual({ valid: false, reason: 'unknown' });
+    expect(await store.verify(laterRacing, firstState)).toEqual({ valid: true, appState: {} });
+  });
+
   it('keeps the states it has accepted out of util.inspect', async () => {
     const store = new SessionStateStore();
     const req = fakeReq();
