@@ -285,13 +285,8 @@ class ExchangeRun implements PersonaContext, AttemptListener {
 
   /** A whole response: the token set, or the refusal its status means. */
   #read(response: ResponseReader): PersonaTokenSet | Refusal {
-    const { status } = response;
     this.#noteResponse(response);
-    if (status >= 300 && status < 400) {
-      const why = `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`;
-      return { error: this.#error('invalid_response', why) };
-    }
-    const context = { personaStatus: status, requestId: this.requestId };
+    const context = { personaStatus: response.status, requestId: this.requestId };
     return readTokenResponse(response, context, this.#secrets, this.#parts.settings.maxResponseBytes);
   }
 

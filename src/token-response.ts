@@ -2,7 +2,7 @@
 // PersonaOAuthError its status means, with Persona's status, Request-Id and errors[] on it.
 import type { IncomingHttpHeaders } from 'node:http';
 import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
-import { parseTokenResponse, TokenResponseError, type PersonaTokenSet } from './token.js';
+import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
 import { header, TooLarge } from './transport.js';
 
 const MAX_PERSONA_ERRORS = 10;
@@ -33,15 +33,6 @@ export interface TokenResponse {
 export function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
   const value = header(headers, 'request-id');
   return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
-}
-
-// The access token a 2xx body carries, in any inflection, so that an error about that body
-// redacts its echoes too.
-function accessTokenIn(parsed: unknown): string | undefined {
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const record = parsed as Record<string, unknown>;
-  const token = record['access-token'] ?? record.access_token ?? record.accessToken;
-  return typeof token === 'string' ? token : undefined;
 }
 
 function readSeconds(value: string | undefined): number | undefined {
@@ -125,6 +116,14 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
       retryAfter: ctx.retryAfter,
     });
   }
+  if (status >= 300 && status < 400) {
+    // The reader stops at a redirect's headers: nothing is followed.
+    return new PersonaOAuthError(
+      'invalid_response',
+      `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,
+      init,
+    );
+  }
   if (status >= 500 && status <= 599) {
     return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, init);
   }
@@ -184,7 +183,8 @@ export function readTokenResponse(
   } catch {
     return { error: new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, context) };
   }
-  const accessToken = accessTokenIn(parsed);
+  // So that an error about this body redacts echoes of the token it carries too.
+  const accessToken = sentAccessToken(parsed);
   if (accessToken !== undefined) secrets.push(accessToken);
   return tokensFrom(parsed, context);
 }

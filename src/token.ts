@@ -74,11 +74,18 @@ function pick(body: Record<string, unknown>, names: readonly string[]): unknown 
   return undefined;
 }
 
+/** The access token a parsed body carries, in any inflection, whether or not it is valid. */
+export function sentAccessToken(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const token = pick(body as Record<string, unknown>, FIELDS.accessToken);
+  return typeof token === 'string' ? token : undefined;
+}
+
 type Invalid = (why: string, cause?: unknown) => TokenResponseError;
 
 function readAccessToken(record: Record<string, unknown>, invalid: Invalid): string {
-  const accessToken = pick(record, FIELDS.accessToken);
-  if (typeof accessToken !== 'string' || accessToken.length === 0) {
+  const accessToken = sentAccessToken(record);
+  if (accessToken === undefined || accessToken.length === 0) {
     throw invalid('access token missing or not a non-empty string');
   }
   if (accessToken.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(accessToken)) {
