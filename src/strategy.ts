@@ -126,17 +126,7 @@ export interface CallbackFlow<TUser> {
   passReqToCallback: boolean;
 }
 
-// Refusals the user can do something about (start again, get a new link): Passport's fail, not
-// an error for the app's error handler.
-const FAIL_CODES: ReadonlySet<string> = new Set([
-  'invalid_request',
-  'invalid_state',
-  'access_denied',
-  'authorization_error',
-  'invalid_grant',
-]);
-
-function failure(error: PersonaOAuthError): Outcome {
+function failure(error: PersonaOAuthError): Extract<Outcome, { kind: 'fail' }> {
   const challenge: PersonaChallenge = { message: error.message, code: error.code };
   if (error.requestId !== undefined) challenge.requestId = error.requestId;
   return { kind: 'fail', challenge, status: error.status };
@@ -187,7 +177,7 @@ function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
       ? new PersonaOAuthError('access_denied', 'The data owner declined to share')
       : new PersonaOAuthError('authorization_error', "The data owner's side reported an error"),
   );
-  if (outcome.kind === 'fail' && input.description !== undefined) outcome.challenge.description = input.description;
+  if (input.description !== undefined) outcome.challenge.description = input.description;
   return outcome;
 }
 
@@ -199,7 +189,9 @@ async function exchangeCode<TUser>(
   try {
     return { tokens: await flow.exchanger.exchange(code) };
   } catch (error) {
-    if (isPersonaOAuthError(error) && FAIL_CODES.has(error.code)) return { outcome: failure(error) };
+    // A refusal the person can do something about (a 4xx: start again, get a new link) is
+    // Passport's fail; the rest is an error for the app's error handler.
+    if (isPersonaOAuthError(error) && error.status < 500) return { outcome: failure(error) };
     throw error;
   }
 }
