@@ -25,9 +25,19 @@ const NAMESPACE = 'passport-withpersona';
 
 // Follows the `debug` package's convention (`DEBUG=passport-withpersona`, `DEBUG=*`,
 // `DEBUG=passport-*,-other`) without depending on it, plus Node's own `NODE_DEBUG`. Read on every
-// exchange, so a change to either variable takes effect at once.
+// exchange, so a change to either variable takes effect at once; parsed only when one changed.
+let readDebug: string | undefined;
+let readNodeDebug: string | undefined;
+let logging = false;
+
 function logEnabled(): boolean {
-  return matches(process.env.DEBUG ?? '') || matches(process.env.NODE_DEBUG ?? '');
+  const { DEBUG, NODE_DEBUG } = process.env;
+  if (DEBUG !== readDebug || NODE_DEBUG !== readNodeDebug) {
+    readDebug = DEBUG;
+    readNodeDebug = NODE_DEBUG;
+    logging = matches(DEBUG ?? '') || matches(NODE_DEBUG ?? '');
+  }
+  return logging;
 }
 
 function matches(patterns: string): boolean {
