@@ -28,6 +28,7 @@ export const SERVERS = Object.fromEntries(
     { name: 'readme-withpersona', label: 'express-session + passport + passport-withpersona, state: true' },
     { name: 'readme-oauth2', label: 'express-session + passport + passport-oauth2, state: true' },
     { name: 'readme-dispatch', label: 'express-session + passport + the dispatch() floor, state in the session' },
+    { name: 'readme-https', label: 'express-session + passport + the same floor on node:https (keep-alive agent)' },
     ...[
       ['pipelining-2', { pipelining: 2 }],
       ['pipelining-10', { pipelining: 10 }],

@@ -46,7 +46,7 @@ export function defineScenarios({ roundTripMs, sparseGap }) {
       ...tls,
       connections: 50,
       flow: 'readme',
-      servers: ['readme-withpersona', 'readme-oauth2', 'readme-dispatch'],
+      servers: ['readme-withpersona', 'readme-oauth2', 'readme-dispatch', 'readme-https'],
     },
     {
       id: 'pool-50',

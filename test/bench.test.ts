@@ -23,7 +23,7 @@ const SERVERS_BY_SCENARIO: Record<string, string[]> = {
   'tls-50': ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
   'tls-500': ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
   sparse: ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'],
-  readme: ['readme-withpersona', 'readme-oauth2', 'readme-dispatch'],
+  readme: ['readme-withpersona', 'readme-oauth2', 'readme-dispatch', 'readme-https'],
 };
 const GOALS = [
   'loopback CPU/login ÷ dispatch\\(\\) floor',
