@@ -1,8 +1,10 @@
 import { errorResponse, isObject, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
 import { inflectKey, type KeyInflection } from './inflection.js';
+import { OBJECT_TYPES } from './object-types.js';
 import type { EmulatorEndpoint, EmulatorFault, TokenResponseField } from './types.js';
 
-const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry', 'verification'];
+// The OAuth endpoints, then each object type's retrieval endpoint.
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', ...OBJECT_TYPES.map((type) => type.endpoint)];
 
 /** How to name the endpoints in an error message. */
 export const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
