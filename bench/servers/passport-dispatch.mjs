@@ -17,7 +17,7 @@ const HEADERS = [
 ];
 
 /** Collects one token response and calls `done(err, user)` once. */
-export class TokenHandler {
+class TokenHandler {
   constructor(done) {
     this.done = done;
     this.status = 0;
