@@ -48,6 +48,33 @@ export function inputValue(html: string, name: string): string {
   return (match as RegExpExecArray)[1] as string;
 }
 
+/** Form fields: a name given an array is sent once per value. */
+export type FormFields = Record<string, string | string[]>;
+
+/** `fields` as an application/x-www-form-urlencoded body. */
+export function formBody(fields: FormFields): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) {
+    for (const one of [value].flat()) params.append(name, one);
+  }
+  return params.toString();
+}
+
+/** The owner's share form on page `html`, filled in: `decision` on `inquiries`. */
+export function shareFields(
+  html: string,
+  inquiries: string | string[],
+  decision: 'share' | 'decline' = 'share',
+): FormFields {
+  return {
+    _csrf: inputValue(html, '_csrf'),
+    state: unescapeHtml(inputValue(html, 'state')),
+    redirect_uri: unescapeHtml(inputValue(html, 'redirect_uri')),
+    decision,
+    inquiry: inquiries,
+  };
+}
+
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
 // Below Linux's ephemeral range (32768–60999): a port handed out here cannot be taken in the
 // meantime by a server the process under test binds to port 0 (start.mjs's emulator does).

@@ -9,7 +9,16 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import type { RunningSampleApp } from '../../example-app/app.mjs';
-import { freePort, inputValue, loadSample, loadSessions, pathOf, sampleOptions, unescapeHtml } from './helpers.js';
+import {
+  formBody,
+  freePort,
+  inputValue,
+  loadSample,
+  loadSessions,
+  pathOf,
+  sampleOptions,
+  shareFields,
+} from './helpers.js';
 
 const REDIS_SERVER = inject('redisServer');
 const PREFIX = 'persona-sample:sess:';
@@ -78,11 +87,9 @@ class Browser {
   }
 
   async post(base: string, path: string, fields: Record<string, string | string[]>) {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(name, one);
     return this.send(base, path, {
       method: 'POST',
-      body: body.toString(),
+      body: formBody(fields),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
   }
@@ -153,13 +160,7 @@ describe.skipIf(!REDIS_SERVER)('sessions in Redis shared by two instances', () =
     expect(sharePage.status).toBe(200);
 
     const ids = emulator.owner.inquiries.slice(0, 2).map((inquiry) => inquiry.id);
-    const shared = await browser.post(one.url, '/owner/share', {
-      _csrf: inputValue(sharePage.text, '_csrf'),
-      state: unescapeHtml(inputValue(sharePage.text, 'state')),
-      redirect_uri: unescapeHtml(inputValue(sharePage.text, 'redirect_uri')),
-      decision: 'share',
-      inquiry: ids,
-    });
+    const shared = await browser.post(one.url, '/owner/share', shareFields(sharePage.text, ids));
     expect(shared.status).toBe(303);
 
     const callback = await browser.get(two.url, pathOf(shared.location));
@@ -199,13 +200,11 @@ describe.skipIf(!REDIS_SERVER)('sessions in Redis shared by two instances', () =
     const browser = new Browser();
     const start = await browser.get(one.url, '/auth/persona');
     const sharePage = await browser.get(one.url, pathOf(start.location));
-    const shared = await browser.post(one.url, '/owner/share', {
-      _csrf: inputValue(sharePage.text, '_csrf'),
-      state: unescapeHtml(inputValue(sharePage.text, 'state')),
-      redirect_uri: unescapeHtml(inputValue(sharePage.text, 'redirect_uri')),
-      decision: 'share',
-      inquiry: emulator.owner.inquiries[0]?.id as string,
-    });
+    const shared = await browser.post(
+      one.url,
+      '/owner/share',
+      shareFields(sharePage.text, emulator.owner.inquiries[0]?.id as string),
+    );
     const callback = await browser.get(memoryOnly.url, pathOf(shared.location));
     expect(callback.status).toBe(403);
     expect(callback.text).toContain('invalid_state');

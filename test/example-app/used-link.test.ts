@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import type { SampleApp } from '../../example-app/app.mjs';
-import { expectNoInternals, inputValue, loadSample, pathOf, sampleOptions, unescapeHtml } from './helpers.js';
+import { expectNoInternals, formBody, loadSample, pathOf, sampleOptions, shareFields } from './helpers.js';
 
 // One sign-in link opened in two tabs that reach two instances (sessions shared through one
 // store, nothing else): Persona accepts the code once, so one tab signs in and the other must
@@ -59,13 +59,7 @@ async function callbackPath(browser: Browser): Promise<string> {
   const start = await browser.get(one.app, '/auth/persona');
   expect(start.status).toBe(302);
   const share = await browser.get(one.app, pathOf(start.headers.location));
-  const form = new URLSearchParams({
-    _csrf: inputValue(share.text, '_csrf'),
-    state: unescapeHtml(inputValue(share.text, 'state')),
-    redirect_uri: unescapeHtml(inputValue(share.text, 'redirect_uri')),
-    decision: 'share',
-    inquiry: emulator.owner.inquiries[0]?.id ?? '',
-  });
+  const form = new URLSearchParams(formBody(shareFields(share.text, emulator.owner.inquiries[0]?.id ?? '')));
   const shared = await browser.postForm(one.app, '/owner/share', form);
   expect(shared.status).toBe(303);
   return pathOf(shared.headers.location);
