@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ENDPOINT_NAMES, isEmulatorEndpoint, validateFault } from './faults.js';
-import { errorResponse, jsonResponse, readBody, type EmulatorResponse } from './http.js';
+import { errorResponse, isObject, jsonResponse, readBody, type EmulatorResponse } from './http.js';
 import type { EmulatorClock, EmulatorEndpoint, EmulatorFault } from './types.js';
 
 /** What the control endpoints drive: the handle's fault, clock and rate-limit methods. */
@@ -30,10 +30,8 @@ async function readInput(req: IncomingMessage, maxBodyBytes: number): Promise<Re
   } catch {
     return { ok: false, refusal: bad('the body is not valid JSON') };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, refusal: bad('the body must be a JSON object') };
-  }
-  return { ok: true, input: value as Input };
+  if (!isObject(value)) return { ok: false, refusal: bad('the body must be a JSON object') };
+  return { ok: true, input: value };
 }
 
 function postFault(target: ControlTarget, input: Input): EmulatorResponse {

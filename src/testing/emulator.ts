@@ -5,12 +5,9 @@ import { createClock } from './clock.js';
 import { controlResponse } from './control.js';
 import { deliver, send, type Outlet } from './delivery.js';
 import { FaultBoard, forcedResponse, redirectResponse } from './faults.js';
-import { GrantStore } from './grants.js';
 import { errorResponse, readBody } from './http.js';
-import { IdempotencyStore } from './idempotency.js';
-import { decideResponse, type PipelineState, type RequestContext } from './pipeline.js';
+import { createPipelineState, decideResponse, type PipelineState, type RequestContext } from './pipeline.js';
 import { prefixedId, secureRandom, seededRandom } from './random.js';
-import { RateLimiter } from './rate-limit.js';
 import { ObjectRegistry } from './registry.js';
 import { recordRequest } from './request-log.js';
 import { matchRoute, NO_ROUTE, pathnameOf } from './routes.js';
@@ -66,15 +63,7 @@ class Emulator implements PersonaEmulator {
     for (const seed of RECIPIENT_INQUIRIES) this.registry.seedInquiry(this.recipient, seed, settings.start);
     for (const seed of OWNER_VERIFICATIONS) this.registry.seedVerification(this.owner, seed);
     for (const seed of RECIPIENT_VERIFICATIONS) this.registry.seedVerification(this.recipient, seed);
-    this.state = {
-      registry: this.registry,
-      grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),
-      clock: this.clock,
-      rateLimiter: new RateLimiter(settings.rateLimit),
-      idempotency: new IdempotencyStore(settings.idempotencyTtlMs),
-      settings,
-      environmentId: this.environmentId,
-    };
+    this.state = createPipelineState(this.registry, this.clock, settings, this.environmentId);
     this.server = this.createServer();
   }
 

@@ -1,8 +1,10 @@
-import { errorResponse, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
+import { errorResponse, isObject, JSON_TYPE, jsonResponse, statusTitle, type EmulatorResponse } from './http.js';
 import { inflectKey, type KeyInflection } from './inflection.js';
+import { OBJECT_TYPES } from './object-types.js';
 import type { EmulatorEndpoint, EmulatorFault, TokenResponseField } from './types.js';
 
-const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', 'inquiry', 'verification'];
+// The OAuth endpoints, then each object type's retrieval endpoint.
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', ...OBJECT_TYPES.map((type) => type.endpoint)];
 
 /** How to name the endpoints in an error message. */
 export const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
@@ -11,9 +13,6 @@ export const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOIN
 export function isEmulatorEndpoint(value: unknown): value is EmulatorEndpoint {
   return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function wholeNumber(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -217,8 +216,8 @@ export function withNullFields(
 ): EmulatorResponse {
   if (response.status < 200 || response.status > 299) return response;
   const body: unknown = JSON.parse(response.body);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return response;
-  const out = { ...(body as Record<string, unknown>) };
+  if (!isObject(body)) return response;
+  const out = { ...body };
   for (const field of fault.fields ?? NULLABLE_BY_DEFAULT) {
     const key = inflectKey(field, inflection);
     if (fault.absent) delete out[key];

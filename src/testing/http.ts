@@ -87,6 +87,10 @@ export type Params = Map<string, string>;
 
 export type ParsedParams = { ok: true; params: Params } | { ok: false; details: string };
 
+/** True for a plain object: not null, not an array. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /**
  * Parses a POST body: `application/json` (an object of strings) or
  * `application/x-www-form-urlencoded` (also assumed when there is no Content-Type).
@@ -110,7 +114,7 @@ export function parseParams(raw: string, contentTypeHeader: string | undefined):
     } catch {
       return { ok: false, details: 'The request body is not valid JSON' };
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (!isObject(value)) {
       return { ok: false, details: 'The request body must be a JSON object' };
     }
     for (const [key, inner] of Object.entries(value)) {

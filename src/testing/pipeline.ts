@@ -2,14 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { authenticate, type Principal } from './auth.js';
 import { forcedResponse, quotaExceededResponse, withNullFields } from './faults.js';
 import { errorResponse, headerValue, parseParams, type EmulatorResponse, type ParsedParams } from './http.js';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, type IdempotencyStore } from './idempotency.js';
+import { GrantStore } from './grants.js';
+import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint } from './idempotency.js';
 import { parseKeyInflection, type KeyInflection } from './inflection.js';
 import { retrieveObject } from './object-endpoint.js';
 import { createAccessToken, createAuthorization, type OAuthState } from './oauth-endpoints.js';
-import type { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from './rate-limit.js';
+import type { ObjectRegistry } from './registry.js';
 import { pathnameOf, type Route } from './routes.js';
 import type { EmulatorSettings } from './settings.js';
-import type { EmulatedOrganization, EmulatorFault } from './types.js';
+import type { EmulatedOrganization, EmulatorClock, EmulatorFault } from './types.js';
 
 /** Everything that decides an answer. */
 export interface PipelineState extends OAuthState {
@@ -17,6 +19,24 @@ export interface PipelineState extends OAuthState {
   idempotency: IdempotencyStore;
   settings: EmulatorSettings;
   environmentId: string;
+}
+
+/** A fresh pipeline state over `registry` and `clock`: empty grants, rate limits and idempotency records sized by `settings`. */
+export function createPipelineState(
+  registry: ObjectRegistry,
+  clock: EmulatorClock,
+  settings: EmulatorSettings,
+  environmentId: string,
+): PipelineState {
+  return {
+    registry,
+    grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),
+    clock,
+    rateLimiter: new RateLimiter(settings.rateLimit),
+    idempotency: new IdempotencyStore(settings.idempotencyTtlMs),
+    settings,
+    environmentId,
+  };
 }
 
 /** One request, read in full, with the fault it met on arrival. */

@@ -27,7 +27,7 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  * How many requests `requests` keeps unless told otherwise: enough for any test's assertions,
  * and a bound on what a long-running emulator holds (each record keeps up to `maxBodyBytes` of body).
  */
-export const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
+const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
 
 function recordCap(value: number | undefined): number {
   const cap = value === undefined ? DEFAULT_MAX_RECORDED_REQUESTS : value;

@@ -6,7 +6,7 @@ import type { EmulatedVerification } from './types.js';
  * The attributes are a subset of Persona's: those common to every type, and the government
  * ID's class and extracted name and birthdate when it has them.
  */
-export function verificationDocument(verification: EmulatedVerification): unknown {
+function verificationDocument(verification: EmulatedVerification): unknown {
   const attributes: Record<string, unknown> = {
     status: verification.status,
     'created-at': verification.createdAt,

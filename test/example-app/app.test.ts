@@ -6,11 +6,13 @@ import {
   bearerTokensSeen,
   CALLBACK_URL,
   expectNoInternals,
+  formBody,
   inputValue,
   loadSample,
   pathOf,
   PUBLIC_URL,
   sampleOptions,
+  shareFields,
   unescapeHtml,
 } from './helpers.js';
 
@@ -50,14 +52,6 @@ async function startFlow(agent: Agent): Promise<{ sharePath: string; state: stri
   return { sharePath: pathOf(res.headers.location), state: state as string };
 }
 
-function form(fields: Record<string, string | string[]>): string {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields)) {
-    for (const one of [value].flat()) params.append(name, one);
-  }
-  return params.toString();
-}
-
 /** The share page, and a POST of its form with the given decision and inquiries. */
 async function submitShare(
   agent: Agent,
@@ -67,15 +61,8 @@ async function submitShare(
   tweak: Record<string, string | string[]> = {},
 ): Promise<request.Response> {
   const page = await agent.get(sharePath).expect(200);
-  const fields = {
-    _csrf: inputValue(page.text, '_csrf'),
-    state: unescapeHtml(inputValue(page.text, 'state')),
-    redirect_uri: unescapeHtml(inputValue(page.text, 'redirect_uri')),
-    decision,
-    inquiry: inquiries,
-    ...tweak,
-  };
-  return agent.post('/owner/share').type('form').send(form(fields));
+  const fields = { ...shareFields(page.text, inquiries, decision), ...tweak };
+  return agent.post('/owner/share').type('form').send(formBody(fields));
 }
 
 /** The whole flow up to the callback URL the owner redirects to. */
@@ -504,7 +491,7 @@ describe('signed in', () => {
     const res = await own
       .post('/logout')
       .type('form')
-      .send(form({ _csrf: inputValue(profile.text, '_csrf') }))
+      .send(formBody({ _csrf: inputValue(profile.text, '_csrf') }))
       .expect(303);
     expect(res.headers.location).toBe('/');
     expect(res.headers['set-cookie']?.[0]).toMatch(/^persona_sample\.sid=;.*Expires=Thu, 01 Jan 1970/);
@@ -520,7 +507,7 @@ describe('signed in', () => {
       .post('/logout')
       .set('Cookie', sid)
       .type('form')
-      .send(form({ _csrf: inputValue(profile.text, '_csrf') }))
+      .send(formBody({ _csrf: inputValue(profile.text, '_csrf') }))
       .expect(303);
     await request(sample.app).get('/profile').set('Cookie', sid).expect(401);
   });
@@ -572,15 +559,7 @@ describe('an expired token is never used', () => {
     const shared = await agent
       .post('/owner/share')
       .type('form')
-      .send(
-        form({
-          _csrf: inputValue(page.text, '_csrf'),
-          state: unescapeHtml(inputValue(page.text, 'state')),
-          redirect_uri: unescapeHtml(inputValue(page.text, 'redirect_uri')),
-          decision: 'share',
-          inquiry: id,
-        }),
-      )
+      .send(formBody(shareFields(page.text, id)))
       .expect(303);
     await agent.get(pathOf(shared.headers.location as string)).expect(303);
     await agent.get('/profile').expect(200);

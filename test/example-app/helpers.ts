@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
+import request from 'supertest';
 import { expect } from 'vitest';
 import type { PersonaEmulator } from '../../src/testing/index.js';
-import type { SampleAppOptions } from '../../example-app/app.mjs';
+import type { SampleApp, SampleAppOptions } from '../../example-app/app.mjs';
 import { emulatorSides } from '../../example-app/emulator-sides.mjs';
 
 type SampleModule = typeof import('../../example-app/app.mjs');
@@ -46,6 +47,67 @@ export function inputValue(html: string, name: string): string {
   const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
   expect(match, `an input named ${name}`).not.toBeNull();
   return (match as RegExpExecArray)[1] as string;
+}
+
+/** Form fields: a name given an array is sent once per value. */
+export type FormFields = Record<string, string | string[]>;
+
+/** `fields` as an application/x-www-form-urlencoded body. */
+export function formBody(fields: FormFields): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) {
+    for (const one of [value].flat()) params.append(name, one);
+  }
+  return params.toString();
+}
+
+/** The owner's share form on page `html`, filled in: `decision` on `inquiries`. */
+export function shareFields(
+  html: string,
+  inquiries: string | string[],
+  decision: 'share' | 'decline' = 'share',
+): FormFields {
+  return {
+    _csrf: inputValue(html, '_csrf'),
+    state: unescapeHtml(inputValue(html, 'state')),
+    redirect_uri: unescapeHtml(inputValue(html, 'redirect_uri')),
+    decision,
+    inquiry: inquiries,
+  };
+}
+
+/**
+ * One browser: a cookie jar, reduced to what these apps set (one host-only cookie per name),
+ * shared by its tabs and updated as each answer arrives, whichever instance a request reaches:
+ * an app in process, or a running one by its URL. An expired cookie leaves the jar.
+ */
+export class Browser {
+  readonly #jar = new Map<string, string>();
+
+  async get(target: string | SampleApp['app'], path: string): Promise<request.Response> {
+    return this.#keep(await this.#withCookies(request(target).get(path)));
+  }
+
+  async post(target: string | SampleApp['app'], path: string, fields: FormFields): Promise<request.Response> {
+    return this.#keep(await this.#withCookies(request(target).post(path)).type('form').send(formBody(fields)));
+  }
+
+  #withCookies(test: request.Test): request.Test {
+    const cookie = [...this.#jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    return cookie ? test.set('cookie', cookie) : test;
+  }
+
+  #keep(res: request.Response): request.Response {
+    for (const line of [(res.headers['set-cookie'] as string[] | string | undefined) ?? []].flat()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      const expired = attributes.some((a) => /expires=thu, 01 jan 1970/i.test(a.trim()));
+      if (expired) this.#jar.delete(name);
+      else this.#jar.set(name, pair.slice(at + 1));
+    }
+    return res;
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */

@@ -5,11 +5,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createClient } from 'redis';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import type { RunningSampleApp } from '../../example-app/app.mjs';
-import { freePort, inputValue, loadSample, loadSessions, pathOf, sampleOptions, unescapeHtml } from './helpers.js';
+import {
+  Browser,
+  freePort,
+  inputValue,
+  loadSample,
+  loadSessions,
+  pathOf,
+  sampleOptions,
+  shareFields,
+} from './helpers.js';
 
 const REDIS_SERVER = inject('redisServer');
 const PREFIX = 'persona-sample:sess:';
@@ -69,50 +77,6 @@ async function stopRedis(): Promise<void> {
   });
 }
 
-/** A browser's cookie jar, reduced to what these apps set: one host-only cookie per name. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async get(base: string, path: string) {
-    return this.send(base, path, { method: 'GET' });
-  }
-
-  async post(base: string, path: string, fields: Record<string, string | string[]>) {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(name, one);
-    return this.send(base, path, {
-      method: 'POST',
-      body: body.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-  }
-
-  private async send(
-    base: string,
-    path: string,
-    init: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> },
-  ) {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await request(`${base}${path}`, {
-      method: init.method,
-      body: init.body,
-      headers: { ...init.headers, ...(cookie ? { cookie } : {}) },
-    });
-    const setCookie = res.headers['set-cookie'];
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      const expired = attributes.some((a) => /expires=thu, 01 jan 1970/i.test(a.trim()));
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(at + 1));
-    }
-    const text = await res.body.text();
-    const location = res.headers.location;
-    return { status: res.statusCode, text, location: typeof location === 'string' ? location : undefined };
-  }
-}
-
 describe.skipIf(!REDIS_SERVER)('sessions in Redis shared by two instances', () => {
   beforeAll(async () => {
     await startRedis();
@@ -149,22 +113,16 @@ describe.skipIf(!REDIS_SERVER)('sessions in Redis shared by two instances', () =
     const browser = new Browser();
     const start = await browser.get(one.url, '/auth/persona');
     expect(start.status).toBe(302);
-    const sharePage = await browser.get(two.url, pathOf(start.location));
+    const sharePage = await browser.get(two.url, pathOf(start.headers.location));
     expect(sharePage.status).toBe(200);
 
     const ids = emulator.owner.inquiries.slice(0, 2).map((inquiry) => inquiry.id);
-    const shared = await browser.post(one.url, '/owner/share', {
-      _csrf: inputValue(sharePage.text, '_csrf'),
-      state: unescapeHtml(inputValue(sharePage.text, 'state')),
-      redirect_uri: unescapeHtml(inputValue(sharePage.text, 'redirect_uri')),
-      decision: 'share',
-      inquiry: ids,
-    });
+    const shared = await browser.post(one.url, '/owner/share', shareFields(sharePage.text, ids));
     expect(shared.status).toBe(303);
 
-    const callback = await browser.get(two.url, pathOf(shared.location));
+    const callback = await browser.get(two.url, pathOf(shared.headers.location));
     expect(callback.status).toBe(303);
-    expect(callback.location).toBe('/profile');
+    expect(callback.headers.location).toBe('/profile');
 
     for (const base of [one.url, two.url]) {
       const profile = await browser.get(base, '/profile');
@@ -198,15 +156,13 @@ describe.skipIf(!REDIS_SERVER)('sessions in Redis shared by two instances', () =
   it('control: an instance with its own memory store cannot finish a flow started elsewhere', async () => {
     const browser = new Browser();
     const start = await browser.get(one.url, '/auth/persona');
-    const sharePage = await browser.get(one.url, pathOf(start.location));
-    const shared = await browser.post(one.url, '/owner/share', {
-      _csrf: inputValue(sharePage.text, '_csrf'),
-      state: unescapeHtml(inputValue(sharePage.text, 'state')),
-      redirect_uri: unescapeHtml(inputValue(sharePage.text, 'redirect_uri')),
-      decision: 'share',
-      inquiry: emulator.owner.inquiries[0]?.id as string,
-    });
-    const callback = await browser.get(memoryOnly.url, pathOf(shared.location));
+    const sharePage = await browser.get(one.url, pathOf(start.headers.location));
+    const shared = await browser.post(
+      one.url,
+      '/owner/share',
+      shareFields(sharePage.text, emulator.owner.inquiries[0]?.id as string),
+    );
+    const callback = await browser.get(memoryOnly.url, pathOf(shared.headers.location));
     expect(callback.status).toBe(403);
     expect(callback.text).toContain('invalid_state');
   });

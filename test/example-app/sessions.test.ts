@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import type { SampleApp } from '../../example-app/app.mjs';
-import { inputValue, loadSample, loadSessions, pathOf, sampleOptions, unescapeHtml } from './helpers.js';
+import { formBody, loadSample, loadSessions, pathOf, sampleOptions, shareFields } from './helpers.js';
 
 // The sample app's sessions: short before sign-in, longer after, and a memory store that
 // forgets what has ended and caps pending sign-ins, so a flood of anonymous starts cannot grow
@@ -104,15 +104,7 @@ describe('the sample app’s sessions', () => {
     const shared = await browser
       .post('/owner/share')
       .type('form')
-      .send(
-        new URLSearchParams({
-          _csrf: inputValue(share.text, '_csrf'),
-          state: unescapeHtml(inputValue(share.text, 'state')),
-          redirect_uri: unescapeHtml(inputValue(share.text, 'redirect_uri')),
-          decision: 'share',
-          inquiry: emulator.owner.inquiries[0]?.id ?? '',
-        }).toString(),
-      )
+      .send(formBody(shareFields(share.text, emulator.owner.inquiries[0]?.id ?? '')))
       .expect(303);
     const signedIn = await browser.get(pathOf(shared.headers.location)).expect(303);
     expect(expiresInMs(signedIn)).toBeGreaterThan(HOUR + 59 * 60 * 1000);

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import type { SampleApp } from '../../example-app/app.mjs';
-import { expectNoInternals, inputValue, loadSample, pathOf, sampleOptions, unescapeHtml } from './helpers.js';
+import { Browser, expectNoInternals, loadSample, pathOf, sampleOptions, shareFields } from './helpers.js';
 
 // One sign-in link opened in two tabs that reach two instances (sessions shared through one
 // store, nothing else): Persona accepts the code once, so one tab signs in and the other must
@@ -26,47 +26,15 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/**
- * One browser: a cookie jar shared by its tabs, updated as each answer arrives, whichever
- * instance (app) a request reaches.
- */
-class Browser {
-  readonly #jar = new Map<string, string>();
-
-  async get(app: SampleApp['app'], path: string): Promise<request.Response> {
-    return this.#keep(await request(app).get(path).set('cookie', this.#header()));
-  }
-
-  async postForm(app: SampleApp['app'], path: string, form: URLSearchParams): Promise<request.Response> {
-    return this.#keep(await request(app).post(path).set('cookie', this.#header()).type('form').send(form.toString()));
-  }
-
-  #header(): string {
-    return [...this.#jar].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  #keep(res: request.Response): request.Response {
-    for (const line of (res.headers['set-cookie'] ?? []) as unknown as string[]) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      this.#jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
-    }
-    return res;
-  }
-}
-
 async function callbackPath(browser: Browser): Promise<string> {
   const start = await browser.get(one.app, '/auth/persona');
   expect(start.status).toBe(302);
   const share = await browser.get(one.app, pathOf(start.headers.location));
-  const form = new URLSearchParams({
-    _csrf: inputValue(share.text, '_csrf'),
-    state: unescapeHtml(inputValue(share.text, 'state')),
-    redirect_uri: unescapeHtml(inputValue(share.text, 'redirect_uri')),
-    decision: 'share',
-    inquiry: emulator.owner.inquiries[0]?.id ?? '',
-  });
-  const shared = await browser.postForm(one.app, '/owner/share', form);
+  const shared = await browser.post(
+    one.app,
+    '/owner/share',
+    shareFields(share.text, emulator.owner.inquiries[0]?.id ?? ''),
+  );
   expect(shared.status).toBe(303);
   return pathOf(shared.headers.location);
 }

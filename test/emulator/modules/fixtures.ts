@@ -1,11 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClock } from '../../../src/testing/clock.js';
-import { GrantStore } from '../../../src/testing/grants.js';
-import { IdempotencyStore } from '../../../src/testing/idempotency.js';
-import type { PipelineState } from '../../../src/testing/pipeline.js';
+import { createPipelineState, type PipelineState } from '../../../src/testing/pipeline.js';
 import { seededRandom } from '../../../src/testing/random.js';
-import { RateLimiter } from '../../../src/testing/rate-limit.js';
 import { ObjectRegistry } from '../../../src/testing/registry.js';
 import { readSettings } from '../../../src/testing/settings.js';
 import type { EmulatedOrganization, PersonaEmulatorOptions } from '../../../src/testing/types.js';
@@ -27,15 +24,7 @@ export function world(options: PersonaEmulatorOptions = {}): World {
   registry.addInquiry(owner.id, { id: 'inq_owner2' });
   registry.addInquiry(recipient.id, { id: 'inq_recipient1' });
   registry.addVerification(owner.id, { id: 'ver_owner1', inquiryId: 'inq_owner1' });
-  const state: PipelineState = {
-    registry,
-    grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),
-    clock,
-    rateLimiter: new RateLimiter(settings.rateLimit),
-    idempotency: new IdempotencyStore(settings.idempotencyTtlMs),
-    settings,
-    environmentId: 'env_modules',
-  };
+  const state = createPipelineState(registry, clock, settings, 'env_modules');
   return { state, owner, recipient };
 }
 
