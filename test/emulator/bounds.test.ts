@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { exchange, readCode } from './helpers.js';
 
 let emulator: PersonaEmulator | undefined;
 afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
 });
-
-async function token(e: PersonaEmulator, code: string): Promise<number> {
-  const res = await fetch(`${e.url}/api/v1/oauth/token`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${e.recipient.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ code, 'grant-type': 'authorization_code' }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
 
 /** `count` requests to distinct unknown paths, one after another. */
 async function knock(e: PersonaEmulator, count: number): Promise<void> {
@@ -52,15 +43,14 @@ describe('a long-running emulator stays bounded', () => {
 
   it('forgets codes expired for longer than the idempotency lifetime', async () => {
     emulator = await startPersonaEmulator({ freezeClock: true, maxRecordedRequests: 0 });
-    const id = emulator.owner.inquiries[0]?.id;
-    const stale = emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
-    const recent = emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
+    const stale = readCode(emulator);
+    const recent = readCode(emulator);
     emulator.clock.advance(10 * 60 * 1000 + 1);
-    expect(await token(emulator, recent)).toBe(422);
+    expect((await exchange(emulator, recent)).status).toBe(422);
     emulator.clock.advance(24 * 60 * 60 * 1000);
     // The sweep runs every 1,000 requests.
     for (let i = 0; i < 1000; i += 1) await (await fetch(`${emulator.url}/x`)).arrayBuffer();
-    expect(await token(emulator, stale)).toBe(404);
+    expect((await exchange(emulator, stale)).status).toBe(404);
   });
 });
 
@@ -85,8 +75,7 @@ describe('the clock stays where a Date can follow it', () => {
     expect(error?.details).toMatch(/clock\.(set|advance)|must be numbers/);
     expect(emulator.clock.now()).toBe(Date.UTC(2025, 0, 1));
     // Still serving: an inquiry created now gets a valid timestamp, and a code exchanges.
-    const id = emulator.owner.inquiries[0]?.id;
-    expect(await token(emulator, emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code)).toBe(201);
+    expect((await exchange(emulator, readCode(emulator))).status).toBe(201);
   });
 
   it('accepts the whole range a Date holds, over HTTP and on the handle', async () => {

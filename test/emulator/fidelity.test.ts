@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasScope, type PersonaTokenSet } from '../../src/index.js';
 import { KNOWN_PERSONA_VERSIONS, startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
-import { readCode } from './helpers.js';
+import { readCode, tokenRequests } from './helpers.js';
 import { strategyApp, type StrategyApp } from './strategy-app.js';
 
 let persona: PersonaEmulator | undefined;
@@ -29,7 +29,7 @@ function appOn(
   return app;
 }
 
-const lastTokenRequest = (emulator: PersonaEmulator) => emulator.requests.filter((r) => r.endpoint === 'token').at(-1);
+const lastTokenRequest = (emulator: PersonaEmulator) => tokenRequests(emulator).at(-1);
 const lastTokenStatus = (emulator: PersonaEmulator): number => lastTokenRequest(emulator)?.status ?? 0;
 
 describe('Persona-Version', () => {
@@ -246,15 +246,13 @@ describe('the token exchange', () => {
     const app = appOn(emulator);
     await app.callback(readCode(emulator));
     await app.callback(readCode(emulator));
-    const [first, second] = emulator.requests
-      .filter((r) => r.endpoint === 'token')
-      .map((r) => r.headers['idempotency-key']);
+    const [first, second] = tokenRequests(emulator).map((r) => r.headers['idempotency-key']);
     expect(first).toEqual(expect.any(String));
     expect(second).not.toBe(first);
     emulator.requests.length = 0;
     emulator.setFault('token', { kind: 'status', status: 429, headers: { 'RateLimit-Reset': '1' } }, { times: 1 });
     expect((await app.callback(readCode(emulator))).status).toBe(200);
-    const keys = emulator.requests.filter((r) => r.endpoint === 'token').map((r) => r.headers['idempotency-key']);
+    const keys = tokenRequests(emulator).map((r) => r.headers['idempotency-key']);
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
   });

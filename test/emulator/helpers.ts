@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import type { PersonaEmulator } from '../../src/testing/index.js';
 
+export { firstInquiry, readCode, tokenRequests } from '../helpers/emulator.js';
+
 /** A response read in full. */
 export interface Reply {
   status: number;
@@ -72,18 +74,6 @@ export function exchange(emulator: PersonaEmulator, code: string, options: CallO
     form: { code, 'grant-type': 'authorization_code' },
     ...options,
   });
-}
-
-/** The first owner inquiry id (the seeded data always has one). */
-export function firstInquiry(emulator: PersonaEmulator): string {
-  const inquiry = emulator.owner.inquiries[0];
-  if (!inquiry) throw new Error('the owner has no inquiries');
-  return inquiry.id;
-}
-
-/** A code for `inquiry.read` on the owner's first inquiry, made without HTTP. */
-export function readCode(emulator: PersonaEmulator, inquiryId = firstInquiry(emulator)): string {
-  return emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` }).code;
 }
 
 /** The errors[0] entry of a Persona error body. */

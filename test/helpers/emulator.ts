@@ -27,3 +27,20 @@ export function closeAfterEach(strategies: { close(): Promise<void> }[]): void {
     await Promise.all(strategies.splice(0).map((s) => s.close()));
   });
 }
+
+/** The emulator's recorded requests to the token endpoint, oldest first. */
+export function tokenRequests(emulator: PersonaEmulator): PersonaEmulator['requests'] {
+  return emulator.requests.filter((r) => r.endpoint === 'token');
+}
+
+/** The first owner inquiry id (the seeded data always has one). */
+export function firstInquiry(emulator: PersonaEmulator): string {
+  const inquiry = emulator.owner.inquiries[0];
+  if (!inquiry) throw new Error('the owner has no inquiries');
+  return inquiry.id;
+}
+
+/** A code for `inquiry.read` on the owner's first inquiry, made without HTTP. */
+export function readCode(emulator: PersonaEmulator, inquiryId = firstInquiry(emulator)): string {
+  return emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` }).code;
+}

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXCHANGE_CHANNEL, type ExchangeReport } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { collectReports } from '../helpers/diagnostics.js';
 
 // `timeoutMs` ends the exchange on time in every phase, with the strategy's own pool and with a
 // dispatcher the application passes in, and leaves no socket or timer behind. Undici 7 does not
@@ -82,22 +81,22 @@ function appFor(scheme: 'http' | 'https', dispatcher?: Dispatcher): TestApp {
  * not fail the test. The answer as a whole must come well before any 10 s connect timeout.
  */
 async function expectTimeoutOnTime(app: TestApp): Promise<void> {
-  const reports: ExchangeReport[] = [];
-  const onReport = (message: unknown): void => void reports.push(message as ExchangeReport);
-  subscribe(EXCHANGE_CHANNEL, onReport);
-  const started = performance.now();
-  const lateness = new Promise<number>((resolve) =>
-    setTimeout(() => resolve(performance.now() - started - TIMEOUT_MS), TIMEOUT_MS),
-  );
-  try {
+  const {
+    result: { lateness },
+    reports,
+  } = await collectReports(async () => {
+    const started = performance.now();
+    const lateness = new Promise<number>((resolve) =>
+      setTimeout(() => resolve(performance.now() - started - TIMEOUT_MS), TIMEOUT_MS),
+    );
     const res = await request(app.app).get('/callback').query({ code: 'deadline-suite-code-0123456789' });
     const elapsed = performance.now() - started;
     expect(res.status).toBe(504);
     expect(res.body.code).toBe('timeout');
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 2000);
-  } finally {
-    unsubscribe(EXCHANGE_CHANNEL, onReport);
-  }
+    // In an object, so the promise is handed back as it is, not awaited here.
+    return { lateness };
+  });
   expect(reports).toHaveLength(1);
   const duration = reports[0]?.durationMs ?? Number.NaN;
   expect(duration).toBeGreaterThanOrEqual(TIMEOUT_MS - 1);

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_CHANNEL, type ExchangeReport } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { captureDebugLog } from '../helpers/diagnostics.js';
 
 // A raw TCP server that speaks just enough HTTP/1.1 to misbehave in every way a token endpoint
 // can: each test names a behaviour, the server reads the request and acts it out.
@@ -232,8 +233,7 @@ const reports: ExchangeReport[] = [];
 const unhandled: unknown[] = [];
 const onReport = (message: unknown): void => void reports.push(message as ExchangeReport);
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-const originalWrite = process.stderr.write.bind(process.stderr);
-const originalDebug = process.env.DEBUG;
+let restoreLog: () => void = () => {};
 
 beforeAll(async () => {
   server = createServer((socket) => {
@@ -255,19 +255,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  process.env.DEBUG = 'passport-withpersona';
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logLines.push(String(chunk));
-    return (originalWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  restoreLog = captureDebugLog(logLines);
   subscribe(EXCHANGE_CHANNEL, onReport);
   process.on('unhandledRejection', onUnhandled);
 });
 
 afterAll(async () => {
-  process.stderr.write = originalWrite;
-  if (originalDebug === undefined) delete process.env.DEBUG;
-  else process.env.DEBUG = originalDebug;
+  restoreLog();
   unsubscribe(EXCHANGE_CHANNEL, onReport);
   process.off('unhandledRejection', onUnhandled);
   for (const socket of sockets) socket.destroy();

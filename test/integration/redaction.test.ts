@@ -1,16 +1,10 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createCodeExchanger,
-  EXCHANGE_CHANNEL,
-  PersonaOAuthError,
-  type CodeExchanger,
-  type ExchangeReport,
-} from '../../src/index.js';
+import { createCodeExchanger, PersonaOAuthError, type CodeExchanger } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { captureDebugLog, collectReports } from '../helpers/diagnostics.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 // Persona may echo parts of what it was sent. Any run of 12 or more consecutive characters of
@@ -27,21 +21,14 @@ let server: TokenServer;
 let current: TestApp | undefined;
 let exchanger: CodeExchanger | undefined;
 const logLines: string[] = [];
-const originalWrite = process.stderr.write.bind(process.stderr);
-const originalDebug = process.env.DEBUG;
+let restoreLog: () => void = () => {};
 
 beforeAll(async () => {
   server = await startTokenServer((_req, res) => answer(res));
-  process.env.DEBUG = 'passport-withpersona';
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logLines.push(String(chunk));
-    return (originalWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  restoreLog = captureDebugLog(logLines);
 });
 afterAll(async () => {
-  process.stderr.write = originalWrite;
-  if (originalDebug === undefined) delete process.env.DEBUG;
-  else process.env.DEBUG = originalDebug;
+  restoreLog();
   await server.close();
 });
 afterEach(async () => {
@@ -74,18 +61,15 @@ function expectNoEcho(text: string, secret: string): void {
 /** Every place the failure's text can surface: the exchange's error and log, and an app's answer. */
 async function everythingSaid(): Promise<string> {
   current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
-  const reports: ExchangeReport[] = [];
-  const onReport = (message: unknown): void => void reports.push(message as ExchangeReport);
-  subscribe(EXCHANGE_CHANNEL, onReport);
-  logLines.length = 0;
   let error: unknown;
-  try {
-    await directExchange().exchange(CODE);
-  } catch (caught) {
-    error = caught;
-  } finally {
-    unsubscribe(EXCHANGE_CHANNEL, onReport);
-  }
+  const { reports } = await collectReports(async () => {
+    logLines.length = 0;
+    try {
+      await directExchange().exchange(CODE);
+    } catch (caught) {
+      error = caught;
+    }
+  });
   expect(error).toBeInstanceOf(PersonaOAuthError);
   const failure = error as PersonaOAuthError;
   const cause = failure.cause as { message?: string; stack?: string; cause?: unknown } | undefined;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PersonaStrategy } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
-import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
+import { closeAfterEach, readCode, tokenRequests, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 let emulator: PersonaEmulator;
@@ -15,15 +15,6 @@ useEmulator((started) => {
 });
 closeAfterEach(strategies);
 
-function tokenRequests() {
-  return emulator.requests.filter((r) => r.endpoint === 'token');
-}
-
-function share(): string {
-  const id = emulator.owner.inquiries[0]?.id ?? '';
-  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
-}
-
 function setCookies(res: request.Response): string[] {
   return (res.headers['set-cookie'] ?? []) as unknown as string[];
 }
@@ -34,7 +25,7 @@ describe('session state: consumed atomically within a process', () => {
     strategies.push(made.strategy);
     const browser = request.agent(made.app);
     const state = stateFrom((await browser.get('/start')).headers.location);
-    const code = share();
+    const code = readCode(emulator);
     // The first exchange is held back, so the second callback loads the session before the
     // first one saves it.
     emulator.setFault('token', { kind: 'latency', ms: 200 }, { times: 1 });
@@ -44,7 +35,7 @@ describe('session state: consumed atomically within a process', () => {
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 403]);
     expect(answers.find((a) => a.status === 403)?.body.info.code).toBe('invalid_state');
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 });
 
@@ -74,7 +65,7 @@ describe('signed state', () => {
     const state = stateFrom(start.headers.location);
     const res = await overHttps(request(app).get('/callback'))
       .set('cookie', String(cookie).split(';')[0] as string)
-      .query({ code: share(), state });
+      .query({ code: readCode(emulator), state });
     expect(res.status).toBe(200);
     expect(setCookies(res).join('\n')).toMatch(/^__Host-pwp_state_[^=]+=;.*Max-Age=0/);
   });
@@ -87,9 +78,9 @@ describe('signed state', () => {
       ?.replace(/^__Host-/, '') as string;
     const res = await overHttps(request(app).get('/callback'))
       .set('cookie', unprefixed)
-      .query({ code: share(), state: stateFrom(start.headers.location) });
+      .query({ code: readCode(emulator), state: stateFrom(start.headers.location) });
     expect(res.status).toBe(403);
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('decodes the returnTo part strictly: a non-canonical base64url (L2E!!) is forged', async () => {
@@ -106,10 +97,10 @@ describe('signed state', () => {
       const res = await request(made.app)
         .get('/callback')
         .set('cookie', cookie)
-        .query({ code: share(), state: `${flowId}.${expires}.${tampered}.${signature}` });
+        .query({ code: readCode(emulator), state: `${flowId}.${expires}.${tampered}.${signature}` });
       expect(res.status, tampered).toBe(403);
       expect(res.body.info.message, tampered).toContain('forged');
     }
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PersonaStrategy, PersonaStrategyOptions, StateStore } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
-import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
+import { closeAfterEach, readCode, tokenRequests, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 let emulator: PersonaEmulator;
@@ -19,10 +19,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function tokenRequests() {
-  return emulator.requests.filter((r) => r.endpoint === 'token');
-}
-
 function appWith(state: PersonaStrategyOptions['state'], withSession = true): Express {
   const made = recipientApp(
     { apiKey: emulator.recipient.apiKey, url: emulator.url },
@@ -30,11 +26,6 @@ function appWith(state: PersonaStrategyOptions['state'], withSession = true): Ex
   );
   strategies.push(made.strategy);
   return made.app;
-}
-
-function share(): string {
-  const id = emulator.owner.inquiries[0]?.id ?? '';
-  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
 }
 
 function cookiesOf(res: request.Response): string {
@@ -54,7 +45,7 @@ describe('session-backed state (state: true)', () => {
     expect(location.pathname).toBe('/owner/share');
     expect(location.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:9/callback');
     const state = stateFrom(start.headers.location);
-    const res = await agent.get('/callback').query({ code: share(), state });
+    const res = await agent.get('/callback').query({ code: readCode(emulator), state });
     expect(res.status).toBe(200);
   });
 
@@ -63,9 +54,9 @@ describe('session-backed state (state: true)', () => {
     const states: string[] = [];
     for (let i = 0; i < 3; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
     for (const state of [states[2], states[0], states[1]]) {
-      expect((await agent.get('/callback').query({ code: share(), state })).status).toBe(200);
+      expect((await agent.get('/callback').query({ code: readCode(emulator), state })).status).toBe(200);
     }
-    const replay = await agent.get('/callback').query({ code: share(), state: states[0] });
+    const replay = await agent.get('/callback').query({ code: readCode(emulator), state: states[0] });
     expect(replay.status).toBe(403);
     expect(replay.body.info.code).toBe('invalid_state');
   });
@@ -74,9 +65,9 @@ describe('session-backed state (state: true)', () => {
     const agent = request.agent(appWith(true));
     const states: string[] = [];
     for (let i = 0; i < 11; i += 1) states.push(stateFrom((await agent.get('/start')).headers.location));
-    expect((await agent.get('/callback').query({ code: share(), state: states[0] })).status).toBe(403);
-    expect((await agent.get('/callback').query({ code: share(), state: states[1] })).status).toBe(200);
-    expect((await agent.get('/callback').query({ code: share(), state: states[10] })).status).toBe(200);
+    expect((await agent.get('/callback').query({ code: readCode(emulator), state: states[0] })).status).toBe(403);
+    expect((await agent.get('/callback').query({ code: readCode(emulator), state: states[1] })).status).toBe(200);
+    expect((await agent.get('/callback').query({ code: readCode(emulator), state: states[10] })).status).toBe(200);
   });
 
   it.each([
@@ -87,10 +78,10 @@ describe('session-backed state (state: true)', () => {
     await agent.get('/start');
     const res = await agent
       .get('/callback')
-      .query({ code: share(), error: 'access_denied', ...(state ? { state } : {}) });
+      .query({ code: readCode(emulator), error: 'access_denied', ...(state ? { state } : {}) });
     expect(res.status).toBe(403);
     expect(res.body.info.code).toBe('invalid_state');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('a state from another browser (session) is refused', async () => {
@@ -99,9 +90,9 @@ describe('session-backed state (state: true)', () => {
     const attacker = request.agent(app);
     const attackerState = stateFrom((await attacker.get('/start')).headers.location);
     await victim.get('/start');
-    const res = await victim.get('/callback').query({ code: share(), state: attackerState });
+    const res = await victim.get('/callback').query({ code: readCode(emulator), state: attackerState });
     expect(res.status).toBe(403);
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('expires after 10 minutes', async () => {
@@ -109,7 +100,7 @@ describe('session-backed state (state: true)', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const state = stateFrom((await agent.get('/start')).headers.location);
     vi.setSystemTime(Date.now() + 10 * 60 * 1000 + 1);
-    const res = await agent.get('/callback').query({ code: share(), state });
+    const res = await agent.get('/callback').query({ code: readCode(emulator), state });
     expect(res.status).toBe(403);
     expect(res.body.info.message).toContain('expired');
   });
@@ -130,7 +121,7 @@ describe('session-backed state (state: true)', () => {
   it('carries returnTo and refuses unsafe ones', async () => {
     const agent = request.agent(appWith(true));
     const state = stateFrom((await agent.get('/start').query({ returnTo: '/inquiries/inq_1?tab=2' })).headers.location);
-    const ok = await agent.get('/callback').query({ code: share(), state });
+    const ok = await agent.get('/callback').query({ code: readCode(emulator), state });
     expect(ok.body.info.returnTo).toBe('/inquiries/inq_1?tab=2');
     for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', '/%2F%2Fevil', '/a\tb']) {
       const res = await agent.get('/start').query({ returnTo: bad });
@@ -151,13 +142,18 @@ describe('signed state (stateless, several instances)', () => {
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Lax');
     const state = stateFrom(start.headers.location);
-    const res = await request(two).get('/callback').set('cookie', cookie).query({ code: share(), state });
+    const res = await request(two)
+      .get('/callback')
+      .set('cookie', cookie)
+      .query({ code: readCode(emulator), state });
     expect(res.status).toBe(200);
     expect(res.body.info.returnTo).toBe('/profile');
     // The flow's cookie is cleared: a replay from the same browser fails.
     const cleared = (res.headers['set-cookie'] as unknown as string[]).join('\n');
     expect(cleared).toMatch(/pwp_state_[^=]+=;.*Max-Age=0/);
-    const replay = await request(two).get('/callback').query({ code: share(), state });
+    const replay = await request(two)
+      .get('/callback')
+      .query({ code: readCode(emulator), state });
     expect(replay.status).toBe(403);
   });
 
@@ -166,11 +162,17 @@ describe('signed state (stateless, several instances)', () => {
     const start = await request(app).get('/start');
     const cookie = cookiesOf(start);
     const state = stateFrom(start.headers.location);
-    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(403);
+    const without = await request(app)
+      .get('/callback')
+      .query({ code: readCode(emulator), state });
+    expect(without.status).toBe(403);
     const [id, exp, rt, sig] = state.split('.');
     const forged = `${id}.${exp}.${Buffer.from('//evil').toString('base64url')}.${sig}`;
     expect(rt).toBe('');
-    const f = await request(app).get('/callback').set('cookie', cookie).query({ code: share(), state: forged });
+    const f = await request(app)
+      .get('/callback')
+      .set('cookie', cookie)
+      .query({ code: readCode(emulator), state: forged });
     expect(f.status).toBe(403);
     expect(f.body.info.message).toContain('forged');
 
@@ -180,10 +182,10 @@ describe('signed state (stateless, several instances)', () => {
     const e = await request(app)
       .get('/callback')
       .set('cookie', cookiesOf(late))
-      .query({ code: share(), state: stateFrom(late.headers.location) });
+      .query({ code: readCode(emulator), state: stateFrom(late.headers.location) });
     expect(e.status).toBe(403);
     expect(e.body.info.message).toContain('expired');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('rotates secrets: the first signs, all verify', async () => {
@@ -196,7 +198,7 @@ describe('signed state (stateless, several instances)', () => {
         await request(rotated)
           .get('/callback')
           .set('cookie', cookiesOf(s1))
-          .query({ code: share(), state: stateFrom(s1.headers.location) })
+          .query({ code: readCode(emulator), state: stateFrom(s1.headers.location) })
       ).status,
     ).toBe(200);
     const s2 = await request(old).get('/start');
@@ -205,7 +207,7 @@ describe('signed state (stateless, several instances)', () => {
         await request(onlyNew)
           .get('/callback')
           .set('cookie', cookiesOf(s2))
-          .query({ code: share(), state: stateFrom(s2.headers.location) })
+          .query({ code: readCode(emulator), state: stateFrom(s2.headers.location) })
       ).status,
     ).toBe(403);
   });
@@ -227,7 +229,13 @@ describe('custom StateStore', () => {
     const app = appWith(store, false);
     const state = stateFrom((await request(app).get('/start')).headers.location);
     expect(state).toBe('custom-0');
-    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(200);
-    expect((await request(app).get('/callback').query({ code: share(), state })).status).toBe(403);
+    const first = await request(app)
+      .get('/callback')
+      .query({ code: readCode(emulator), state });
+    expect(first.status).toBe(200);
+    const again = await request(app)
+      .get('/callback')
+      .query({ code: readCode(emulator), state });
+    expect(again.status).toBe(403);
   });
 });

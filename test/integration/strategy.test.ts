@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   createCodeExchanger,
   PersonaStrategy,
@@ -9,21 +9,14 @@ import {
 } from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { tokenRequests, useEmulator } from '../helpers/emulator.js';
 import { startTokenServer } from '../helpers/token-server.js';
 
 let emulator: PersonaEmulator;
 let current: TestApp | undefined;
 
-beforeAll(async () => {
-  emulator = await startPersonaEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.clearFaults();
-  emulator.resetRateLimit();
-  emulator.requests.length = 0;
+useEmulator((started) => {
+  emulator = started;
 });
 afterEach(async () => {
   await current?.strategy.close();
@@ -42,13 +35,9 @@ function freshCode(): string {
   return `unknown-code-${sequence}`;
 }
 
-function tokenRequests() {
-  return emulator.requests.filter((r) => r.endpoint === 'token');
-}
-
-function share(count = 2): { code: string; inquiryIds: string[] } {
-  const inquiryIds = emulator.owner.inquiries.slice(0, count).map((i) => i.id);
-  const { code } = emulator.createAuthorization({ scope: inquiryIds.map((id) => `inquiry.read:${id}`) });
+function share(count = 2, from = emulator): { code: string; inquiryIds: string[] } {
+  const inquiryIds = from.owner.inquiries.slice(0, count).map((i) => i.id);
+  const { code } = from.createAuthorization({ scope: inquiryIds.map((id) => `inquiry.read:${id}`) });
   return { code, inquiryIds };
 }
 
@@ -71,7 +60,7 @@ describe('successful exchange', () => {
     expect(user.requestId).toMatch(/^req_/);
     expect(res.body.info.requestId).toBe(user.requestId);
 
-    const [sent] = tokenRequests();
+    const [sent] = tokenRequests(emulator);
     expect(sent).toBeDefined();
     expect(sent?.method).toBe('POST');
     expect(sent?.path).toBe('/api/v1/oauth/token');
@@ -103,7 +92,7 @@ describe('successful exchange', () => {
       const res = await request(app).get('/plain').query({ code });
       expect(res.status).toBe(200);
       expect(res.body.user.accessToken).toMatch(/^persona_access_token_/);
-      const [sent] = tokenRequests();
+      const [sent] = tokenRequests(emulator);
       expect(sent?.headers['key-inflection']).toBe(keyInflection);
       expect(sent?.headers['persona-version']).toBe('2023-01-05');
     },
@@ -121,7 +110,7 @@ describe('successful exchange', () => {
     expect(res.status).toBe(200);
     expect(res.body.user.scopes).toEqual([]);
     expect(res.body.user.scope).toBe('');
-    expect(new URLSearchParams(tokenRequests()[0]?.body).get('code')).toBe(code);
+    expect(new URLSearchParams(tokenRequests(emulator)[0]?.body).get('code')).toBe(code);
   });
 
   it('reuses one keep-alive connection across logins', async () => {
@@ -154,7 +143,7 @@ describe('successful exchange', () => {
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(a.body.user.accessToken).toBe(b.body.user.accessToken);
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 });
 
@@ -231,7 +220,7 @@ describe('callback input is checked before Persona is called', () => {
     const res = await request(app).get(`/callback?${query}`);
     expect(res.status).toBe(400);
     expect(res.body.info.code).toBe('invalid_request');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('accepts a code of exactly 2048 characters (and Persona refuses it)', async () => {
@@ -239,14 +228,14 @@ describe('callback input is checked before Persona is called', () => {
     const res = await request(app).get(`/callback?code=${'a'.repeat(2048)}`);
     expect(res.status).toBe(401);
     expect(res.body.info.code).toBe('invalid_grant');
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 
   it('rejects a repeated code in a form body', async () => {
     const { app } = setup();
     const res = await request(app).post('/callback').type('form').send('code=a&code=b');
     expect(res.status).toBe(400);
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('answers 400 through the stock middleware too', async () => {
@@ -263,7 +252,7 @@ describe('callback input is checked before Persona is called', () => {
     expect(location.origin + location.pathname).toBe('http://127.0.0.1:9/share');
     expect(location.searchParams.get('x')).toBe('1');
     expect(location.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:9/cb');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('error=access_denied → 403 access_denied without calling Persona', async () => {
@@ -275,7 +264,7 @@ describe('callback input is checked before Persona is called', () => {
     expect(res.body.info.code).toBe('access_denied');
     expect(res.body.info.message).toBe('The data owner declined to share');
     expect(res.body.info.description).toBe('Declined by owner');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
   it('any other error → 400 authorization_error', async () => {
@@ -283,7 +272,7 @@ describe('callback input is checked before Persona is called', () => {
     const res = await request(app).get('/callback').query({ error: 'server_error' });
     expect(res.status).toBe(400);
     expect(res.body.info.code).toBe('authorization_error');
-    expect(tokenRequests()).toHaveLength(0);
+    expect(tokenRequests(emulator)).toHaveLength(0);
   });
 });
 
@@ -294,7 +283,7 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     expect(res.status).toBe(401);
     expect(res.body.info).toMatchObject({ code: 'invalid_grant' });
     expect(res.body.info.requestId).toMatch(/^req_/);
-    expect(tokenRequests()[0]?.status).toBe(404);
+    expect(tokenRequests(emulator)[0]?.status).toBe(404);
   });
 
   it('already used code (409)', async () => {
@@ -314,7 +303,7 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     const res = await request(app).get('/callback').query({ code });
     expect(res.status).toBe(401);
     expect(res.body.info.code).toBe('invalid_grant');
-    expect(tokenRequests()[0]?.status).toBe(409);
+    expect(tokenRequests(emulator)[0]?.status).toBe(409);
   });
 
   it('the same code a second time is refused (each exchange has its own Idempotency-Key)', async () => {
@@ -326,7 +315,7 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     expect(b.status).toBe(401);
     expect(b.body.info.code).toBe('invalid_grant');
     expect(b.text).not.toContain(a.body.user.accessToken);
-    const [first, second] = tokenRequests();
+    const [first, second] = tokenRequests(emulator);
     expect(second?.status).toBe(409);
     expect(second?.headers['idempotency-key']).not.toBe(first?.headers['idempotency-key']);
   });
@@ -338,7 +327,7 @@ describe('Persona refuses the code → fail 401 invalid_grant', () => {
     const res = await request(app).get('/callback').query({ code });
     expect(res.status).toBe(401);
     expect(res.body.info.code).toBe('invalid_grant');
-    expect(tokenRequests()[0]?.status).toBe(422);
+    expect(tokenRequests(emulator)[0]?.status).toBe(422);
   });
 
   it("another organization's code", async () => {
@@ -392,7 +381,7 @@ describe('Persona and network failures → error with a status for the app', () 
     const res = await request(app).get('/callback').query({ code: freshCode() });
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ code: 'rate_limited', retryAfter: 30 });
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 
   it('429 once, then success: retried with the same Idempotency-Key', async () => {
@@ -401,32 +390,33 @@ describe('Persona and network failures → error with a status for the app', () 
     emulator.setFault('token', { kind: 'status', status: 429, headers: { 'RateLimit-Reset': '0' } }, { times: 1 });
     const res = await request(app).get('/plain').query({ code });
     expect(res.status).toBe(200);
-    const sent = tokenRequests();
+    const sent = tokenRequests(emulator);
     expect(sent).toHaveLength(2);
     expect(sent[0]?.headers['idempotency-key']).toBe(sent[1]?.headers['idempotency-key']);
   });
 
   it('the real rate limit of the emulator is honoured', async () => {
-    await emulator.close();
-    emulator = await startPersonaEmulator({ rateLimit: 1 });
-    const { app } = setup({ retries: 0 });
-    expect(
-      (
-        await request(app)
-          .get('/plain')
-          .query({ code: share(1).code })
-      ).status,
-    ).toBe(200);
-    const res = await request(app)
-      .get('/callback')
-      .query({ code: share(1).code });
-    expect(res.status).toBe(503);
-    expect(res.body.code).toBe('rate_limited');
-    expect(res.body.retryAfter).toBeGreaterThan(0);
-    await current?.strategy.close();
-    current = undefined;
-    await emulator.close();
-    emulator = await startPersonaEmulator();
+    const limited = await startPersonaEmulator({ rateLimit: 1 });
+    try {
+      const { app } = setup({ apiKey: limited.recipient.apiKey, baseURL: limited.url, retries: 0 });
+      expect(
+        (
+          await request(app)
+            .get('/plain')
+            .query({ code: share(1, limited).code })
+        ).status,
+      ).toBe(200);
+      const res = await request(app)
+        .get('/callback')
+        .query({ code: share(1, limited).code });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('rate_limited');
+      expect(res.body.retryAfter).toBeGreaterThan(0);
+    } finally {
+      await current?.strategy.close();
+      current = undefined;
+      await limited.close();
+    }
   });
 
   it.each([500, 502, 503, 504])('%i → 502 persona_unavailable, never retried', async (status) => {
@@ -435,7 +425,7 @@ describe('Persona and network failures → error with a status for the app', () 
     const res = await request(app).get('/callback').query({ code: freshCode() });
     expect(res.status).toBe(502);
     expect(res.body.code).toBe('persona_unavailable');
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 
   it('418 → 502 invalid_response', async () => {
@@ -482,7 +472,7 @@ describe('Persona and network failures → error with a status for the app', () 
     const res = await request(app).get('/callback').query({ code: freshCode() });
     expect(res.status).toBe(502);
     expect(res.body.code).toBe('invalid_response');
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 
   it('headers never sent → 504 timeout within the deadline', async () => {
@@ -521,7 +511,7 @@ describe('Persona and network failures → error with a status for the app', () 
     emulator.setFault('token', { kind: 'reset', when: 'before-headers' }, { times: 1 });
     const res = await request(app).get('/plain').query({ code });
     expect(res.status).toBe(200);
-    const sent = tokenRequests();
+    const sent = tokenRequests(emulator);
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(new Set(sent.map((r) => r.headers['idempotency-key'])).size).toBe(1);
   });
@@ -532,7 +522,7 @@ describe('Persona and network failures → error with a status for the app', () 
     const res = await request(app).get('/callback').query({ code: freshCode() });
     expect(res.status).toBe(502);
     expect(res.body.code).toBe('network');
-    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests(emulator)).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { PersonaStrategy, PersonaStrategyOptions } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
-import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
+import { closeAfterEach, readCode, tokenRequests, useEmulator } from '../helpers/emulator.js';
 import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
 
 // A leaked authorization code (history, a proxy log, a screen share) must not sign anyone else
@@ -24,15 +24,6 @@ function appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallba
   return made.app;
 }
 
-function share(): string {
-  const id = emulator.owner.inquiries[0]?.id ?? '';
-  return emulator.createAuthorization({ scope: `inquiry.read:${id}` }).code;
-}
-
-function tokenRequests() {
-  return emulator.requests.filter((r) => r.endpoint === 'token');
-}
-
 describe.each([
   ['session state', { state: true }],
   ['signed state', { state: { signed: { secrets: [SECRET] } } }],
@@ -41,7 +32,7 @@ describe.each([
     const app = appWith(options);
     const victim = request.agent(app);
     const attacker = request.agent(app);
-    const code = share();
+    const code = readCode(emulator);
 
     const victimState = stateFrom((await victim.get('/start')).headers.location);
     const signedIn = await victim.get('/callback').query({ code, state: victimState });
@@ -54,7 +45,7 @@ describe.each([
     expect(replay.body.info.code).toBe('invalid_grant');
     expect(replay.text).not.toContain(signedIn.body.user.accessToken);
 
-    const sent = tokenRequests();
+    const sent = tokenRequests(emulator);
     expect(sent.map((r) => r.status)).toEqual([201, 409]);
     expect(sent[0]?.headers['idempotency-key']).not.toBe(sent[1]?.headers['idempotency-key']);
   });
@@ -64,7 +55,7 @@ describe('two instances sharing nothing race one code', () => {
   it('one signs in, the other fails cleanly with 401 invalid_grant', async () => {
     const one = appWith({});
     const two = appWith({});
-    const code = share();
+    const code = readCode(emulator);
     // Both requests are in flight at once: the first to reach Persona is held back a little.
     emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
     const answers = await Promise.all([
@@ -73,19 +64,19 @@ describe('two instances sharing nothing race one code', () => {
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
     expect(answers.find((a) => a.status === 401)?.body.info.code).toBe('invalid_grant');
-    expect(tokenRequests()).toHaveLength(2);
+    expect(tokenRequests(emulator)).toHaveLength(2);
   });
 });
 
 describe('Idempotency-Key', () => {
   it('is random (≥ 128 bits), new for every exchange, and never derived from the code', async () => {
     const app = appWith({});
-    const code = share();
+    const code = readCode(emulator);
     await request(app).get('/callback').query({ code });
     await request(app).get('/callback').query({ code });
     const other = appWith({});
     await request(other).get('/callback').query({ code });
-    const keys = tokenRequests().map((r) => String(r.headers['idempotency-key']));
+    const keys = tokenRequests(emulator).map((r) => String(r.headers['idempotency-key']));
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);
     for (const key of keys) {
