@@ -47,7 +47,8 @@ export interface CodeExchangerOptions {
 export interface CodeExchanger {
   /**
    * Exchanges `code` at Persona's `POST /api/v1/oauth/token` and resolves to its token set.
-   * Identical codes in flight at once share one request (each caller gets its own copy).
+   * Every call makes its own request, with its own Idempotency-Key: a code presented twice is
+   * refused by Persona the second time, even while the first exchange is in flight.
    *
    * @throws {PersonaOAuthError} (as a rejection) with the code describing the failure: see the
    * README's Errors table.
@@ -174,10 +175,6 @@ function newIdempotencyKey(): string {
   return `pwp2-${keyPool.toString('base64url', start, keyOffset)}`;
 }
 
-function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
-  return { ...tokens, scopes: tokens.scopes.map((s) => ({ ...s })) };
-}
-
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CONNECTION_FAILURES.has(code);
@@ -204,8 +201,6 @@ function retryDelay(refusal: Refusal, attempt: number): number | undefined {
 interface ExchangerParts {
   settings: ExchangeSettings;
   dispatcher: Dispatcher;
-  /** The exchanges in flight, by code: a run removes itself when it settles. */
-  inFlight: Map<string, Promise<PersonaTokenSet>>;
 }
 
 /**
@@ -219,7 +214,6 @@ class ExchangeRun implements PersonaContext, AttemptListener {
   personaStatus: number | undefined;
   requestId: string | undefined;
   readonly #parts: ExchangerParts;
-  readonly #code: string;
   readonly #request: Dispatcher.DispatchOptions;
   readonly #deadline: Deadline;
   readonly #startedAt = performance.now();
@@ -231,7 +225,6 @@ class ExchangeRun implements PersonaContext, AttemptListener {
 
   constructor(parts: ExchangerParts, code: string, request: Dispatcher.DispatchOptions) {
     this.#parts = parts;
-    this.#code = code;
     this.#request = request;
     this.#secrets = [parts.settings.apiKey, code];
     this.#deadline = new Deadline(parts.settings.timeoutMs);
@@ -341,8 +334,6 @@ class ExchangeRun implements PersonaContext, AttemptListener {
 
   #settle(): void {
     this.#deadline.clear();
-    const { inFlight } = this.#parts;
-    if (inFlight.get(this.#code) === this.done) inFlight.delete(this.#code);
   }
 
   /** Publishes (and logs) how the exchange ended: Persona's side as the failure, if any, saw it. */
@@ -367,9 +358,8 @@ class ExchangeRun implements PersonaContext, AttemptListener {
 /**
  * Exchanges authorization codes at Persona's token endpoint.
  *
- * Holds the long-lived parts of the job: the settings, the prepared headers, the pool, and the
- * map of exchanges in flight, so that two identical callbacks racing in one process (a double
- * click) make one request to Persona and share its outcome. All of it is #private: the pool
+ * Holds the long-lived parts of the job: the settings, the prepared headers and the pool. All
+ * of it is #private: the pool
  * holds each request in flight (the API key in its headers, the code in its body), so none of it
  * may be reachable by util.inspect.
  */
@@ -383,7 +373,7 @@ class Exchanger implements CodeExchanger {
 
   constructor(settings: ExchangeSettings, dispatcher: Dispatcher | undefined) {
     if (!dispatcher) this.#ownedAgent = createOwnedAgent(settings.timeoutMs);
-    this.#parts = { settings, dispatcher: dispatcher ?? (this.#ownedAgent as Agent), inFlight: new Map() };
+    this.#parts = { settings, dispatcher: dispatcher ?? (this.#ownedAgent as Agent) };
     this.#origin = settings.tokenURL.origin;
     this.#path = `${settings.tokenURL.pathname}${settings.tokenURL.search}`;
     const headers: Record<string, string> = {
@@ -404,14 +394,7 @@ class Exchanger implements CodeExchanger {
   }
 
   exchange(code: string): Promise<PersonaTokenSet> {
-    // Keyed on the code itself: the map is private and nothing derived from it is ever sent.
-    const { inFlight } = this.#parts;
-    const pending = inFlight.get(code);
-    // A joiner gets its own copy, so one request's verify cannot change another's token set.
-    if (pending) return pending.then(copyTokens);
     const run = new ExchangeRun(this.#parts, code, this.#request(code, newIdempotencyKey()));
-    // In the map before the first attempt, which may end at once (a MockAgent answers in dispatch()).
-    inFlight.set(code, run.done);
     run.attempt();
     return run.done;
   }

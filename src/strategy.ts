@@ -124,7 +124,18 @@ export interface CallbackFlow<TUser> {
   callbackURL: string | undefined;
   verify: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
   passReqToCallback: boolean;
+  /** The exchanges in flight, by flow: the verified state and the code (see {@link flowExchange}). */
+  inFlight: Map<string, FlowExchange>;
 }
+
+/** One flow's exchange in flight, and the application state its callback verified. */
+interface FlowExchange {
+  tokens: Promise<PersonaTokenSet>;
+  appState: AppState;
+}
+
+/** What checking a callback's state allows: its own exchange, joining its flow's, or nothing. */
+type StateCheck = { appState: AppState; racing?: false } | { racing: true } | { outcome: Outcome };
 
 function failure(error: PersonaOAuthError): Extract<Outcome, { kind: 'fail' }> {
   const challenge: PersonaChallenge = { message: error.message, code: error.code };
@@ -155,18 +166,59 @@ async function start<TUser>(
   return { kind: 'redirect', url: target.toString() };
 }
 
-/** The flow's application state when the callback's `state` checks out; the failure otherwise. */
+/**
+ * The flow's application state when the callback's `state` checks out; `racing` when the store
+ * saw this request's own browser present it already (a double click); the failure otherwise.
+ */
 async function checkState(
   store: StateStore | undefined,
   req: PersonaRequest,
   state: string | undefined,
-): Promise<{ appState: AppState } | { outcome: Outcome }> {
+): Promise<StateCheck> {
   if (!store) return { appState: {} };
   const verification =
     state === undefined ? ({ valid: false, reason: 'missing' } as const) : await store.verify(req, state);
   if (verification.valid) return { appState: verification.appState };
-  const why = `Invalid authorization state (${verification.reason}); start again`;
-  return { outcome: failure(new PersonaOAuthError('invalid_state', why)) };
+  if (verification.reason === 'in-use') return { racing: true };
+  return { outcome: invalidState(verification.reason) };
+}
+
+function invalidState(reason: string): Outcome {
+  return failure(new PersonaOAuthError('invalid_state', `Invalid authorization state (${reason}); start again`));
+}
+
+function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
+  return { ...tokens, scopes: tokens.scopes.map((s) => ({ ...s })) };
+}
+
+/**
+ * The exchange of `code` for the flow whose verified `state` the callback carries. Only a
+ * callback of the same flow (the same state, checked by the store as this browser's, and the
+ * same code: a double click) shares an exchange in flight, each with its own copy of the token
+ * set; any other callback, whatever code it brings, makes its own request, which Persona refuses
+ * for a used code. Without a state store nothing is shared. Undefined for a racing copy whose
+ * flow has nothing in flight any more.
+ */
+function flowExchange<TUser>(
+  flow: CallbackFlow<TUser>,
+  code: string,
+  state: string | undefined,
+  checked: Exclude<StateCheck, { outcome: Outcome }>,
+): FlowExchange | undefined {
+  if (!flow.stateStore || state === undefined) {
+    return checked.racing ? undefined : { tokens: flow.exchanger.exchange(code), appState: checked.appState };
+  }
+  const key = `${state}\n${code}`;
+  const pending = flow.inFlight.get(key);
+  if (pending) return { tokens: pending.tokens.then(copyTokens), appState: pending.appState };
+  if (checked.racing) return undefined;
+  const started: FlowExchange = { tokens: flow.exchanger.exchange(code), appState: checked.appState };
+  flow.inFlight.set(key, started);
+  const forget = () => {
+    if (flow.inFlight.get(key) === started) flow.inFlight.delete(key);
+  };
+  started.tokens.then(forget, forget);
+  return started;
 }
 
 function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
@@ -182,12 +234,9 @@ function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
 }
 
 /** The token set; a refused code or bad input as a failure; anything else thrown. */
-async function exchangeCode<TUser>(
-  flow: CallbackFlow<TUser>,
-  code: string,
-): Promise<{ tokens: PersonaTokenSet } | { outcome: Outcome }> {
+async function settle(tokens: Promise<PersonaTokenSet>): Promise<{ tokens: PersonaTokenSet } | { outcome: Outcome }> {
   try {
-    return { tokens: await flow.exchanger.exchange(code) };
+    return { tokens: await tokens };
   } catch (error) {
     // A refusal the person can do something about (a 4xx: start again, get a new link) is
     // Passport's fail; the rest is an error for the app's error handler.
@@ -207,10 +256,12 @@ async function callback<TUser>(
   // The state first, before the `error` parameter and before any call to Persona.
   const checked = await checkState(flow.stateStore, req, input.state);
   if ('outcome' in checked) return checked.outcome;
-  const { appState } = checked;
   if (input.kind === 'error') return declined(input);
   if (input.kind !== 'code') return missingCode();
-  const exchanged = await exchangeCode(flow, input.code);
+  const exchange = flowExchange(flow, input.code, input.state, checked);
+  if (!exchange) return invalidState('in-use');
+  const { appState } = exchange;
+  const exchanged = await settle(exchange.tokens);
   if ('outcome' in exchanged) return exchanged.outcome;
   const { tokens } = exchanged;
   const info: PersonaAuthInfo = {};
@@ -353,6 +404,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       callbackURL: options.callbackURL,
       verify,
       passReqToCallback: options.passReqToCallback === true,
+      inFlight: new Map(),
     };
   }
 

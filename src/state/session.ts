@@ -107,7 +107,9 @@ export class SessionStateStore implements StateStore {
     else delete session[this.key];
     if (!found) return { valid: false, reason: 'unknown' };
     if (typeof found.expiresAt !== 'number' || found.expiresAt <= now) return { valid: false, reason: 'expired' };
-    if (!this.#acceptOnce(found.state, found.expiresAt, now)) return { valid: false, reason: 'unknown' };
+    // Found in this request's own session, but a racing copy of the session (a double click)
+    // was accepted first: the strategy may let it share that callback's exchange.
+    if (!this.#acceptOnce(found.state, found.expiresAt, now)) return { valid: false, reason: 'in-use' };
     return { valid: true, appState: found.appState ? { ...found.appState } : {} };
   }
 

@@ -6,10 +6,18 @@ export interface AppState {
   returnTo?: string;
 }
 
-/** The outcome of checking a callback's `state`. */
+/**
+ * The outcome of checking a callback's `state`.
+ *
+ * `in-use` means the state belongs to this request's own browser (it was found in its session,
+ * or its cookie) but another callback of the same browser already consumed it: a double click.
+ * The strategy then lets the request share that callback's exchange while it is in flight (the
+ * same state and the same code), and fails it with 403 otherwise. A store that cannot tell
+ * answers `unknown`: a double click then fails its second request.
+ */
 export type StateVerification =
   | { valid: true; appState: AppState }
-  | { valid: false; reason: 'missing' | 'unknown' | 'expired' | 'forged' };
+  | { valid: false; reason: 'missing' | 'unknown' | 'expired' | 'forged' | 'in-use' };
 
 /**
  * Where CSRF `state` values live between the start of a flow and its callback.

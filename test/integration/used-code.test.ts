@@ -51,6 +51,62 @@ describe.each([
   });
 });
 
+describe.each([
+  ['session state', { state: true }],
+  ['signed state', { state: { signed: { secrets: [SECRET] } } }],
+] as const)('a stolen code presented while the victim’s exchange is in flight (%s)', (_name, options) => {
+  // The thief saw the code (a proxy log, a shoulder) and sends it with a state of their own
+  // while Persona still holds the victim's request: it must not join the victim's exchange.
+  it.each([
+    ['Persona is slow', () => emulator.setFault('token', { kind: 'latency', ms: 200 }, { times: 1 })],
+    [
+      'Persona rate-limits the first attempt',
+      () =>
+        emulator.setFault('token', { kind: 'status', status: 429, headers: { 'ratelimit-reset': '0' } }, { times: 1 }),
+    ],
+  ])('%s: the thief never gets the victim’s token set', async (_case, disturb) => {
+    const app = appWith(options);
+    const victim = request.agent(app);
+    const thief = request.agent(app);
+    const code = readCode(emulator);
+    const victimState = stateFrom((await victim.get('/start')).headers.location);
+    const thiefState = stateFrom((await thief.get('/start')).headers.location);
+    disturb();
+    const victimAnswer = victim
+      .get('/callback')
+      .query({ code, state: victimState })
+      .then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const thiefAnswer = await thief.get('/callback').query({ code, state: thiefState });
+    const signedIn = await victimAnswer;
+    const winners = [signedIn, thiefAnswer].filter((a) => a.status === 200);
+    // Whoever reaches Persona first with the code signs in; never both, never with one token.
+    expect(winners).toHaveLength(1);
+    const loser = signedIn.status === 200 ? thiefAnswer : signedIn;
+    expect(loser.status).toBe(401);
+    expect(loser.body.info.code).toBe('invalid_grant');
+    expect(loser.text).not.toContain((winners[0] as request.Response).body.user.accessToken);
+    // Two exchanges, each with its own key (the rate-limited one retried with its own).
+    const keys = new Set(tokenRequests(emulator).map((r) => r.headers['idempotency-key']));
+    expect(keys.size).toBe(2);
+  });
+
+  it('a double click in the victim’s browser signs in both requests on one Persona request', async () => {
+    const app = appWith(options);
+    const victim = request.agent(app);
+    const code = readCode(emulator);
+    const state = stateFrom((await victim.get('/start')).headers.location);
+    emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
+    const answers = await Promise.all([
+      victim.get('/callback').query({ code, state }),
+      victim.get('/callback').query({ code, state }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers[0]?.body.user.accessToken).toBe(answers[1]?.body.user.accessToken);
+    expect(tokenRequests(emulator)).toHaveLength(1);
+  });
+});
+
 describe('two instances sharing nothing race one code', () => {
   it('one signs in, the other fails cleanly with 401 invalid_grant', async () => {
     const one = appWith({});

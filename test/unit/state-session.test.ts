@@ -58,7 +58,8 @@ describe('SessionStateStore', () => {
     const copy = (): PersonaRequest => fakeReq(JSON.parse(JSON.stringify(req.session)));
     const [first, second] = [copy(), copy()];
     expect(await store.verify(first, state)).toEqual({ valid: true, appState: {} });
-    expect(await store.verify(second, state)).toEqual({ valid: false, reason: 'unknown' });
+    // The racing copy is this browser's own (a double click): told apart from an unknown state.
+    expect(await store.verify(second, state)).toEqual({ valid: false, reason: 'in-use' });
   });
 
   it('remembers the latest 100,000 accepted states, so its memory is bounded at any sign-in rate', async () => {
@@ -76,11 +77,11 @@ describe('SessionStateStore', () => {
     let last = await accept();
     for (let i = 2; i < 100_000; i++) last = await accept();
     // 100,000 accepted: the first one's racing copy is still refused (a refusal adds nothing).
-    expect(await store.verify(firstRacing, firstState)).toEqual({ valid: false, reason: 'unknown' });
+    expect(await store.verify(firstRacing, firstState)).toEqual({ valid: false, reason: 'in-use' });
     const [lastState, lastRacing] = last;
     await accept();
     // The next acceptance made room by forgetting the oldest; the recent ones are kept.
-    expect(await store.verify(lastRacing, lastState)).toEqual({ valid: false, reason: 'unknown' });
+    expect(await store.verify(lastRacing, lastState)).toEqual({ valid: false, reason: 'in-use' });
     expect(await store.verify(laterRacing, firstState)).toEqual({ valid: true, appState: {} });
   });
 

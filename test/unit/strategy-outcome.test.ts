@@ -43,6 +43,7 @@ function flowWith(
     callbackURL: undefined,
     verify: undefined,
     passReqToCallback: false,
+    inFlight: new Map(),
     ...overrides,
     exchanged,
   };
