@@ -48,6 +48,12 @@ function errorView(error) {
         title: 'Persona did not answer in time',
         message: 'The token exchange took too long and was abandoned.',
       };
+    case 'request_rejected':
+      return {
+        title: 'This app is not configured correctly',
+        message: 'Persona rejected this app’s token request itself, so the code could not be exchanged.',
+        hint: 'Check PERSONA_VERSION and the Persona error in the server log.',
+      };
     case 'invalid_api_key':
     case 'forbidden':
       return {

@@ -12,6 +12,12 @@ export interface ExchangeReport {
   durationMs: number;
   /** HTTP attempts made (1 unless a connection failure or a 429 was retried). */
   attempts: number;
+  /**
+   * Persona's `RateLimit-Remaining` on the last response, when sent: the requests left in the
+   * current window of the environment's (or the key's) rate limit. Alert on it running low:
+   * every callback that reaches the exchange spends one, whoever sent it.
+   */
+  rateLimitRemaining?: number | undefined;
 }
 
 /**
@@ -66,6 +72,7 @@ export function reportExchange(report: ExchangeReport): void {
     `duration_ms=${report.durationMs.toFixed(1)}`,
     `attempts=${report.attempts}`,
     `request_id=${report.requestId ?? '-'}`,
+    `ratelimit_remaining=${report.rateLimitRemaining ?? '-'}`,
   ];
   process.stderr.write(`${parts.filter(Boolean).join(' ')}\n`);
 }

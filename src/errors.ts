@@ -13,6 +13,7 @@ export type PersonaOAuthErrorCode =
   | 'invalid_grant'
   | 'invalid_api_key'
   | 'forbidden'
+  | 'request_rejected'
   | 'rate_limited'
   | 'persona_unavailable'
   | 'invalid_response'
@@ -37,6 +38,8 @@ export const STATUS_OF = {
   // The app's own configuration (its key, its access): nothing the person can fix.
   invalid_api_key: 500,
   forbidden: 500,
+  // A 400 about the request itself (Persona-Version, Key-Inflection, Idempotency-Key).
+  request_rejected: 500,
   // Persona or the way to it failed.
   rate_limited: 503,
   persona_unavailable: 502,
@@ -73,60 +76,134 @@ export interface PersonaOAuthErrorInit {
 }
 
 const REDACTED = '[REDACTED]';
-const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/g;
-/** A run of this many consecutive characters of a secret is redacted wherever it appears. */
+const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/gi;
+/** A run of this many letters and digits of a secret is redacted wherever it appears. */
 const MIN_ECHO = 12;
+// Between two fields of one text set, so that a run is matched across them but never replaced
+// across them. Dropped by folding, like every character that is not a letter or a digit.
+const FIELD_BREAK = '\u0000';
 
-// Marks in `covered` every place `text` holds a piece of `secret`: any run of MIN_ECHO or more
-// of its characters (Persona may echo a key minus a character, or its first 20), or the whole
-// of a secret too short for that.
-function markEchoes(text: string, secret: string, covered: Uint8Array): void {
-  if (secret.length < MIN_ECHO) {
-    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
-      covered.fill(1, at, at + secret.length);
+/** Letters in lower case, and nothing but letters and digits. */
+function fold(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
+ * What an echo of `secret` may look like once folded: the secret itself (so any case, and any
+ * separators or invisible characters slipped between its characters), its UTF-8 bytes in hex
+ * (percent-encoding folds to the same), and in base64 or base64url from each of the three byte
+ * alignments (so a piece cut anywhere is found).
+ */
+function echoForms(secret: string): string {
+  const bytes = Buffer.from(secret, 'utf8');
+  const base64 = [0, 1, 2].map((skip) => bytes.subarray(skip).toString('base64'));
+  return [fold(secret), bytes.toString('hex'), ...base64.map(fold)].join('\n');
+}
+
+/**
+ * Redacts echoes of a fixed set of secrets (see {@link redact}); the forms of each secret are
+ * worked out once, when it is made.
+ */
+export class Redactor {
+  readonly #forms: string;
+  readonly #literal: string;
+  readonly #short: string[];
+
+  constructor(secrets: readonly (string | undefined)[]) {
+    const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    this.#forms = usable
+      .filter((s) => fold(s).length >= MIN_ECHO)
+      .map(echoForms)
+      .join('\n');
+    this.#literal = usable.filter((s) => s.length >= MIN_ECHO).join('\n');
+    this.#short = usable.filter((s) => s.length < MIN_ECHO);
+  }
+
+  /** `text` with every echo replaced by `[REDACTED]`; unchanged when it holds none. */
+  text(text: string): string {
+    return this.texts([text])[0] as string;
+  }
+
+  /**
+   * Each of `texts` redacted, where an echo is also found when it is split between them (Persona's
+   * title, details and pointer of one error, read together).
+   */
+  texts(texts: readonly string[]): string[] {
+    const joined = texts.join(FIELD_BREAK);
+    const covered = new Uint8Array(joined.length);
+    this.#markFolded(joined, covered);
+    // Runs of MIN_ECHO characters as they are, separators included (`…_Zq8`).
+    for (let i = 0; this.#literal !== '' && i + MIN_ECHO <= joined.length; i += 1) {
+      if (this.#literal.includes(joined.slice(i, i + MIN_ECHO))) covered.fill(1, i, i + MIN_ECHO);
     }
-    return;
+    for (const secret of this.#short) {
+      for (let at = joined.indexOf(secret); at !== -1; at = joined.indexOf(secret, at + 1)) {
+        covered.fill(1, at, at + secret.length);
+      }
+    }
+    const out: string[] = [];
+    let from = 0;
+    for (const text of texts) {
+      out.push(replaceCovered(joined, covered, from, from + text.length).replace(ACCESS_TOKEN_PATTERN, REDACTED));
+      from += text.length + FIELD_BREAK.length;
+    }
+    return out;
   }
-  // A run of MIN_ECHO or more is exactly a chain of overlapping MIN_ECHO-character windows of the
-  // secret, so checking each window of the text finds all of them. Texts are short here (a
-  // Request-Id, clipped error texts), so a plain search per window is cheap enough.
-  for (let i = 0; i + MIN_ECHO <= text.length; i += 1) {
-    if (secret.includes(text.slice(i, i + MIN_ECHO))) covered.fill(1, i, i + MIN_ECHO);
+
+  // A run of MIN_ECHO or more folded characters of a form is a chain of overlapping windows of
+  // MIN_ECHO, so checking every window of the folded text finds all of them; each window found
+  // covers the original characters it was folded from, and whatever lies between them.
+  #markFolded(text: string, covered: Uint8Array): void {
+    if (this.#forms === '') return;
+    const at: number[] = [];
+    let folded = '';
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charAt(i).toLowerCase();
+      if (/^[a-z0-9]$/.test(c)) {
+        folded += c;
+        at.push(i);
+      }
+    }
+    for (let i = 0; i + MIN_ECHO <= folded.length; i += 1) {
+      if (this.#forms.includes(folded.slice(i, i + MIN_ECHO))) {
+        covered.fill(1, at[i] as number, (at[i + MIN_ECHO - 1] as number) + 1);
+      }
+    }
   }
+}
+
+// The characters of text[from, to) with each covered run replaced by one REDACTED.
+function replaceCovered(text: string, covered: Uint8Array, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; ) {
+    const start = i;
+    const hidden = covered[i] === 1;
+    while (i < to && (covered[i] === 1) === hidden) i += 1;
+    out += hidden ? REDACTED : text.slice(start, i);
+  }
+  return out;
 }
 
 /**
  * Replaces every echo of the given secrets, and anything shaped like a Persona access token,
- * with `[REDACTED]`. An echo is any run of 12 or more consecutive characters of a secret (so a
- * key minus its last character, or its first 20, is caught), or the whole of a secret of 4 to 11
- * characters. Secrets shorter than 4 characters are ignored: replacing them would mangle
- * ordinary text without protecting anything. Text holding no echo comes back unchanged.
+ * with `[REDACTED]`. An echo is any run of 12 or more letters and digits of a secret, in any
+ * case, whatever separators or invisible characters stand between them, or of its bytes in hex,
+ * percent-encoding or base64; or the whole of a secret too short for that (4 to 11 letters and
+ * digits). Secrets shorter than 4 characters are ignored: replacing them would mangle ordinary
+ * text without protecting anything. Text holding no echo comes back unchanged.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
-  const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-  let out = text;
-  if (usable.length > 0) {
-    const covered = new Uint8Array(text.length);
-    for (const secret of usable) markEchoes(text, secret, covered);
-    out = '';
-    for (let i = 0; i < text.length; ) {
-      const start = i;
-      const hidden = covered[i] === 1;
-      while (i < text.length && (covered[i] === 1) === hidden) i += 1;
-      out += hidden ? REDACTED : text.slice(start, i);
-    }
-  }
-  return out.replace(ACCESS_TOKEN_PATTERN, REDACTED);
+  return new Redactor(secrets).text(text);
 }
 
-function redactCause(cause: unknown, secrets: readonly (string | undefined)[]): unknown {
+function redactCause(cause: unknown, redactor: Redactor): unknown {
   if (cause === undefined || cause === null) return cause;
-  if (cause instanceof PersonaOAuthError) return redactError(cause, secrets);
-  if (!(cause instanceof Error)) return redact(String(cause), secrets);
+  if (cause instanceof PersonaOAuthError) return redactWith(cause, redactor);
+  if (!(cause instanceof Error)) return redactor.text(String(cause));
   const { message, stack } = cause;
-  if (redact(message, secrets) === message && (stack === undefined || redact(stack, secrets) === stack)) return cause;
+  if (redactor.text(message) === message && (stack === undefined || redactor.text(stack) === stack)) return cause;
   // A foreign error that echoes a secret: keep a summary (name, code, redacted message).
-  const summary = new Error(redact(message, secrets));
+  const summary = new Error(redactor.text(message));
   summary.name = cause.name;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string') Object.assign(summary, { code });
@@ -139,18 +216,27 @@ function redactCause(cause: unknown, secrets: readonly (string | undefined)[]): 
  * `util.inspect()`, the stack and `err.cause` all carry none. Used on error paths only.
  */
 export function redactError(error: PersonaOAuthError, secrets: readonly (string | undefined)[]): PersonaOAuthError {
-  const clean = (text: string): string => redact(text, secrets);
-  return new PersonaOAuthError(error.code, clean(error.message), {
+  return redactWith(error, new Redactor(secrets));
+}
+
+function redactWith(error: PersonaOAuthError, redactor: Redactor): PersonaOAuthError {
+  return new PersonaOAuthError(error.code, redactor.text(error.message), {
     personaStatus: error.personaStatus,
-    requestId: error.requestId === undefined ? undefined : clean(error.requestId),
-    personaErrors: error.personaErrors.map((detail) => {
-      const copy: PersonaErrorDetail = { title: clean(detail.title) };
-      if (detail.details !== undefined) copy.details = clean(detail.details);
-      if (detail.pointer !== undefined) copy.pointer = clean(detail.pointer);
-      return copy;
-    }),
+    requestId: error.requestId === undefined ? undefined : redactor.text(error.requestId),
+    personaErrors: redactDetails(error.personaErrors, redactor),
     retryAfter: error.retryAfter,
-    cause: redactCause(error.cause, secrets),
+    cause: redactCause(error.cause, redactor),
+  });
+}
+
+/** Persona's `errors[]` with every echo redacted, also one split between an entry's fields. */
+export function redactDetails(details: readonly PersonaErrorDetail[], redactor: Redactor): PersonaErrorDetail[] {
+  return details.map((detail) => {
+    const [title = '', details, pointer] = redactor.texts([detail.title, detail.details ?? '', detail.pointer ?? '']);
+    const copy: PersonaErrorDetail = { title };
+    if (detail.details !== undefined) copy.details = details as string;
+    if (detail.pointer !== undefined) copy.pointer = pointer as string;
+    return copy;
   });
 }
 

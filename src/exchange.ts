@@ -4,7 +4,13 @@ import { reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, redactError, type PersonaOAuthErrorCode } from './errors.js';
 import { integerOption } from './options.js';
 import type { PersonaTokenSet } from './token.js';
-import { readRequestId, readTokenResponse, type PersonaContext, type Refusal } from './token-response.js';
+import {
+  readRateLimitRemaining,
+  readRequestId,
+  readTokenResponse,
+  type PersonaContext,
+  type Refusal,
+} from './token-response.js';
 import { type AttemptListener, createOwnedAgent, Deadline, ResponseReader, send } from './transport.js';
 import { VERSION } from './version.js';
 
@@ -12,6 +18,8 @@ import { VERSION } from './version.js';
 export const DEFAULT_BASE_URL = 'https://api.withpersona.com';
 const TOKEN_PATH = 'api/v1/oauth/token';
 const DEFAULT_TIMEOUT_MS = 10_000;
+// Ten minutes, the life of a code; a timer of more than 2^31 - 1 ms would fire at once.
+const MAX_TIMEOUT_MS = 600_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 const DEFAULT_RETRIES = 2;
 const USER_AGENT = `passport-withpersona/${VERSION} (node ${process.version})`;
@@ -29,7 +37,7 @@ export interface CodeExchangerOptions {
   personaVersion?: string | undefined;
   /** Sent as `Key-Inflection`. The response is read in any inflection either way. */
   keyInflection?: KeyInflection | undefined;
-  /** One deadline for the whole exchange, retries included, in ms (default 10000). */
+  /** One deadline for the whole exchange, retries included, in ms (default 10000, at most 600000). */
   timeoutMs?: number | undefined;
   /** Largest token response accepted, in bytes (default 65536). */
   maxResponseBytes?: number | undefined;
@@ -137,7 +145,7 @@ export function resolveExchangeSettings(options: CodeExchangerOptions): Exchange
     apiKey: options.apiKey,
     personaVersion: options.personaVersion,
     keyInflection: options.keyInflection,
-    timeoutMs: integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS),
+    timeoutMs: integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
     maxResponseBytes: integerOption('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
     retries: integerOption('retries', options.retries, DEFAULT_RETRIES, 0),
     userAgent: USER_AGENT,
@@ -220,6 +228,7 @@ class ExchangeRun implements PersonaContext, AttemptListener {
   /** What an error about this exchange must not echo: the key, the code, then the token. */
   readonly #secrets: string[];
   #attempts = 0;
+  #rateLimitRemaining: number | undefined;
   readonly #resolve: (tokens: PersonaTokenSet) => void;
   readonly #reject: (error: PersonaOAuthError) => void;
 
@@ -280,7 +289,10 @@ class ExchangeRun implements PersonaContext, AttemptListener {
   #read(response: ResponseReader): PersonaTokenSet | Refusal {
     this.#noteResponse(response);
     const context = { personaStatus: response.status, requestId: this.requestId };
-    return readTokenResponse(response, context, this.#secrets, this.#parts.settings.maxResponseBytes);
+    const result = readTokenResponse(response, context, this.#secrets, this.#parts.settings.maxResponseBytes);
+    // Read again once the body's access token joined the secrets.
+    this.requestId = context.requestId;
+    return result;
   }
 
   /** An attempt without a whole response: a timeout, a broken connection, or one never made. */
@@ -302,6 +314,7 @@ class ExchangeRun implements PersonaContext, AttemptListener {
   #noteResponse(response: ResponseReader): void {
     this.personaStatus = response.status;
     this.requestId = readRequestId(response.headers, this.#secrets);
+    this.#rateLimitRemaining = readRateLimitRemaining(response.headers);
   }
 
   /** An error with what is known of Persona's side so far. */
@@ -340,6 +353,7 @@ class ExchangeRun implements PersonaContext, AttemptListener {
   #report(failure?: PersonaOAuthError): void {
     const durationMs = performance.now() - this.#startedAt;
     const attempts = this.#attempts;
+    const rateLimitRemaining = this.#rateLimitRemaining;
     if (!failure) {
       reportExchange({
         outcome: 'success',
@@ -347,11 +361,12 @@ class ExchangeRun implements PersonaContext, AttemptListener {
         requestId: this.requestId,
         durationMs,
         attempts,
+        rateLimitRemaining,
       });
       return;
     }
     const { code, personaStatus, requestId } = failure;
-    reportExchange({ outcome: 'error', code, personaStatus, requestId, durationMs, attempts });
+    reportExchange({ outcome: 'error', code, personaStatus, requestId, durationMs, attempts, rateLimitRemaining });
   }
 }
 

@@ -1,7 +1,7 @@
 // Persona's answer to a token request, read: the token set a 2xx carries, or the
 // PersonaOAuthError its status means, with Persona's status, Request-Id and errors[] on it.
 import type { IncomingHttpHeaders } from 'node:http';
-import { PersonaOAuthError, redact, type PersonaErrorDetail } from './errors.js';
+import { PersonaOAuthError, Redactor, redactDetails, type PersonaErrorDetail } from './errors.js';
 import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
 import { header, TooLarge } from './transport.js';
 
@@ -29,10 +29,15 @@ export interface TokenResponse {
 }
 
 // Request ids go into logs and error messages: keep them short and printable, and free of any
-// echo of what was sent.
+// echo of what was sent (or, once a token was received, of that token).
 export function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
   const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redact(value, secrets) : undefined;
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? new Redactor(secrets).text(value) : undefined;
+}
+
+/** Persona's `RateLimit-Remaining`: requests left in the current window, when sent. */
+export function readRateLimitRemaining(headers: IncomingHttpHeaders): number | undefined {
+  return readSeconds(header(headers, 'ratelimit-remaining'));
 }
 
 function readSeconds(value: string | undefined): number | undefined {
@@ -61,19 +66,26 @@ function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): 
     if (typeof title !== 'string') continue;
     // Clipped first, so that redaction only ever reads short texts; an echo cut by the clip is
     // still redacted when 12 or more of its characters remain.
-    const detail: PersonaErrorDetail = { title: redact(clip(title), secrets) };
-    if (typeof details === 'string') detail.details = redact(clip(details), secrets);
+    const detail: PersonaErrorDetail = { title: clip(title) };
+    if (typeof details === 'string') detail.details = clip(details);
     const pointer = (source as { pointer?: unknown } | null | undefined)?.pointer;
-    if (typeof pointer === 'string') detail.pointer = redact(clip(pointer), secrets);
+    if (typeof pointer === 'string') detail.pointer = clip(pointer);
     out.push(detail);
   }
-  return out;
+  return redactDetails(out, new Redactor(secrets));
 }
 
-function describe(personaErrors: readonly PersonaErrorDetail[]): string {
-  const first = personaErrors[0];
-  if (!first) return '';
-  return first.details ? `: ${first.title} (${first.details})` : `: ${first.title}`;
+// Persona's own words about a 400 that mean the request itself, not the code, was refused: the
+// version or inflection the app configured, or an Idempotency-Key reused with other parameters.
+const REQUEST_FAULT = /persona-version|key-inflection|idempot|grant[-_ ]?type/i;
+
+/**
+ * Whether a 400 refused the request itself (the deployment's fault) rather than the code: its
+ * errors name a header, the Idempotency-Key or the grant type, and none points at the code.
+ */
+function refusedRequest(personaErrors: readonly PersonaErrorDetail[]): boolean {
+  if (personaErrors.some((e) => /code$/i.test(e.pointer ?? ''))) return false;
+  return personaErrors.some((e) => REQUEST_FAULT.test(`${e.title} ${e.details ?? ''} ${e.pointer ?? ''}`));
 }
 
 interface ErrorContext extends PersonaContext {
@@ -82,23 +94,31 @@ interface ErrorContext extends PersonaContext {
   retryAfter: number | undefined;
 }
 
+// Messages are fixed text: Persona's own words travel only in `personaErrors` (redacted), since
+// an app may render a failure's message (`failureMessage: true`).
 function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
   const { personaStatus: status } = ctx;
-  const why = describe(ctx.personaErrors);
   const init = {
     personaStatus: status,
     requestId: ctx.requestId,
     personaErrors: ctx.personaErrors,
   };
+  if (status === 400 && refusedRequest(ctx.personaErrors)) {
+    return new PersonaOAuthError(
+      'request_rejected',
+      "Persona rejected the token request itself (HTTP 400): check personaVersion and keyInflection, and that nothing else sends this exchange's Idempotency-Key; see personaErrors",
+      init,
+    );
+  }
   if (status === 400 || status === 404 || status === 409 || status === 422) {
     return new PersonaOAuthError(
       'invalid_grant',
-      `Persona refused the authorization code (HTTP ${status})${why}; it may be expired, already used or issued to another organization`,
+      `Persona refused the authorization code (HTTP ${status}); it may be expired, already used or issued to another organization`,
       init,
     );
   }
   if (status === 401) {
-    return new PersonaOAuthError('invalid_api_key', `Persona rejected the API key (HTTP 401)${why}`, init);
+    return new PersonaOAuthError('invalid_api_key', 'Persona rejected the API key (HTTP 401)', init);
   }
   if (status === 403) {
     // Persona's 403 is either a missing permission or an exhausted quota: say which when its error does.
@@ -108,10 +128,10 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
       : /permission/i.test(said)
         ? 'the API key lacks a permission (OAuth access)'
         : 'the API key may lack OAuth access or a quota is exhausted';
-    return new PersonaOAuthError('forbidden', `Persona refused the token request (HTTP 403)${why}; ${cause}`, init);
+    return new PersonaOAuthError('forbidden', `Persona refused the token request (HTTP 403); ${cause}`, init);
   }
   if (status === 429) {
-    return new PersonaOAuthError('rate_limited', `Persona rate limit exceeded (HTTP 429)${why}`, {
+    return new PersonaOAuthError('rate_limited', 'Persona rate limit exceeded (HTTP 429)', {
       ...init,
       retryAfter: ctx.retryAfter,
     });
@@ -125,7 +145,7 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
     );
   }
   if (status >= 500 && status <= 599) {
-    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})${why}`, init);
+    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})`, init);
   }
   return new PersonaOAuthError(
     'invalid_response',
@@ -183,8 +203,11 @@ export function readTokenResponse(
   } catch {
     return { error: new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, context) };
   }
-  // So that an error about this body redacts echoes of the token it carries too.
+  // So that an error about this body, and the Request-Id, redact echoes of the token it carries too.
   const accessToken = sentAccessToken(parsed);
-  if (accessToken !== undefined) secrets.push(accessToken);
+  if (accessToken !== undefined) {
+    secrets.push(accessToken);
+    context.requestId = readRequestId(headers, secrets);
+  }
   return tokensFrom(parsed, context);
 }

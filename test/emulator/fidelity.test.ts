@@ -50,14 +50,11 @@ describe('Persona-Version', () => {
     expect(lastTokenRequest(emulator)?.headers['persona-version']).toBe('2031-01-01');
   });
 
-  it("reports the emulator's 400 for an unknown version as invalid_grant, its rule for a 400", async () => {
+  it("reports the emulator's 400 for an unknown version as request_rejected: the deployment's fault, not the link", async () => {
     const emulator = await start();
     const outcome = await appOn(emulator, { personaVersion: '2099-01-01' }).callback(readCode(emulator));
-    expect(outcome.status).toBe(401);
-    expect(outcome.body.info).toMatchObject({
-      code: 'invalid_grant',
-      message: expect.stringMatching(/Invalid Persona-Version/),
-    });
+    expect(outcome.status).toBe(500);
+    expect(outcome.body.error).toMatchObject({ code: 'request_rejected', status: 500 });
   });
 
   it('sends no Persona-Version without the option (the API key version applies)', async () => {
@@ -171,9 +168,7 @@ describe('rate limits and quotas', () => {
     emulator.setFault('token', { kind: 'quota-exceeded' });
     const outcome = await appOn(emulator).callback(readCode(emulator));
     expect(outcome.body.error).toMatchObject({ code: 'forbidden', status: 500 });
-    expect(outcome.body.error.message).toMatch(
-      /Quota exceeded.*a Persona quota is exhausted \(not a missing permission\)/,
-    );
+    expect(outcome.body.error.message).toMatch(/a Persona quota is exhausted \(not a missing permission\)/);
   });
 
   it("says a permission is missing when Persona's 403 says so, and both may be when it says neither", async () => {

@@ -280,7 +280,9 @@ describe('exchange: Persona errors[]', () => {
       { title: 'Invalid code', details: 'The code has expired', pointer: '/code' },
       { title: 'Second' },
     ]);
-    expect(error.message).toContain('Invalid code (The code has expired)');
+    // Persona's words stay in personaErrors: the message is the library's fixed text.
+    expect(error.message).not.toContain('Invalid code');
+    expect(error.message).toMatch(/^Persona refused the authorization code \(HTTP 422\)/);
   });
 
   it('redacts the code, the API key and access tokens echoed in errors[]', async () => {
