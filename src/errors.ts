@@ -18,7 +18,9 @@ export type PersonaOAuthErrorCode =
   | 'persona_unavailable'
   | 'invalid_response'
   | 'timeout'
-  | 'network';
+  | 'network'
+  | 'closed'
+  | 'aborted';
 
 // The codes of requireScope's ScopeError (declared there; errors.ts must not import it).
 type ScopeErrorCode = 'unauthenticated' | 'token_expired' | 'insufficient_scope';
@@ -46,6 +48,9 @@ export const STATUS_OF = {
   invalid_response: 502,
   timeout: 504,
   network: 502,
+  // The call was ended on this side: close() (shutting down), or the caller's own signal.
+  closed: 503,
+  aborted: 503,
   // requireScope
   unauthenticated: 401,
   token_expired: 401,

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { PersonaOAuthError, Redactor, redactDetails, type PersonaErrorDetail } from './errors.js';
 import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
-import { header, TooLarge } from './transport.js';
+import { header, readSeconds, retryAfter, TooLarge } from './persona-http.js';
 
 const MAX_PERSONA_ERRORS = 10;
 const MAX_ERROR_TEXT = 500;
@@ -14,11 +14,9 @@ export interface PersonaContext {
   requestId: string | undefined;
 }
 
-/** How an attempt ended without a token set: the error, and why a retry may still succeed. */
+/** A token response that carries no token set: the error its status or body means. */
 export interface Refusal {
   error: PersonaOAuthError;
-  /** A failed connection, or a 429 (which Persona does not store under the Idempotency-Key). */
-  retry?: 'connection' | 'rate-limit';
 }
 
 /** One response of the token endpoint, its body read up to the size cap. */
@@ -38,11 +36,6 @@ export function readRequestId(headers: IncomingHttpHeaders, secrets: readonly st
 /** Persona's `RateLimit-Remaining`: requests left in the current window, when sent. */
 export function readRateLimitRemaining(headers: IncomingHttpHeaders): number | undefined {
   return readSeconds(header(headers, 'ratelimit-remaining'));
-}
-
-function readSeconds(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
-  return Number(value);
 }
 
 function clip(text: string): string {
@@ -173,7 +166,7 @@ function tokensFrom(parsed: unknown, context: PersonaContext): PersonaTokenSet |
 
 /**
  * Reads a token response: the token set of a 2xx, with the Request-Id on it; otherwise the
- * refusal its status means (a 429 marked retryable). An access token the body carries joins
+ * refusal its status means. An access token the body carries joins
  * `secrets`, so that an error about that body redacts its echoes.
  */
 export function readTokenResponse(
@@ -184,9 +177,8 @@ export function readTokenResponse(
 ): PersonaTokenSet | Refusal {
   const { status, headers, body } = response;
   if (status < 200 || status >= 300) {
-    const retryAfter = readSeconds(header(headers, 'ratelimit-reset')) ?? readSeconds(header(headers, 'retry-after'));
-    const error = errorForStatus({ ...context, personaErrors: readPersonaErrors(body, secrets), retryAfter });
-    return status === 429 ? { error, retry: 'rate-limit' } : { error };
+    const wait = retryAfter(headers);
+    return { error: errorForStatus({ ...context, personaErrors: readPersonaErrors(body, secrets), retryAfter: wait }) };
   }
   if (body instanceof TooLarge) {
     return {

@@ -68,7 +68,9 @@ describe('successful exchange', () => {
     expect(sent?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent?.headers.accept).toBe('application/json');
     expect(sent?.headers['user-agent']).toMatch(/^passport-withpersona\/0\.1\.0 /);
-    expect(sent?.headers['idempotency-key']).toMatch(/^pwp2-[A-Za-z0-9_-]{22}$/);
+    expect(sent?.headers['idempotency-key']).toMatch(
+      /^pwp3-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(sent?.headers['persona-version']).toBeUndefined();
     expect(sent?.headers['key-inflection']).toBeUndefined();
     const body = new URLSearchParams(sent?.body);

@@ -125,7 +125,7 @@ describe('two instances sharing nothing race one code', () => {
 });
 
 describe('Idempotency-Key', () => {
-  it('is random (≥ 128 bits), new for every exchange, and never derived from the code', async () => {
+  it('is random (a UUID v4, 122 random bits), new for every exchange, and never derived from the code', async () => {
     const app = appWith({});
     const code = readCode(emulator);
     await request(app).get('/callback').query({ code });
@@ -136,8 +136,8 @@ describe('Idempotency-Key', () => {
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);
     for (const key of keys) {
-      expect(key).toMatch(/^pwp2-[A-Za-z0-9_-]+$/);
-      expect(Buffer.from(key.slice('pwp2-'.length), 'base64url').length).toBeGreaterThanOrEqual(16);
+      // A version 4 UUID from crypto.randomUUID(): 122 random bits.
+      expect(key).toMatch(/^pwp3-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(key).not.toContain(code.slice(0, 8));
     }
   });

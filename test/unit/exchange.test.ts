@@ -126,7 +126,9 @@ describe('exchange: success', () => {
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request.headers.accept).toBe('application/json');
     expect(request.headers['user-agent']).toContain(`passport-withpersona/${VERSION}`);
-    expect(request.headers['idempotency-key']).toMatch(/^pwp2-[A-Za-z0-9_-]{22}$/);
+    expect(request.headers['idempotency-key']).toMatch(
+      /^pwp3-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(request.headers['persona-version']).toBeUndefined();
     expect(request.headers['key-inflection']).toBeUndefined();
     const body = new URLSearchParams(request.body);

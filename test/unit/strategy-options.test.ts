@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveExchangeSettings } from '../../src/exchange.js';
+import { resolveClientSettings } from '../../src/settings.js';
 import {
   createCodeExchanger,
   DEFAULT_BASE_URL,
@@ -16,7 +16,8 @@ const strategies: PersonaStrategy[] = [];
 type Options = PersonaStrategyOptions;
 
 function settings(options: Partial<CodeExchangerOptions>) {
-  return resolveExchangeSettings({ apiKey: API_KEY, ...options });
+  const resolved = resolveClientSettings({ apiKey: API_KEY, ...options });
+  return { ...resolved, tokenURL: new URL('api/v1/oauth/token', resolved.baseURL) };
 }
 
 function make(options: Partial<Options>): PersonaStrategy {
