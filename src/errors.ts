@@ -245,6 +245,8 @@ export function redactDetails(details: readonly PersonaErrorDetail[], redactor: 
   });
 }
 
+const PERSONA_OAUTH_ERROR_BRAND = Symbol.for('passport-withpersona.PersonaOAuthError');
+
 /**
  * The one error type this library produces for everything that can go wrong in a Persona
  * authorization-code exchange: a bad callback, a refused code, a Persona failure, a timeout.
@@ -275,6 +277,18 @@ export class PersonaOAuthError extends Error {
     // Keep `cause` off enumerable output so JSON and inspect never walk into a third-party
     // object we do not control.
     if (init.cause !== undefined) Object.defineProperty(this, 'cause', { enumerable: false });
+    Object.defineProperty(this, PERSONA_OAUTH_ERROR_BRAND, { value: true });
+  }
+
+  /**
+   * True for a `PersonaOAuthError` from either copy of the package (an app that both `import`s
+   * and `require`s it loads the ESM and the CommonJS build), by a `Symbol.for` brand; subclasses
+   * keep the plain check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about (a subclass or this one)
+    if (this !== PersonaOAuthError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && PERSONA_OAUTH_ERROR_BRAND in value;
   }
 
   /** A JSON shape safe to log or send: no secrets, no cause internals. */
@@ -308,10 +322,11 @@ export class PersonaOAuthError extends Error {
   }
 }
 
-/** True when `value` is a {@link PersonaOAuthError} (also across duplicated package copies). */
+/**
+ * True when `value` is a {@link PersonaOAuthError}, also one made by another copy of this package
+ * (the ESM and the CommonJS build): the same check as `instanceof`, by the error's `Symbol.for`
+ * brand. An error that only looks like one (the same name, code and status) is not.
+ */
 export function isPersonaOAuthError(value: unknown): value is PersonaOAuthError {
-  return (
-    value instanceof PersonaOAuthError ||
-    (value instanceof Error && value.name === 'PersonaOAuthError' && 'code' in value && 'status' in value)
-  );
+  return value instanceof PersonaOAuthError;
 }

@@ -42,6 +42,7 @@ describe('the ESM and CommonJS copies in one process', () => {
   ])('a PersonaOAuthError from the %s copy is recognised by the other', async (_name, from, to) => {
     const error = new from.PersonaOAuthError('rate_limited', 'busy', { retryAfter: 7 });
     expect(to.isPersonaOAuthError(error)).toBe(true);
+    expect(error instanceof to.PersonaOAuthError).toBe(true);
     const res = await request(appThrowing(error, to)).get('/');
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('7');
@@ -50,6 +51,9 @@ describe('the ESM and CommonJS copies in one process', () => {
   it('look-alikes and subclasses are told apart', () => {
     const fake = Object.assign(new Error('x'), { name: 'ScopeError', code: 'insufficient_scope', status: 403 });
     expect(fake instanceof esm.ScopeError).toBe(false);
+    const lookAlike = Object.assign(new Error('x'), { name: 'PersonaOAuthError', code: 'forbidden', status: 500 });
+    expect(lookAlike instanceof cjs.PersonaOAuthError).toBe(false);
+    expect(cjs.isPersonaOAuthError(lookAlike)).toBe(false);
     class Narrower extends esm.ScopeError {}
     expect(new esm.ScopeError('unauthenticated', 'a.b', undefined) instanceof Narrower).toBe(false);
     expect(new Narrower('unauthenticated', 'a.b', undefined) instanceof Narrower).toBe(true);

@@ -215,9 +215,17 @@ describe('isPersonaOAuthError', () => {
     expect(isPersonaOAuthError(new PersonaOAuthError('forbidden', 'x'))).toBe(true);
   });
 
-  it('recognises an error from a duplicated copy of the package', () => {
-    const foreign = Object.assign(new Error('x'), { name: 'PersonaOAuthError', code: 'forbidden', status: 500 });
-    expect(isPersonaOAuthError(foreign)).toBe(true);
+  it('rejects a look-alike (the name, code and status of one, without its brand)', () => {
+    const lookAlike = Object.assign(new Error('x'), { name: 'PersonaOAuthError', code: 'forbidden', status: 500 });
+    expect(isPersonaOAuthError(lookAlike)).toBe(false);
+    expect(lookAlike instanceof PersonaOAuthError).toBe(false);
+  });
+
+  it('keeps the plain check for subclasses', () => {
+    class Narrower extends PersonaOAuthError {}
+    expect(new PersonaOAuthError('forbidden', 'x') instanceof Narrower).toBe(false);
+    expect(new Narrower('forbidden', 'x') instanceof Narrower).toBe(true);
+    expect(isPersonaOAuthError(new Narrower('forbidden', 'x'))).toBe(true);
   });
 
   it.each([
