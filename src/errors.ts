@@ -114,14 +114,18 @@ export class Redactor {
   readonly #literal: string;
   readonly #short: string[];
 
-  constructor(secrets: readonly (string | undefined)[]) {
+  constructor(secrets: readonly (string | undefined)[], base?: Redactor) {
     const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-    this.#forms = usable
-      .filter((s) => fold(s).length >= MIN_ECHO)
-      .map(echoForms)
-      .join('\n');
-    this.#literal = usable.filter((s) => s.length >= MIN_ECHO).join('\n');
-    this.#short = usable.filter((s) => s.length < MIN_ECHO);
+    const forms = usable.filter((s) => fold(s).length >= MIN_ECHO).map(echoForms);
+    const literal = usable.filter((s) => s.length >= MIN_ECHO);
+    this.#forms = (base ? [base.#forms, ...forms] : forms).filter((f) => f !== '').join('\n');
+    this.#literal = (base ? [base.#literal, ...literal] : literal).filter((f) => f !== '').join('\n');
+    this.#short = [...(base ? base.#short : []), ...usable.filter((s) => s.length < MIN_ECHO)];
+  }
+
+  /** A redactor for these secrets and `more`, reusing the forms already worked out. */
+  with(more: readonly (string | undefined)[]): Redactor {
+    return new Redactor(more, this);
   }
 
   /** `text` with every echo replaced by `[REDACTED]`; unchanged when it holds none. */
@@ -220,8 +224,11 @@ function redactCause(cause: unknown, redactor: Redactor): unknown {
  * Persona's `errors[]`, the Request-Id, and the cause chain, so that the message, `toJSON()`,
  * `util.inspect()`, the stack and `err.cause` all carry none. Used on error paths only.
  */
-export function redactError(error: PersonaOAuthError, secrets: readonly (string | undefined)[]): PersonaOAuthError {
-  return redactWith(error, new Redactor(secrets));
+export function redactError(
+  error: PersonaOAuthError,
+  secrets: readonly (string | undefined)[] | Redactor,
+): PersonaOAuthError {
+  return redactWith(error, secrets instanceof Redactor ? secrets : new Redactor(secrets));
 }
 
 function redactWith(error: PersonaOAuthError, redactor: Redactor): PersonaOAuthError {

@@ -2,11 +2,11 @@
 // which owns the deadline, the retries and the body cap), its answer read into a token set or
 // the error its status means, redacted and reported.
 import { reportExchange } from './diagnostics.js';
-import { PersonaOAuthError, redactError } from './errors.js';
+import { PersonaOAuthError, Redactor, redactError } from './errors.js';
 import { type CallRecord, PersonaHttp } from './persona-http.js';
 import { type ClientSettings, type CodeExchangerOptions, resolveClientSettings } from './settings.js';
 import type { PersonaTokenSet } from './token.js';
-import { readRateLimitRemaining, readRequestId, readTokenResponse } from './token-response.js';
+import { readRateLimitRemaining, readTokenResponse } from './token-response.js';
 
 export { DEFAULT_BASE_URL, type CodeExchangerOptions, type KeyInflection } from './settings.js';
 
@@ -46,10 +46,11 @@ export interface CodeExchanger {
 async function exchangeCode(
   http: PersonaHttp,
   settings: ClientSettings,
+  keyRedactor: Redactor,
   code: string,
   signal?: AbortSignal,
 ): Promise<PersonaTokenSet> {
-  const secrets = [settings.apiKey, code];
+  const secrets = keyRedactor.with([code]);
   const record: CallRecord = { attempts: 0 };
   const startedAt = performance.now();
   const report = (failure?: PersonaOAuthError, requestId?: string) => {
@@ -66,8 +67,7 @@ async function exchangeCode(
   try {
     const form = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
     const answer = await http.send({ method: 'POST', path: TOKEN_PATH, form, what: TOKEN_ENDPOINT }, record, signal);
-    const context = { personaStatus: answer.status, requestId: readRequestId(answer.headers, secrets) };
-    const result = readTokenResponse(answer, context, secrets, settings.maxResponseBytes);
+    const result = readTokenResponse(answer, secrets, settings.maxResponseBytes);
     if ('error' in result) throw result.error;
     report(undefined, result.requestId);
     return result;
@@ -98,8 +98,10 @@ export function createCodeExchanger(options: CodeExchangerOptions): CodeExchange
   // Held in this closure only: the pool holds each request in flight (the API key in its
   // headers, the code in its body), so nothing reachable by util.inspect may lead to it.
   const http = new PersonaHttp(settings, options.dispatcher);
+  // The API key's echo forms, worked out once rather than on every exchange.
+  const keyRedactor = new Redactor([settings.apiKey]);
   return {
-    exchange: (code, exchangeOptions) => exchangeCode(http, settings, code, exchangeOptions?.signal),
+    exchange: (code, exchangeOptions) => exchangeCode(http, settings, keyRedactor, code, exchangeOptions?.signal),
     close: () => http.close(),
   };
 }

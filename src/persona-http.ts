@@ -2,6 +2,7 @@
 // caller's and the client's own for close()), retries as a loop with one Idempotency-Key, and the
 // body read and counted up to the size cap. What the answer means is the caller's business.
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
@@ -155,6 +156,8 @@ export class PersonaHttp {
 
   constructor(settings: ClientSettings, dispatcher: Dispatcher | undefined) {
     this.#settings = settings;
+    // One listener per call in flight, each removed when its call ends: not a leak.
+    setMaxListeners(0, this.#closing.signal);
     this.#owned = dispatcher
       ? undefined
       : new Agent({ keepAliveTimeout: 10_000, connect: boundedConnector(settings.timeoutMs) });

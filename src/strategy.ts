@@ -124,14 +124,16 @@ export interface CallbackFlow<TUser> {
   callbackURL: string | undefined;
   verify: PersonaVerify<TUser> | PersonaVerifyWithRequest<TUser> | undefined;
   passReqToCallback: boolean;
-  /** The exchanges in flight, by flow: the verified state and the code (see {@link flowExchange}). */
+  /** The exchanges in flight in this process, by code (see {@link flowExchange}). */
   inFlight: Map<string, FlowExchange>;
 }
 
-/** One flow's exchange in flight, and the application state its callback verified. */
+/** One flow's exchange in flight: its state (when checked), and the application state it carries. */
 interface FlowExchange {
   tokens: Promise<PersonaTokenSet>;
   appState: AppState;
+  /** The state the store verified for this flow; undefined without a state store. */
+  state: string | undefined;
 }
 
 /** What checking a callback's state allows: its own exchange, joining its flow's, or nothing. */
@@ -192,34 +194,37 @@ function copyTokens(tokens: PersonaTokenSet): PersonaTokenSet {
 }
 
 /**
- * The exchange of `code` for the flow whose verified `state` the callback carries. Only a
- * callback of the same flow (the same state, checked by the store as this browser's, and the
- * same code: a double click) shares an exchange in flight, each with its own copy of the token
- * set; any other callback, whatever code it brings, makes its own request, which Persona refuses
- * for a used code. Without a state store nothing is shared. Undefined for a racing copy whose
- * flow has nothing in flight any more.
+ * The exchange of `code` for the flow of the callback's checked `state`. While a code is being
+ * exchanged in this process, it belongs to that flow: a callback of the same flow (the same
+ * state, which the store confirmed as this browser's: a double click) shares the exchange, with
+ * its own copy of the token set; any other callback presenting the code is refused at once, as
+ * Persona refuses a used code, so a thief cannot redeem it while the victim's request waits (a
+ * 429's backoff included). Undefined for a racing copy whose flow has nothing in flight any more.
  */
 function flowExchange<TUser>(
   flow: CallbackFlow<TUser>,
   code: string,
   state: string | undefined,
   checked: Exclude<StateCheck, { outcome: Outcome }>,
-): FlowExchange | undefined {
-  if (!flow.stateStore || state === undefined) {
-    return checked.racing ? undefined : { tokens: flow.exchanger.exchange(code), appState: checked.appState };
+): FlowExchange | PersonaOAuthError | undefined {
+  const flowState = flow.stateStore ? state : undefined;
+  const pending = flow.inFlight.get(code);
+  if (pending) {
+    if (flowState === undefined || pending.state !== flowState) return CODE_IN_USE();
+    return { ...pending, tokens: pending.tokens.then(copyTokens) };
   }
-  const key = `${state}\n${code}`;
-  const pending = flow.inFlight.get(key);
-  if (pending) return { tokens: pending.tokens.then(copyTokens), appState: pending.appState };
   if (checked.racing) return undefined;
-  const started: FlowExchange = { tokens: flow.exchanger.exchange(code), appState: checked.appState };
-  flow.inFlight.set(key, started);
+  const started: FlowExchange = { tokens: flow.exchanger.exchange(code), appState: checked.appState, state: flowState };
+  flow.inFlight.set(code, started);
   const forget = () => {
-    if (flow.inFlight.get(key) === started) flow.inFlight.delete(key);
+    if (flow.inFlight.get(code) === started) flow.inFlight.delete(code);
   };
   started.tokens.then(forget, forget);
   return started;
 }
+
+const CODE_IN_USE = () =>
+  new PersonaOAuthError('invalid_grant', 'The authorization code is already being exchanged for another sign-in');
 
 function declined(input: Extract<CallbackInput, { kind: 'error' }>): Outcome {
   // Fixed messages: `failureMessage: true` copies the message into req.session.messages, which
@@ -260,6 +265,7 @@ async function callback<TUser>(
   if (input.kind !== 'code') return missingCode();
   const exchange = flowExchange(flow, input.code, input.state, checked);
   if (!exchange) return invalidState('in-use');
+  if (exchange instanceof PersonaOAuthError) return failure(exchange);
   const { appState } = exchange;
   const exchanged = await settle(exchange.tokens);
   if ('outcome' in exchanged) return exchanged.outcome;

@@ -1,7 +1,7 @@
 // Persona's answer to a token request, read: the token set a 2xx carries, or the
 // PersonaOAuthError its status means, with Persona's status, Request-Id and errors[] on it.
 import type { IncomingHttpHeaders } from 'node:http';
-import { PersonaOAuthError, Redactor, redactDetails, type PersonaErrorDetail } from './errors.js';
+import { PersonaOAuthError, type Redactor, redactDetails, redactError, type PersonaErrorDetail } from './errors.js';
 import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
 import { header, readSeconds, retryAfter, TooLarge } from './persona-http.js';
 
@@ -28,9 +28,9 @@ export interface TokenResponse {
 
 // Request ids go into logs and error messages: keep them short and printable, and free of any
 // echo of what was sent (or, once a token was received, of that token).
-export function readRequestId(headers: IncomingHttpHeaders, secrets: readonly string[]): string | undefined {
+export function readRequestId(headers: IncomingHttpHeaders, redactor: Redactor): string | undefined {
   const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? new Redactor(secrets).text(value) : undefined;
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redactor.text(value) : undefined;
 }
 
 /** Persona's `RateLimit-Remaining`: requests left in the current window, when sent. */
@@ -42,7 +42,7 @@ function clip(text: string): string {
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
 }
 
-function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): PersonaErrorDetail[] {
+function readPersonaErrors(raw: Buffer | TooLarge, redactor: Redactor): PersonaErrorDetail[] {
   if (raw instanceof TooLarge) return [];
   let parsed: unknown;
   try {
@@ -65,7 +65,7 @@ function readPersonaErrors(raw: Buffer | TooLarge, secrets: readonly string[]): 
     if (typeof pointer === 'string') detail.pointer = clip(pointer);
     out.push(detail);
   }
-  return redactDetails(out, new Redactor(secrets));
+  return redactDetails(out, redactor);
 }
 
 // Persona's own words about a 400 that mean the request itself, not the code, was refused: the
@@ -166,28 +166,25 @@ function tokensFrom(parsed: unknown, context: PersonaContext): PersonaTokenSet |
 
 /**
  * Reads a token response: the token set of a 2xx, with the Request-Id on it; otherwise the
- * refusal its status means. An access token the body carries joins
- * `secrets`, so that an error about that body redacts its echoes.
+ * refusal its status means. `redactor` knows the secrets sent; the access token a body carries
+ * joins them, so that the Request-Id and an error about that body redact its echoes too.
  */
 export function readTokenResponse(
   response: TokenResponse,
-  context: PersonaContext & { personaStatus: number },
-  secrets: string[],
+  redactor: Redactor,
   maxResponseBytes: number,
 ): PersonaTokenSet | Refusal {
   const { status, headers, body } = response;
+  const context: PersonaContext = { personaStatus: status, requestId: readRequestId(headers, redactor) };
   if (status < 200 || status >= 300) {
-    const wait = retryAfter(headers);
-    return { error: errorForStatus({ ...context, personaErrors: readPersonaErrors(body, secrets), retryAfter: wait }) };
+    const personaErrors = readPersonaErrors(body, redactor);
+    return {
+      error: errorForStatus({ ...context, personaStatus: status, personaErrors, retryAfter: retryAfter(headers) }),
+    };
   }
   if (body instanceof TooLarge) {
-    return {
-      error: new PersonaOAuthError(
-        'invalid_response',
-        `Persona's token response is larger than ${maxResponseBytes} bytes`,
-        context,
-      ),
-    };
+    const message = `Persona's token response is larger than ${maxResponseBytes} bytes`;
+    return { error: new PersonaOAuthError('invalid_response', message, context) };
   }
   let parsed: unknown;
   try {
@@ -195,11 +192,9 @@ export function readTokenResponse(
   } catch {
     return { error: new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, context) };
   }
-  // So that an error about this body, and the Request-Id, redact echoes of the token it carries too.
   const accessToken = sentAccessToken(parsed);
-  if (accessToken !== undefined) {
-    secrets.push(accessToken);
-    context.requestId = readRequestId(headers, secrets);
-  }
-  return tokensFrom(parsed, context);
+  if (accessToken === undefined) return tokensFrom(parsed, context);
+  const withToken = redactor.with([accessToken]);
+  const result = tokensFrom(parsed, { ...context, requestId: readRequestId(headers, withToken) });
+  return 'error' in result ? { error: redactError(result.error, withToken) } : result;
 }
