@@ -166,10 +166,7 @@ export type EmulatorFault =
   | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
   | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string }
   | { kind: 'quota-exceeded' }
-  | { kind: 'null-fields'; fields?: TokenResponseField[]; absent?: boolean };
-
-/** A field of Create Access Token's answer, as Persona spells it by default (kebab-case). */
-export type TokenResponseField = 'access-token' | 'expires-in' | 'scope' | 'token-type';
+  | { kind: 'null-fields'; fields?: ('access-token' | 'expires-in' | 'scope' | 'token-type')[]; absent?: boolean };
 
 /** One request the emulator received, as recorded in {@link PersonaEmulator.requests}. */
 export interface EmulatedRequest {
@@ -225,8 +222,8 @@ export interface PersonaEmulatorOptions {
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
   /**
-   * `Persona-Version` values to accept besides {@link KNOWN_PERSONA_VERSIONS} (every version
-   * Persona documents), so that a version Persona releases later need not wait for a new
+   * `Persona-Version` values to accept besides every version Persona documents (listed in
+   * docs/emulator.md), so that a version Persona releases later need not wait for a new
    * emulator. Each a `YYYY-MM-DD` date; anything else throws TypeError.
    */
   personaVersions?: readonly string[];
