@@ -23,123 +23,73 @@ export function isEmulatorEndpoint(value: unknown): value is EmulatorEndpoint {
   return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
 }
 
-function wholeNumber(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+/** A check of one field of a fault: what it must be, or undefined when `value` is fine. */
+type Check = (value: unknown) => string | undefined;
 
-type Input = Record<string, unknown>;
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (value) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+      ? undefined
+      : `an integer from ${min} to ${max}`;
+const oneOf =
+  (...values: unknown[]): Check =>
+  (value) =>
+    values.includes(value) ? undefined : `one of ${values.join(', ')}`;
+const anything: Check = () => undefined;
+const boolean = oneOf(true, false);
+const strings: Check = (value) =>
+  isObject(value) && Object.values(value).every((v) => typeof v === 'string') ? undefined : 'an object of strings';
+const oneLine: Check = (value) =>
+  typeof value === 'string' && value !== '' && !/[\r\n]/.test(value) ? undefined : 'a non-empty string on one line';
 
-function statusFault(input: Input): EmulatorFault {
-  const fault: EmulatorFault = { kind: 'status', status: wholeNumber(input.status, 'status.status', 100, 599) };
-  if (input.body !== undefined) fault.body = input.body;
-  if (input.headers !== undefined) {
-    if (!isObject(input.headers) || !Object.values(input.headers).every((v) => typeof v === 'string')) {
-      throw new TypeError('status.headers must be an object of strings');
-    }
-    fault.headers = { ...(input.headers as Record<string, string>) };
-  }
-  if (input.layer !== undefined) {
-    if (input.layer !== 'persona' && input.layer !== 'edge')
-      throw new TypeError("status.layer must be 'persona' or 'edge'");
-    fault.layer = input.layer;
-  }
-  return fault;
-}
+const TOKEN_FIELDS = ['access-token', 'expires-in', 'scope', 'token-type'] as const;
+const NULLABLE_BY_DEFAULT: readonly (typeof TOKEN_FIELDS)[number][] = ['token-type', 'expires-in', 'scope'];
+const tokenFields: Check = (value) =>
+  Array.isArray(value) && value.length > 0 && value.every((field) => oneOf(...TOKEN_FIELDS)(field) === undefined)
+    ? undefined
+    : `a non-empty list of ${TOKEN_FIELDS.join(', ')}`;
 
-function oversizedFault(input: Input): EmulatorFault {
-  const fault: EmulatorFault = { kind: 'oversized', bytes: wholeNumber(input.bytes, 'oversized.bytes', 1, 2 ** 31) };
-  if (input.chunked !== undefined) {
-    if (typeof input.chunked !== 'boolean') throw new TypeError('oversized.chunked must be a boolean');
-    fault.chunked = input.chunked;
-  }
-  return fault;
-}
-
-function dripFault(input: Input): EmulatorFault {
-  const fault: EmulatorFault = {
-    kind: 'drip',
-    intervalMs: wholeNumber(input.intervalMs, 'drip.intervalMs', 0, 600_000),
-  };
-  if (input.chunks !== undefined) fault.chunks = wholeNumber(input.chunks, 'drip.chunks', 1, 100_000);
-  return fault;
-}
-
-function resetFault(input: Input): EmulatorFault {
-  if (input.when !== undefined && input.when !== 'before-headers' && input.when !== 'after-headers') {
-    throw new TypeError("reset.when must be 'before-headers' or 'after-headers'");
-  }
-  return input.when === undefined ? { kind: 'reset' } : { kind: 'reset', when: input.when };
-}
-
-function redirectFault(input: Input): EmulatorFault {
-  const fault: EmulatorFault = { kind: 'redirect' };
-  if (input.status !== undefined) {
-    if (input.status !== 301 && input.status !== 302 && input.status !== 307 && input.status !== 308) {
-      throw new TypeError('redirect.status must be 301, 302, 307 or 308');
-    }
-    fault.status = input.status;
-  }
-  if (input.location !== undefined) {
-    if (typeof input.location !== 'string' || input.location === '' || /[\r\n]/.test(input.location)) {
-      throw new TypeError('redirect.location must be a non-empty string on one line');
-    }
-    fault.location = input.location;
-  }
-  return fault;
-}
-
-type TokenField = 'access-token' | 'expires-in' | 'scope' | 'token-type';
-
-const TOKEN_FIELDS: readonly TokenField[] = ['access-token', 'expires-in', 'scope', 'token-type'];
-const NULLABLE_BY_DEFAULT: readonly TokenField[] = ['token-type', 'expires-in', 'scope'];
-
-function nullFieldsFault(input: Input): EmulatorFault {
-  const fault: EmulatorFault = { kind: 'null-fields' };
-  if (input.fields !== undefined) {
-    const fields = input.fields;
-    if (
-      !Array.isArray(fields) ||
-      fields.length === 0 ||
-      !fields.every((field) => (TOKEN_FIELDS as readonly unknown[]).includes(field))
-    ) {
-      throw new TypeError(`null-fields.fields must be a non-empty list of ${TOKEN_FIELDS.join(', ')}`);
-    }
-    fault.fields = [...new Set(fields as TokenField[])];
-  }
-  if (input.absent !== undefined) {
-    if (typeof input.absent !== 'boolean') throw new TypeError('null-fields.absent must be a boolean');
-    fault.absent = input.absent;
-  }
-  return fault;
-}
-
-const FAULT_KINDS: { readonly [K in EmulatorFault['kind']]: (input: Input) => EmulatorFault } = {
-  latency: (input) => ({ kind: 'latency', ms: wholeNumber(input.ms, 'latency.ms', 0, 3_600_000) }),
-  status: statusFault,
-  malformed: () => ({ kind: 'malformed' }),
-  oversized: oversizedFault,
-  'no-headers': () => ({ kind: 'no-headers' }),
-  drip: dripFault,
-  reset: resetFault,
-  redirect: redirectFault,
-  'quota-exceeded': () => ({ kind: 'quota-exceeded' }),
-  'null-fields': nullFieldsFault,
+/** Each kind's fields: their check, and whether they are required (the first one is, where marked). */
+const FAULT_FIELDS: { readonly [K in EmulatorFault['kind']]: Record<string, [check: Check, required?: true]> } = {
+  latency: { ms: [integer(0, 3_600_000), true] },
+  status: {
+    status: [integer(100, 599), true],
+    body: [anything],
+    headers: [strings],
+    layer: [oneOf('persona', 'edge')],
+  },
+  malformed: {},
+  oversized: { bytes: [integer(1, 2 ** 31), true], chunked: [boolean] },
+  'no-headers': {},
+  drip: { intervalMs: [integer(0, 600_000), true], chunks: [integer(1, 100_000)] },
+  reset: { when: [oneOf('before-headers', 'after-headers')] },
+  redirect: { status: [oneOf(301, 302, 307, 308)], location: [oneLine] },
+  'quota-exceeded': {},
+  'null-fields': { fields: [tokenFields], absent: [boolean] },
 };
 
 /**
  * Checks a fault given by a caller (the handle, or JSON on the control endpoint) and returns
- * a clean copy. Throws TypeError saying what is wrong.
+ * a clean copy of the fields its kind has. Throws TypeError saying what is wrong.
  */
 export function validateFault(input: unknown): EmulatorFault {
   if (!isObject(input)) throw new TypeError('a fault must be an object with a kind');
-  const kind = input.kind;
-  if (typeof kind !== 'string' || !Object.hasOwn(FAULT_KINDS, kind)) {
-    throw new TypeError(`fault.kind must be one of ${Object.keys(FAULT_KINDS).join(', ')}`);
+  const { kind } = input;
+  if (typeof kind !== 'string' || !Object.hasOwn(FAULT_FIELDS, kind)) {
+    throw new TypeError(`fault.kind must be one of ${Object.keys(FAULT_FIELDS).join(', ')}`);
   }
-  return FAULT_KINDS[kind as EmulatorFault['kind']](input);
+  const clean: Record<string, unknown> = { kind };
+  for (const [name, [check, required]] of Object.entries(FAULT_FIELDS[kind as EmulatorFault['kind']])) {
+    const value = input[name];
+    if (value === undefined && !required) continue;
+    const wanted = check(value);
+    if (wanted !== undefined) throw new TypeError(`${kind}.${name} must be ${wanted}`);
+    // A copy, so a caller changing its object later changes nothing; fields without repeats.
+    clean[name] =
+      name === 'fields' ? [...new Set(value as unknown[])] : name === 'headers' ? { ...(value as object) } : value;
+  }
+  return clean as EmulatorFault;
 }
 
 interface Armed {
@@ -162,8 +112,9 @@ export class FaultBoard {
     if (clean.kind === 'null-fields' && endpoint !== 'token') {
       throw new TypeError('a null-fields fault applies to the token endpoint only');
     }
-    const remaining = times === undefined ? undefined : wholeNumber(times, 'times', 1);
-    this.armed.set(endpoint, { fault: clean, remaining });
+    const wanted = times === undefined ? undefined : integer(1)(times);
+    if (wanted !== undefined) throw new TypeError(`times must be ${wanted}`);
+    this.armed.set(endpoint, { fault: clean, remaining: times });
   }
 
   clear(): void {
