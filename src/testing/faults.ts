@@ -43,12 +43,22 @@ const strings: Check = (value) =>
 const oneLine: Check = (value) =>
   typeof value === 'string' && value !== '' && !/[\r\n]/.test(value) ? undefined : 'a non-empty string on one line';
 
-const TOKEN_FIELDS = ['access-token', 'expires-in', 'scope', 'token-type'] as const;
-const NULLABLE_BY_DEFAULT: readonly (typeof TOKEN_FIELDS)[number][] = ['token-type', 'expires-in', 'scope'];
-const tokenFields: Check = (value) =>
-  Array.isArray(value) && value.length > 0 && value.every((field) => oneOf(...TOKEN_FIELDS)(field) === undefined)
+/**
+ * The fields of each OAuth answer a `null-fields` fault can null, and those it nulls by default:
+ * every field Persona's 2023-01-05 schema marks nullable except the one the answer exists for.
+ */
+const NULLABLE = {
+  token: {
+    all: ['access-token', 'expires-in', 'scope', 'token-type'],
+    byDefault: ['token-type', 'expires-in', 'scope'],
+  },
+  authorize: { all: ['code', 'expires-in'], byDefault: ['expires-in'] },
+} as const;
+const ANSWER_FIELDS = [...new Set([...NULLABLE.token.all, ...NULLABLE.authorize.all])];
+const answerFields: Check = (value) =>
+  Array.isArray(value) && value.length > 0 && value.every((field) => ANSWER_FIELDS.includes(field))
     ? undefined
-    : `a non-empty list of ${TOKEN_FIELDS.join(', ')}`;
+    : `a non-empty list of ${ANSWER_FIELDS.join(', ')}`;
 
 /** Each kind's fields: their check, and whether they are required (the first one is, where marked). */
 const FAULT_FIELDS: { readonly [K in EmulatorFault['kind']]: Record<string, [check: Check, required?: true]> } = {
@@ -66,7 +76,7 @@ const FAULT_FIELDS: { readonly [K in EmulatorFault['kind']]: Record<string, [che
   reset: { when: [oneOf('before-headers', 'after-headers')] },
   redirect: { status: [oneOf(301, 302, 307, 308)], location: [oneLine] },
   'quota-exceeded': {},
-  'null-fields': { fields: [tokenFields], absent: [boolean] },
+  'null-fields': { fields: [answerFields], absent: [boolean] },
 };
 
 /**
@@ -109,8 +119,13 @@ export class FaultBoard {
       return;
     }
     const clean = validateFault(fault);
-    if (clean.kind === 'null-fields' && endpoint !== 'token') {
-      throw new TypeError('a null-fields fault applies to the token endpoint only');
+    if (clean.kind === 'null-fields') {
+      if (endpoint !== 'token' && endpoint !== 'authorize') {
+        throw new TypeError('a null-fields fault applies to the token and authorize endpoints only');
+      }
+      const allowed: readonly string[] = NULLABLE[endpoint].all;
+      const stray = clean.fields?.find((field) => !allowed.includes(field));
+      if (stray) throw new TypeError(`null-fields on ${endpoint}: ${stray} is not a field of its answer`);
     }
     const wanted = times === undefined ? undefined : integer(1)(times);
     if (wanted !== undefined) throw new TypeError(`times must be ${wanted}`);
@@ -174,13 +189,14 @@ export function redirectResponse(
 export function withNullFields(
   response: EmulatorResponse,
   fault: Extract<EmulatorFault, { kind: 'null-fields' }>,
+  endpoint: 'token' | 'authorize',
   inflection: KeyInflection,
 ): EmulatorResponse {
   if (response.status < 200 || response.status > 299) return response;
   const body: unknown = JSON.parse(response.body);
   if (!isObject(body)) return response;
   const out = { ...body };
-  for (const field of fault.fields ?? NULLABLE_BY_DEFAULT) {
+  for (const field of fault.fields ?? NULLABLE[endpoint].byDefault) {
     const key = inflectKey(field, inflection);
     if (fault.absent) delete out[key];
     else out[key] = null;

@@ -190,8 +190,9 @@ function missing(name: string, inflection: KeyInflection): EmulatorResponse {
 }
 
 /**
- * `POST /api/v1/oauth/authorize`: checks the parameters (400), the scope's grammar (400), the
- * recipient (404, or 422 for the caller itself), then the scope's objects (404/422), and issues a code.
+ * `POST /api/v1/oauth/authorize`: checks the parameters (400; `response-type` defaults to `code`),
+ * the scope's grammar (400), the recipient (404, or 422 for the caller itself), then the scope's
+ * objects (404/422), and issues a code.
  */
 export function createAuthorization(
   state: OAuthState,
@@ -201,10 +202,10 @@ export function createAuthorization(
 ): EmulatorResponse {
   const pointer = (name: string): string => `/${inflectKey(name, inflection)}`;
   const clientId = params.get('client-id');
-  const responseType = params.get('response-type');
+  // Create Authorization documents `response-type` as defaulting to `code`: absent is code.
+  const responseType = params.get('response-type') ?? 'code';
   const scope = params.get('scope');
   if (!clientId) return missing('client-id', inflection);
-  if (!responseType) return missing('response-type', inflection);
   if (responseType !== 'code') {
     const details = `${inflectKey('response-type', inflection)} must be code`;
     return invalid(400, 'Invalid parameter', details, pointer('response-type'));

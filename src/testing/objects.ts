@@ -1,5 +1,11 @@
-import { errorResponse, inflectDeep, jsonResponse, type EmulatorResponse, type KeyInflection } from './http.js';
-import type { Principal } from './pipeline.js';
+import {
+  errorResponse,
+  inflectDeep,
+  jsonResponse,
+  normalizeParamKey,
+  type EmulatorResponse,
+  type KeyInflection,
+} from './http.js';
 import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
 import { prefixedId, uuid, type RandomSource } from './settings.js';
 import type {
@@ -102,6 +108,7 @@ function verificationResource(verification: EmulatedVerification): Resource {
     attributes,
     relationships: {
       inquiry: { data: verification.inquiryId ? { type: 'inquiry', id: verification.inquiryId } : null },
+      account: { data: verification.accountId ? { type: 'account', id: verification.accountId } : null },
     },
   };
 }
@@ -140,29 +147,75 @@ export function objectTypeOf(id: string): ObjectType | undefined {
 /**
  * `GET /api/v1/<type>/:id`. An API key reads its own organisation's objects; an access token
  * reads the objects its scope grants `<resource>.read` on, held by the organisation that shared
- * them, and gets 403 for any other id, existing or not, so the answer reveals nothing.
+ * them, and gets 403 for any other id, existing or not, so the answer reveals nothing. The query
+ * may ask for related resources (`include`) and fewer attributes (`fields[<type>]`).
  */
 export function retrieveObject(
   registry: ObjectRegistry,
   type: ObjectType,
   id: string,
-  principal: Principal,
+  reader: { org: EmulatedOrganization; token?: { ownerOrgId: string; scopes: readonly string[] } },
+  query: URLSearchParams,
   inflection: KeyInflection,
 ): EmulatorResponse {
-  let holder: EmulatedOrganization | undefined = principal.org;
-  if (principal.kind === 'access-token') {
-    const permission = `${type.resource}.read`;
-    if (!principal.token.scopes.includes(`${permission}:${id}`)) {
-      return errorResponse(403, {
-        title: 'Forbidden',
-        details: `The access token's scope does not grant ${permission} on ${id}`,
-      });
-    }
-    holder = registry.organization(principal.token.ownerOrgId);
+  const { token } = reader;
+  if (token && !token.scopes.includes(`${type.resource}.read:${id}`)) {
+    return errorResponse(403, {
+      title: 'Forbidden',
+      details: `The access token's scope does not grant ${type.resource}.read on ${id}`,
+    });
   }
+  const holder = token ? registry.organization(token.ownerOrgId) : reader.org;
   const data = holder && type.find(holder, id);
-  if (!data) return errorResponse(404, { title: 'Record not found', details: `${type.label} ${id} was not found` });
-  return jsonResponse(200, inflectDeep({ data }, inflection));
+  if (!holder || !data) {
+    return errorResponse(404, { title: 'Record not found', details: `${type.label} ${id} was not found` });
+  }
+  const include = query.get('include');
+  const paths =
+    include === null || include.trim() === '' ? [] : include.split(',').map((p) => normalizeParamKey(p.trim()));
+  const unknown = paths.find((path) => !Object.hasOwn(data.relationships, path));
+  if (unknown !== undefined) {
+    const details = `include: ${JSON.stringify(unknown)} is not a relationship of ${data.type}`;
+    return errorResponse(400, { title: 'Bad Request', details, pointer: '/include' });
+  }
+  const readable = (related: Resource): boolean =>
+    !token || token.scopes.includes(`${objectTypeOf(related.id)?.resource}.read:${related.id}`);
+  const included = paths
+    .flatMap((path) => references(data.relationships[path]?.data))
+    .map((ref) => objectTypeOf(ref.id)?.find(holder, ref.id))
+    .filter((related): related is Resource => related !== undefined && readable(related));
+  const sparse = sparseFieldsets(query);
+  const document = { data: sparse(data), ...(include === null ? {} : { included: unique(included).map(sparse) }) };
+  return jsonResponse(200, inflectDeep(document, inflection));
+}
+
+/** The `{ type, id }` references of a relationship's `data`: one, many or none. */
+function references(data: unknown): { id: string }[] {
+  const list = Array.isArray(data) ? data : data ? [data] : [];
+  return list.filter((ref): ref is { id: string } => typeof (ref as { id?: unknown }).id === 'string');
+}
+
+function unique(resources: Resource[]): Resource[] {
+  return resources.filter((resource, index) => resources.findIndex((r) => r.id === resource.id) === index);
+}
+
+/**
+ * `fields[<type>]=a,b` as a function that keeps only those attributes of a resource of that type
+ * (`fields[verification]` applies to every `verification/<kind>`). Names may come in any
+ * inflection; names a resource does not have are ignored.
+ */
+function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resource {
+  const wanted = new Map<string, Set<string>>();
+  for (const [key, value] of query) {
+    const type = /^fields\[([^\]]+)\]$/.exec(key)?.[1];
+    if (type) wanted.set(type, new Set(value.split(',').map((name) => normalizeParamKey(name.trim()))));
+  }
+  return (resource) => {
+    const keep = wanted.get(resource.type) ?? wanted.get(resource.type.split('/')[0] ?? '');
+    if (!keep) return resource;
+    const attributes = Object.fromEntries(Object.entries(resource.attributes).filter(([name]) => keep.has(name)));
+    return { ...resource, attributes };
+  };
 }
 
 /**
@@ -172,6 +225,8 @@ export function retrieveObject(
 export class ObjectRegistry {
   readonly organizations: EmulatedOrganization[] = [];
   private readonly templates = new Map<string, string>();
+  // The account each seeded inquiry's person has, shared by that inquiry's verifications.
+  private readonly accounts = new Map<string, string>();
 
   constructor(
     private readonly random: RandomSource,
@@ -266,6 +321,7 @@ export class ObjectRegistry {
       submittedAt: init.submittedAt !== undefined ? init.submittedAt : finished ? createdAt : null,
       completedAt: init.completedAt !== undefined ? init.completedAt : finished ? createdAt : null,
       countryCode: init.countryCode ?? null,
+      accountId: init.accountId ?? null,
       checks: (init.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
     };
     org.verifications.push(verification);
@@ -293,9 +349,15 @@ export class ObjectRegistry {
     const created = Date.parse(inquiry.createdAt) + 60_000;
     const at = (minutes: number | null): string | null =>
       minutes === null ? null : new Date(created + minutes * 60_000).toISOString();
+    let accountId = this.accounts.get(inquiry.id);
+    if (!accountId) {
+      accountId = prefixedId(this.random, 'act_');
+      this.accounts.set(inquiry.id, accountId);
+    }
     this.addVerification(org.id, {
       ...fields,
       inquiryId: inquiry.id,
+      accountId,
       createdAt: new Date(created).toISOString(),
       submittedAt: at(submittedAfterMinutes),
       completedAt: at(completedAfterMinutes),

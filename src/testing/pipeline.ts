@@ -187,8 +187,10 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
   const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
   const run = (): EmulatorResponse => {
     if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
-    const response = orInternalError(() => runEndpoint(state, route, principal, parsed, inflection));
-    return ctx.fault?.kind === 'null-fields' ? withNullFields(response, ctx.fault, inflection) : response;
+    const response = orInternalError(() => runEndpoint(state, ctx, principal, parsed, inflection));
+    const { fault, route } = ctx;
+    const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
+    return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
   };
   const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
   if (idempotencyKey === undefined) return decorate(run());
@@ -258,13 +260,15 @@ function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
 
 function runEndpoint(
   state: PipelineState,
-  route: Route,
+  { route, req }: RequestContext,
   principal: Principal,
   parsed: ParsedParams | undefined,
   inflection: KeyInflection,
 ): EmulatorResponse {
   if (route.objectType) {
-    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, inflection);
+    const query = new URL(req.url ?? '/', 'http://emulator.invalid').searchParams;
+    const reader = principal.kind === 'access-token' ? { org: principal.org, token: principal.token } : principal;
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', reader, query, inflection);
   }
   if (principal.kind !== 'api-key') {
     return errorResponse(403, {

@@ -85,8 +85,16 @@ describe('POST /api/v1/oauth/authorize', () => {
     expect(reply.status).toBe(403);
   });
 
-  it('requires client-id, response-type and scope (400 with a pointer)', async () => {
-    for (const name of ['client-id', 'response-type', 'scope']) {
+  it('defaults response-type to code when it is absent', async () => {
+    const form = valid();
+    delete form['response-type'];
+    const reply = await authorize(emu, form);
+    expect(reply.status).toBe(201);
+    expect(reply.json.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('requires client-id and scope (400 with a pointer)', async () => {
+    for (const name of ['client-id', 'scope']) {
       const form = valid();
       delete form[name];
       const reply = await authorize(emu, form);
