@@ -3,9 +3,10 @@
  * `persona-emulator`: runs the Persona emulator until SIGINT or SIGTERM and prints what a
  * developer needs to point an app at it (URL, organisations, API keys, inquiry and verification ids).
  */
+import { parseArgs } from 'node:util';
 import { startPersonaEmulator } from './emulator.js';
+import { isVersionDate } from './settings.js';
 import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
-import { acceptedVersions } from './versions.js';
 
 const USAGE = `Usage: persona-emulator [options]
 
@@ -22,100 +23,73 @@ Options:
   --persona-version <YYYY-MM-DD>
                       accept this Persona-Version too (repeatable); every documented
                       version is accepted already
-  --enable-faults     expose the control endpoints under /__emulator/ (faults, clock, rate limit)
+  --control           expose the control endpoints under /__emulator/ (faults, clock, rate limit)
   --json              print the startup summary as one JSON line
   -h, --help          show this help
 `;
 
-interface CliOptions {
-  emulator: PersonaEmulatorOptions & { personaVersions: string[] };
-  json: boolean;
-  help: boolean;
-}
-
 class UsageError extends Error {}
 
-function integer(name: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`${name} needs a whole number`);
+function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} needs a whole number`);
   const value = Number(raw);
-  if (value < min || value > max) throw new UsageError(`${name} must be from ${min} to ${max}`);
+  if (value < min || value > max) throw new UsageError(`--${name} must be from ${min} to ${max}`);
   return value;
 }
 
-function text(name: string, raw: string | undefined, what: string): string {
-  if (!raw) throw new UsageError(`${name} needs ${what}`);
+function text(name: string, raw: string | undefined): string | undefined {
+  if (raw === '') throw new UsageError(`--${name} needs a value`);
   return raw;
 }
 
-function versionDate(raw: string | undefined): string {
-  const version = text('--persona-version', raw, 'a date');
+const MAX = 1_000_000_000;
+
+/** The command line as emulator options; throws UsageError saying what is wrong. */
+function readCommandLine(argv: string[]): { emulator: PersonaEmulatorOptions; json: boolean; help: boolean } {
+  let values: ReturnType<typeof parse>['values'];
   try {
-    acceptedVersions([version]);
-  } catch {
-    throw new UsageError(`--persona-version needs a YYYY-MM-DD date, not ${JSON.stringify(version)}`);
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  return version;
+  const versions = values['persona-version'] ?? [];
+  const wrong = versions.find((version) => !isVersionDate(version));
+  if (wrong !== undefined) {
+    throw new UsageError(`--persona-version needs a YYYY-MM-DD date, not ${JSON.stringify(wrong)}`);
+  }
+  const emulator: PersonaEmulatorOptions = {
+    port: integer('port', values.port, 0, 65_535) ?? 4010,
+    host: text('host', values.host),
+    rateLimit: integer('rate-limit', values['rate-limit'], 1, MAX),
+    codeTtlSeconds: integer('code-ttl', values['code-ttl'], 1, MAX),
+    tokenTtlSeconds: integer('token-ttl', values['token-ttl'], 1, MAX),
+    seed: text('seed', values.seed),
+    personaVersions: versions,
+    control: values.control === true,
+    maxRecordedRequests: 0,
+  };
+  return { emulator, json: values.json === true, help: values.help === true };
 }
 
-type Flag = (result: CliOptions, value: () => string | undefined) => void;
-
-const MAX = 1_000_000_000;
-const FLAGS: Readonly<Record<string, Flag>> = {
-  '-h': (r) => {
-    r.help = true;
-  },
-  '--help': (r) => {
-    r.help = true;
-  },
-  '--port': (r, v) => {
-    r.emulator.port = integer('--port', v(), 0, 65_535);
-  },
-  '--host': (r, v) => {
-    r.emulator.host = text('--host', v(), 'an address');
-  },
-  '--rate-limit': (r, v) => {
-    r.emulator.rateLimit = integer('--rate-limit', v(), 1, MAX);
-  },
-  '--code-ttl': (r, v) => {
-    r.emulator.codeTtlSeconds = integer('--code-ttl', v(), 1, MAX);
-  },
-  '--token-ttl': (r, v) => {
-    r.emulator.tokenTtlSeconds = integer('--token-ttl', v(), 1, MAX);
-  },
-  '--seed': (r, v) => {
-    r.emulator.seed = text('--seed', v(), 'a value');
-  },
-  '--persona-version': (r, v) => {
-    r.emulator.personaVersions.push(versionDate(v()));
-  },
-  '--enable-faults': (r) => {
-    r.emulator.control = true;
-  },
-  '--json': (r) => {
-    r.json = true;
-  },
-};
-
-function parseArgs(argv: readonly string[]): CliOptions {
-  const result: CliOptions = {
-    emulator: { port: 4010, maxRecordedRequests: 0, personaVersions: [] },
-    json: false,
-    help: false,
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const flag = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
-    if (!flag) throw new UsageError(`unknown option ${arg}`);
-    flag(result, () => {
-      if (inline !== undefined) return inline;
-      i += 1;
-      return argv[i];
-    });
-  }
-  return result;
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'code-ttl': { type: 'string' },
+      'token-ttl': { type: 'string' },
+      seed: { type: 'string' },
+      'persona-version': { type: 'string', multiple: true },
+      control: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }
 
 function summary(emulator: PersonaEmulator, control: boolean): string {
@@ -141,7 +115,7 @@ function summary(emulator: PersonaEmulator, control: boolean): string {
   lines.push(
     control
       ? `control: POST/DELETE ${emulator.url}/__emulator/faults, POST ${emulator.url}/__emulator/clock, POST ${emulator.url}/__emulator/rate-limit/reset`
-      : 'control endpoints: off (start with --enable-faults to inject faults)',
+      : 'control endpoints: off (start with --control to inject faults)',
     'Press Ctrl-C to stop.',
   );
   return `${lines.join('\n')}\n`;
@@ -163,10 +137,10 @@ function jsonSummary(emulator: PersonaEmulator, control: boolean): string {
   })}\n`;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  let options: CliOptions;
+async function main(argv: string[]): Promise<void> {
+  let options: ReturnType<typeof readCommandLine>;
   try {
-    options = parseArgs(argv);
+    options = readCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`persona-emulator: ${error.message}\nRun persona-emulator --help for the options.\n`);

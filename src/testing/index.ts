@@ -9,7 +9,6 @@
  * @module passport-withpersona/testing
  */
 export { startPersonaEmulator } from './emulator.js';
-export { KNOWN_PERSONA_VERSIONS } from './versions.js';
 export type {
   EmulatedInquiry,
   EmulatedOrganization,
@@ -21,6 +20,5 @@ export type {
   OrganizationInit,
   PersonaEmulator,
   PersonaEmulatorOptions,
-  TokenResponseField,
   VerificationCheck,
 } from './types.js';

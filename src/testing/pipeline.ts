@@ -1,17 +1,111 @@
 import type { IncomingMessage } from 'node:http';
-import { authenticate, type Principal } from './auth.js';
 import { forcedResponse, quotaExceededResponse, withNullFields } from './faults.js';
-import { errorResponse, headerValue, parseParams, type EmulatorResponse, type ParsedParams } from './http.js';
-import { GrantStore } from './grants.js';
-import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint } from './idempotency.js';
-import { parseKeyInflection, type KeyInflection } from './inflection.js';
-import { retrieveObject } from './object-endpoint.js';
-import { createAccessToken, createAuthorization, type OAuthState } from './oauth-endpoints.js';
-import { RateLimiter } from './rate-limit.js';
-import type { ObjectRegistry } from './registry.js';
-import { pathnameOf, type Route } from './routes.js';
+import {
+  errorResponse,
+  headerValue,
+  parseKeyInflection,
+  parseParams,
+  type EmulatorResponse,
+  type KeyInflection,
+  type ParsedParams,
+} from './http.js';
+import { countRequest, idempotent, IdempotencyStore, RateLimiter, requestFingerprint } from './limits.js';
+import { OBJECT_TYPES, retrieveObject, type ObjectRegistry, type ObjectType } from './objects.js';
+import {
+  createAccessToken,
+  createAuthorization,
+  GrantStore,
+  type OAuthState,
+  type Refusal,
+  type TokenRecord,
+} from './oauth.js';
 import type { EmulatorSettings } from './settings.js';
-import type { EmulatedOrganization, EmulatorClock, EmulatorFault } from './types.js';
+import type { EmulatedOrganization, EmulatorClock, EmulatorEndpoint, EmulatorFault } from './types.js';
+
+// ── Routing ─────────────────────────────────────────────────────────────────
+
+/** What a request path names: an emulated endpoint and the methods it takes, or nothing (`other`). */
+export interface Route {
+  endpoint: EmulatorEndpoint | 'other';
+  methods: readonly string[];
+  /** The object type of a retrieval path (`/api/v1/inquiries/:id`). */
+  objectType?: ObjectType;
+  /** The object id of a retrieval path, percent-decoded. */
+  objectId?: string;
+}
+
+/** A path that names no endpoint. */
+export const NO_ROUTE: Route = Object.freeze({ endpoint: 'other', methods: Object.freeze([]) });
+
+const RETRIEVAL = /^\/api\/v1\/([a-z-]+)\/([^/]+)$/;
+
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // A malformed escape is simply an id that matches nothing.
+    return raw;
+  }
+}
+
+/** Matches a path (no query string) to the endpoint it names. */
+export function matchRoute(pathname: string): Route {
+  if (pathname === '/api/v1/oauth/authorize') return { endpoint: 'authorize', methods: ['POST'] };
+  if (pathname === '/api/v1/oauth/token') return { endpoint: 'token', methods: ['POST'] };
+  const retrieval = RETRIEVAL.exec(pathname);
+  const objectType = OBJECT_TYPES.find((type) => type.path === retrieval?.[1]);
+  if (objectType && retrieval?.[2] !== undefined) {
+    return { endpoint: objectType.endpoint, methods: ['GET'], objectType, objectId: decodeId(retrieval[2]) };
+  }
+  return NO_ROUTE;
+}
+
+/** The path of a request target, or undefined when the target is not a URL path at all. */
+export function pathnameOf(target: string): string | undefined {
+  try {
+    return new URL(target, 'http://emulator.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+// ── Credentials ─────────────────────────────────────────────────────────────
+
+/** Who a request acts as: an organisation through its API key, or through an access token it holds. */
+export type Principal =
+  | { kind: 'api-key'; credential: string; org: EmulatedOrganization }
+  | { kind: 'access-token'; credential: string; org: EmulatedOrganization; token: TokenRecord };
+
+const TITLE = 'Must be authenticated to access this endpoint';
+
+/**
+ * Reads `Authorization: Bearer <credential>`: an organisation's API key, or a live access token
+ * (acting for the organisation it was issued to). Anything else is a 401 refusal.
+ */
+export function authenticate(
+  header: string | undefined,
+  registry: ObjectRegistry,
+  grants: GrantStore,
+  now: number,
+): Principal | Refusal {
+  const match = header === undefined ? null : /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+  const credential = match?.[1];
+  if (credential === undefined) {
+    return { status: 401, error: { title: TITLE, details: 'Send Authorization: Bearer <API key or access token>' } };
+  }
+  const org = registry.byApiKey(credential);
+  if (org) return { kind: 'api-key', credential, org };
+  const token = grants.token(credential);
+  if (token) {
+    const holder = registry.organization(token.orgId);
+    if (now >= token.expiresAt)
+      return { status: 401, error: { title: TITLE, details: 'The access token has expired' } };
+    if (holder) return { kind: 'access-token', credential, org: holder, token };
+  }
+  return { status: 401, error: { title: TITLE, details: 'The API key or access token is not valid' } };
+}
+
+// ── The layers, in order ────────────────────────────────────────────────────
 
 /** Everything that decides an answer. */
 export interface PipelineState extends OAuthState {
@@ -48,7 +142,7 @@ export interface RequestContext {
   fault: EmulatorFault | undefined;
 }
 
-type Decorate = (response: EmulatorResponse, extra?: Record<string, string>) => EmulatorResponse;
+export type Decorate = (response: EmulatorResponse, extra?: Record<string, string>) => EmulatorResponse;
 
 /**
  * Decides the answer to a request, in the order Persona's layers would: routing and body size,
@@ -93,41 +187,15 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
   const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
   const run = (): EmulatorResponse => {
     if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
-    const response = orInternalError(() => runEndpoint(state, route, principal, parsed, inflection));
-    return ctx.fault?.kind === 'null-fields' ? withNullFields(response, ctx.fault, inflection) : response;
+    const response = orInternalError(() => runEndpoint(state, ctx, principal, parsed, inflection));
+    const { fault, route } = ctx;
+    const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
+    return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
   };
   const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
   if (idempotencyKey === undefined) return decorate(run());
   const fingerprint = requestFingerprint(method, route.endpoint, parsed, ctx.body);
   return idempotent(state, { credential: principal.credential, idempotencyKey, fingerprint }, run, decorate);
-}
-
-/** An organisation's API key's own limit, when it has a valid one. */
-function ownRateLimit(org: EmulatedOrganization): number | undefined {
-  const limit = org.apiKeyRateLimit;
-  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : undefined;
-}
-
-/**
- * Counts the request against the environment and, for an API key with a limit of its own,
- * against the key: the RateLimit headers, and the 429 when either limit is passed. An access
- * token counts against the environment only.
- */
-function countRequest(
-  state: PipelineState,
-  principal: Principal,
-): { headers: Record<string, string>; refusal?: EmulatorResponse } {
-  const keyLimit = principal.kind === 'api-key' ? ownRateLimit(principal.org) : undefined;
-  const key = keyLimit === undefined ? undefined : { id: principal.credential, limit: keyLimit };
-  const rate = state.rateLimiter.count(state.clock.now(), key);
-  if (!rate.limited) return { headers: rate.headers };
-  const which =
-    rate.limited === 'api-key' ? `this API key's ${keyLimit}` : `the environment's ${state.settings.rateLimit}`;
-  const refusal = errorResponse(429, {
-    title: 'Rate limit exceeded',
-    details: `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`,
-  });
-  return { headers: rate.headers, refusal };
 }
 
 /** 404 for an unknown path, 405 for a wrong method, 413 for a body over the cap. */
@@ -178,42 +246,6 @@ function headerRefusal(
   return undefined;
 }
 
-/**
- * Runs a POST under its Idempotency-Key: replays the stored answer for the same parameters,
- * refuses other parameters, and stores what `run` answers (except 401 and 429).
- */
-function idempotent(
-  state: PipelineState,
-  key: { credential: string; idempotencyKey: string; fingerprint: string },
-  run: () => EmulatorResponse,
-  decorate: Decorate,
-): EmulatorResponse {
-  const { credential, idempotencyKey, fingerprint } = key;
-  if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-      }),
-    );
-  }
-  const found = state.idempotency.lookup(credential, idempotencyKey, fingerprint, state.clock.now());
-  if (found.kind === 'conflict') {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: 'This Idempotency-Key was already used with different parameters',
-      }),
-    );
-  }
-  if (found.kind === 'replay') return decorate(found.response, { 'idempotent-replayed': 'true' });
-  const response = run();
-  if (response.status !== 401 && response.status !== 429) {
-    state.idempotency.store(credential, idempotencyKey, fingerprint, response, state.clock.now());
-  }
-  return decorate(response);
-}
-
 /** The endpoint's answer; an exception inside it is a 500 in Persona's form (and is stored like one). */
 function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
   try {
@@ -228,13 +260,15 @@ function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
 
 function runEndpoint(
   state: PipelineState,
-  route: Route,
+  { route, req }: RequestContext,
   principal: Principal,
   parsed: ParsedParams | undefined,
   inflection: KeyInflection,
 ): EmulatorResponse {
   if (route.objectType) {
-    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, inflection);
+    const query = new URL(req.url ?? '/', 'http://emulator.invalid').searchParams;
+    const reader = principal.kind === 'access-token' ? { org: principal.org, token: principal.token } : principal;
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', reader, query, inflection);
   }
   if (principal.kind !== 'api-key') {
     return errorResponse(403, {

@@ -62,6 +62,11 @@ export interface EmulatedVerification {
   status: string;
   /** The inquiry (of the same organisation) it belongs to, or null for a verification on its own. */
   inquiryId: string | null;
+  /**
+   * `act_…`: the account it belongs to, listed as its `account` relationship (Persona added that
+   * relationship on 2025-07-30); null (the default) when none. The emulator holds no accounts.
+   */
+  accountId?: string | null;
   /** ISO 8601 timestamp. */
   createdAt: string;
   /** ISO 8601 timestamp, or null until the individual submitted. */
@@ -141,10 +146,12 @@ export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry' | 'verification
  * - `quota-exceeded`: 403 with a Persona error titled "Quota exceeded", as when one of the
  *   environment's product quotas is used up: after authentication and rate limiting, before the
  *   idempotency layer, so it is neither stored nor replayed.
- * - `null-fields` (token endpoint only): the code is redeemed and the token issued as usual,
- *   but the named `fields` of the 201 answer (default: `token-type`, `expires-in` and `scope`,
- *   the ones Persona's 2023-01-05 schema marks nullable besides the token) are sent as null, or
- *   left out with `absent: true`. The answer is Persona's own, stored under the Idempotency-Key.
+ * - `null-fields` (token and authorize endpoints): the request is processed as usual (a code
+ *   redeemed and a token issued, or a code issued), but the named `fields` of the 201 answer are
+ *   sent as null, or left out with `absent: true`. Persona's 2023-01-05 schema marks every field
+ *   of both answers nullable; by default the fault nulls all but the one the answer exists for:
+ *   `token-type`, `expires-in` and `scope` on the token endpoint, `expires-in` on authorize.
+ *   The answer is Persona's own, stored under the Idempotency-Key.
  *
  * Except for `status`, `redirect` and `null-fields`, the request is processed in full (codes are consumed,
  * responses stored under the Idempotency-Key) and only the answer's delivery is disturbed:
@@ -166,10 +173,12 @@ export type EmulatorFault =
   | { kind: 'reset'; when?: 'before-headers' | 'after-headers' }
   | { kind: 'redirect'; status?: 301 | 302 | 307 | 308; location?: string }
   | { kind: 'quota-exceeded' }
-  | { kind: 'null-fields'; fields?: TokenResponseField[]; absent?: boolean };
-
-/** A field of Create Access Token's answer, as Persona spells it by default (kebab-case). */
-export type TokenResponseField = 'access-token' | 'expires-in' | 'scope' | 'token-type';
+  | {
+      kind: 'null-fields';
+      /** Token endpoint: `access-token`, `expires-in`, `scope`, `token-type`; authorize: `code`, `expires-in`. */
+      fields?: ('access-token' | 'expires-in' | 'scope' | 'token-type' | 'code')[];
+      absent?: boolean;
+    };
 
 /** One request the emulator received, as recorded in {@link PersonaEmulator.requests}. */
 export interface EmulatedRequest {
@@ -225,8 +234,8 @@ export interface PersonaEmulatorOptions {
   /** When true the emulated clock moves only through `clock.advance`/`clock.set`; default false (it follows real time). */
   freezeClock?: boolean;
   /**
-   * `Persona-Version` values to accept besides {@link KNOWN_PERSONA_VERSIONS} (every version
-   * Persona documents), so that a version Persona releases later need not wait for a new
+   * `Persona-Version` values to accept besides every version Persona documents (listed in
+   * docs/emulator.md), so that a version Persona releases later need not wait for a new
    * emulator. Each a `YYYY-MM-DD` date; anything else throws TypeError.
    */
   personaVersions?: readonly string[];

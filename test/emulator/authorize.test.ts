@@ -85,8 +85,16 @@ describe('POST /api/v1/oauth/authorize', () => {
     expect(reply.status).toBe(403);
   });
 
-  it('requires client-id, response-type and scope (400 with a pointer)', async () => {
-    for (const name of ['client-id', 'response-type', 'scope']) {
+  it('defaults response-type to code when it is absent', async () => {
+    const form = valid();
+    delete form['response-type'];
+    const reply = await authorize(emu, form);
+    expect(reply.status).toBe(201);
+    expect(reply.json.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('requires client-id and scope (400 with a pointer)', async () => {
+    for (const name of ['client-id', 'scope']) {
       const form = valid();
       delete form[name];
       const reply = await authorize(emu, form);
@@ -124,6 +132,7 @@ describe('POST /api/v1/oauth/authorize', () => {
       `inquiry.read:${inq}:extra`,
       `inquiry.read:not an id`,
       `inquiry.read:`,
+      Array.from({ length: 101 }, (_, i) => `inquiry.read:inq_n${i}`).join(' '),
     ]) {
       const reply = await authorize(emu, { ...valid(), scope });
       expect(reply.status, scope).toBe(400);
@@ -135,7 +144,8 @@ describe('POST /api/v1/oauth/authorize', () => {
     const foreign = await authorize(emu, { ...valid(), scope: `inquiry.read:${theirs}` });
     const unknown = await authorize(emu, { ...valid(), scope: 'inquiry.read:inq_doesNotExist12345' });
     const unemulated = await authorize(emu, { ...valid(), scope: 'verification.read:ver_ynYuWdrjwwjiHJ2rgHfSoHeT' });
-    expect([foreign.status, unknown.status, unemulated.status]).toEqual([404, 404, 404]);
+    const otherType = await authorize(emu, { ...valid(), scope: 'report.read:rep_ynYuWdrjwwjiHJ2rgHfSoHeT' });
+    expect([foreign.status, unknown.status, unemulated.status, otherType.status]).toEqual([404, 404, 404, 404]);
     expect(firstError(foreign).title).toBe(firstError(unknown).title);
   });
 

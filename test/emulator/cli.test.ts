@@ -162,8 +162,8 @@ describe('persona-emulator CLI', () => {
     }
   });
 
-  it('exposes the control endpoints with --enable-faults, and applies --rate-limit and --seed', async () => {
-    const handle = run(['--port=0', '--enable-faults', '--rate-limit', '2', '--seed', 'fixed']);
+  it('exposes the control endpoints with --control, and applies --rate-limit and --seed', async () => {
+    const handle = run(['--port=0', '--control', '--rate-limit', '2', '--seed', 'fixed']);
     await waitFor(handle, /Press Ctrl-C/);
     const out = handle.stdout();
     expect(out).toMatch(/control: POST\/DELETE http:\/\/127\.0\.0\.1:\d+\/__emulator\/faults/);
@@ -225,7 +225,7 @@ describe('persona-emulator CLI', () => {
   it('prints help and exits 0; refuses unknown options with exit 2', async () => {
     const help = run(['--help']);
     expect(await help.exit).toEqual({ code: 0, signal: null });
-    expect(help.stdout()).toMatch(/--enable-faults/);
+    expect(help.stdout()).toMatch(/--control/);
     expect(help.stdout()).toMatch(/--port/);
     expect(help.stdout()).toMatch(/--persona-version/);
 
@@ -233,7 +233,7 @@ describe('persona-emulator CLI', () => {
     let stderr = '';
     bad.child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     expect((await bad.exit).code).toBe(2);
-    expect(stderr).toMatch(/unknown option --bogus/);
+    expect(stderr).toMatch(/Unknown option .--bogus./);
     const badPort = run(['--port', 'eighty']);
     expect((await badPort.exit).code).toBe(2);
   });

@@ -3,8 +3,8 @@
 // directory; the table names both.
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasScope, type PersonaTokenSet } from '../../src/index.js';
-import { KNOWN_PERSONA_VERSIONS, startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
-import { readCode, tokenRequests } from './helpers.js';
+import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { DOCUMENTED_VERSIONS, readCode, tokenRequests } from './helpers.js';
 import { strategyApp, type StrategyApp } from './strategy-app.js';
 
 let persona: PersonaEmulator | undefined;
@@ -35,7 +35,7 @@ const lastTokenStatus = (emulator: PersonaEmulator): number => lastTokenRequest(
 describe('Persona-Version', () => {
   it('signs in with every documented version, sent as the Persona-Version header', async () => {
     const emulator = await start();
-    for (const personaVersion of KNOWN_PERSONA_VERSIONS) {
+    for (const personaVersion of DOCUMENTED_VERSIONS) {
       const app = appOn(emulator, { personaVersion });
       const outcome = await app.callback(readCode(emulator));
       expect(outcome.status, personaVersion).toBe(200);

@@ -3,6 +3,24 @@ import type { PersonaEmulator } from '../../src/testing/index.js';
 
 export { firstInquiry, readCode, tokenRequests } from '../helpers/emulator.js';
 
+/**
+ * Every `Persona-Version` Persona documents: the eight of the OAuth reference pages' enum
+ * (2025-12-08 the latest released, per Versioning) and the two documentation sets the
+ * documentation index names besides (2021-05-14, 2026-09-29).
+ */
+export const DOCUMENTED_VERSIONS: readonly string[] = [
+  '2020-05-18',
+  '2021-02-21',
+  '2021-05-14',
+  '2021-07-05',
+  '2021-08-18',
+  '2022-09-01',
+  '2023-01-05',
+  '2025-10-27',
+  '2025-12-08',
+  '2026-09-29',
+];
+
 /** A response read in full. */
 export interface Reply {
   status: number;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
-import { call, exchange, firstError, firstInquiry, readCode } from './helpers.js';
+import { authorize, call, exchange, firstError, firstInquiry, readCode } from './helpers.js';
 
 let emu: PersonaEmulator;
 afterEach(() => emu.close());
@@ -67,20 +67,47 @@ describe('the null-fields fault (token endpoint)', () => {
     expect(firstError(reply).title).toBe('Record not found');
   });
 
-  it('is refused on other endpoints and with bad fields, on the handle and over the control API', async () => {
+  it('is refused on the object endpoints and with bad fields, on the handle and over the control API', async () => {
     emu = await startPersonaEmulator({ control: true });
-    expect(() => emu.setFault('inquiry', { kind: 'null-fields' })).toThrow(TypeError);
+    expect(() => emu.setFault('inquiry', { kind: 'null-fields' })).toThrow(/token and authorize endpoints only/);
     expect(() => emu.setFault('token', { kind: 'null-fields', fields: [] })).toThrow(TypeError);
     expect(() => emu.setFault('token', { kind: 'null-fields', fields: ['refresh-token' as 'scope'] })).toThrow(
-      /non-empty list of access-token, expires-in, scope, token-type/,
+      /non-empty list of access-token, expires-in, scope, token-type, code/,
     );
+    expect(() => emu.setFault('token', { kind: 'null-fields', fields: ['code'] })).toThrow(/code is not a field/);
+    expect(() => emu.setFault('authorize', { kind: 'null-fields', fields: ['scope'] })).toThrow(/scope is not a field/);
     const overHttp = await call(emu, '/__emulator/faults', {
-      json: { endpoint: 'authorize', fault: { kind: 'null-fields' } },
+      json: { endpoint: 'verification', fault: { kind: 'null-fields' } },
     });
     expect(overHttp.status).toBe(400);
-    expect(firstError(overHttp).details).toMatch(/token endpoint only/);
+    expect(firstError(overHttp).details).toMatch(/token and authorize endpoints only/);
     const ok = await call(emu, '/__emulator/faults', { json: { endpoint: 'token', fault: { kind: 'null-fields' } } });
     expect(ok.status).toBe(200);
     expect((await exchange(emu, readCode(emu))).json['token-type']).toBeNull();
+  });
+});
+
+describe('the null-fields fault (authorize endpoint)', () => {
+  const form = (emulator: PersonaEmulator) => ({
+    'client-id': emulator.recipient.id,
+    'response-type': 'code',
+    scope: `inquiry.read:${firstInquiry(emulator)}`,
+  });
+
+  it('sends expires-in as null by default; the code is real and redeemable', async () => {
+    emu = await startPersonaEmulator();
+    emu.setFault('authorize', { kind: 'null-fields' }, { times: 1 });
+    const reply = await authorize(emu, form(emu), { headers: { 'key-inflection': 'snake' } });
+    expect(reply.status).toBe(201);
+    expect(reply.json).toEqual({ code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expires_in: null });
+    expect((await exchange(emu, reply.json.code)).status).toBe(201);
+  });
+
+  it('can null the code, or leave both fields out with absent: true', async () => {
+    emu = await startPersonaEmulator();
+    emu.setFault('authorize', { kind: 'null-fields', fields: ['code'] }, { times: 1 });
+    expect((await authorize(emu, form(emu))).json).toEqual({ code: null, 'expires-in': 600 });
+    emu.setFault('authorize', { kind: 'null-fields', fields: ['code', 'expires-in'], absent: true }, { times: 1 });
+    expect((await authorize(emu, form(emu))).json).toEqual({});
   });
 });

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KNOWN_PERSONA_VERSIONS, startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
-import { call, exchange, firstError, firstInquiry, readCode } from './helpers.js';
+import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
+import { call, DOCUMENTED_VERSIONS, exchange, firstError, firstInquiry, readCode } from './helpers.js';
 
 let emu: PersonaEmulator;
 afterEach(() => emu.close());
@@ -39,20 +39,7 @@ describe('headers on every response', () => {
 describe('Persona-Version and Key-Inflection', () => {
   it('accepts every version Persona documents and refuses others with 400', async () => {
     emu = await startPersonaEmulator();
-    // The eight of the OAuth reference pages, and the two more of the documentation's index.
-    expect([...KNOWN_PERSONA_VERSIONS].sort()).toEqual([
-      '2020-05-18',
-      '2021-02-21',
-      '2021-05-14',
-      '2021-07-05',
-      '2021-08-18',
-      '2022-09-01',
-      '2023-01-05',
-      '2025-10-27',
-      '2025-12-08',
-      '2026-09-29',
-    ]);
-    for (const version of KNOWN_PERSONA_VERSIONS) {
+    for (const version of DOCUMENTED_VERSIONS) {
       const reply = await exchange(emu, readCode(emu), { headers: { 'persona-version': version } });
       expect(reply.status, version).toBe(201);
     }

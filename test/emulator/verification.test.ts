@@ -74,7 +74,10 @@ describe('GET /api/v1/verifications/:id', () => {
         'name-last': verification.nameLast,
         birthdate: verification.birthdate,
       },
-      relationships: { inquiry: { data: { type: 'inquiry', id: verification.inquiryId } } },
+      relationships: {
+        inquiry: { data: { type: 'inquiry', id: verification.inquiryId } },
+        account: { data: { type: 'account', id: verification.accountId } },
+      },
     });
     expect(reply.json.data.attributes.checks).toContainEqual({
       name: 'id_tamper_detection',

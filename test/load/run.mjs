@@ -564,7 +564,7 @@ async function precreateCodes(ctx, emulator, pool, count, concurrency) {
 }
 
 async function storm(options) {
-  const emulator = await startEmulator('storm emulator', ['--enable-faults']);
+  const emulator = await startEmulator('storm emulator', ['--control']);
   const app = await startApp('storm app', emulator, SESSION_STORE_MAX);
   const ctx = {
     appURL: app.url,

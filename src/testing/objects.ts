@@ -1,0 +1,395 @@
+import {
+  errorResponse,
+  inflectDeep,
+  jsonResponse,
+  normalizeParamKey,
+  type EmulatorResponse,
+  type KeyInflection,
+} from './http.js';
+import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
+import { prefixedId, uuid, type RandomSource } from './settings.js';
+import type {
+  EmulatedInquiry,
+  EmulatedOrganization,
+  EmulatedVerification,
+  EmulatorClock,
+  EmulatorEndpoint,
+  OrganizationInit,
+} from './types.js';
+
+/** A JSON:API resource object as Persona answers it, keys in kebab-case. */
+export interface Resource {
+  type: string;
+  id: string;
+  attributes: Record<string, unknown>;
+  relationships: Record<string, { data: unknown }>;
+}
+
+/**
+ * A kind of object the emulator holds and shares. Routing (`GET /api/v1/<path>/:id`), scope
+ * checks at Create Authorization, reads with an access token and faults follow from this one
+ * description; docs/emulator.md lists what else a new type needs (its field on
+ * {@link EmulatedOrganization}, its {@link EmulatorEndpoint} name, a handle method to add one).
+ */
+export interface ObjectType {
+  /** The resource of its permissions: `inquiry` in `inquiry.read`. */
+  readonly resource: string;
+  /** The prefix of its ids: `inq_`. */
+  readonly idPrefix: string;
+  /** Its retrieval path under `/api/v1/`: `inquiries`. */
+  readonly path: string;
+  /** The endpoint name faults attach to. */
+  readonly endpoint: EmulatorEndpoint;
+  /** Its name in error messages: `Inquiry`. */
+  readonly label: string;
+  /** Object `id` of `org` as a resource object, or undefined when `org` holds none. */
+  find(org: EmulatedOrganization, id: string): Resource | undefined;
+}
+
+function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): Resource {
+  const verifications = org.verifications
+    .filter((verification) => verification.inquiryId === inquiry.id)
+    .map((verification) => ({ type: `verification/${verification.type}`, id: verification.id }));
+  return {
+    type: 'inquiry',
+    id: inquiry.id,
+    attributes: {
+      status: inquiry.status,
+      'reference-id': inquiry.referenceId ?? null,
+      'name-first': inquiry.nameFirst,
+      'name-middle': inquiry.nameMiddle ?? null,
+      'name-last': inquiry.nameLast,
+      birthdate: inquiry.birthdate ?? null,
+      'email-address': inquiry.emailAddress ?? null,
+      'phone-number': inquiry.phoneNumber ?? null,
+      'address-street-1': inquiry.addressStreet1 ?? null,
+      'address-city': inquiry.addressCity ?? null,
+      'address-subdivision': inquiry.addressSubdivision ?? null,
+      'address-postal-code': inquiry.addressPostalCode ?? null,
+      'address-country-code': inquiry.addressCountryCode ?? null,
+      'created-at': inquiry.createdAt,
+      'completed-at': inquiry.completedAt ?? null,
+      tags: [...(inquiry.tags ?? [])],
+    },
+    relationships: {
+      'inquiry-template': {
+        data: inquiry.inquiryTemplateId ? { type: 'inquiry-template', id: inquiry.inquiryTemplateId } : null,
+      },
+      reports: { data: [] },
+      verifications: { data: verifications },
+    },
+  };
+}
+
+/**
+ * A verification (`verification/<type>`), linked to its inquiry. The attributes are a subset of
+ * Persona's: those common to every type, and a government ID's class, name and birthdate.
+ */
+function verificationResource(verification: EmulatedVerification): Resource {
+  const attributes: Record<string, unknown> = {
+    status: verification.status,
+    'created-at': verification.createdAt,
+    'submitted-at': verification.submittedAt ?? null,
+    'completed-at': verification.completedAt ?? null,
+    'country-code': verification.countryCode ?? null,
+    checks: (verification.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
+  };
+  if (verification.type === 'government-id') {
+    Object.assign(attributes, {
+      'id-class': verification.idClass ?? null,
+      'name-first': verification.nameFirst ?? null,
+      'name-last': verification.nameLast ?? null,
+      birthdate: verification.birthdate ?? null,
+    });
+  }
+  return {
+    type: `verification/${verification.type}`,
+    id: verification.id,
+    attributes,
+    relationships: {
+      inquiry: { data: verification.inquiryId ? { type: 'inquiry', id: verification.inquiryId } : null },
+      account: { data: verification.accountId ? { type: 'account', id: verification.accountId } : null },
+    },
+  };
+}
+
+/** Every object type the emulator shares; another is one more entry here (see {@link ObjectType}). */
+export const OBJECT_TYPES: readonly ObjectType[] = Object.freeze([
+  {
+    resource: 'inquiry',
+    idPrefix: 'inq_',
+    path: 'inquiries',
+    endpoint: 'inquiry',
+    label: 'Inquiry',
+    find(org: EmulatedOrganization, id: string) {
+      const inquiry = org.inquiries.find((object) => object.id === id);
+      return inquiry && inquiryResource(inquiry, org);
+    },
+  },
+  {
+    resource: 'verification',
+    idPrefix: 'ver_',
+    path: 'verifications',
+    endpoint: 'verification',
+    label: 'Verification',
+    find(org: EmulatedOrganization, id: string) {
+      const verification = org.verifications.find((object) => object.id === id);
+      return verification && verificationResource(verification);
+    },
+  },
+]);
+
+/** The type whose ids start like `id` does, if any. */
+export function objectTypeOf(id: string): ObjectType | undefined {
+  return OBJECT_TYPES.find((type) => id.startsWith(type.idPrefix));
+}
+
+/**
+ * `GET /api/v1/<type>/:id`. An API key reads its own organisation's objects; an access token
+ * reads the objects its scope grants `<resource>.read` on, held by the organisation that shared
+ * them, and gets 403 for any other id, existing or not, so the answer reveals nothing. The query
+ * may ask for related resources (`include`) and fewer attributes (`fields[<type>]`).
+ */
+export function retrieveObject(
+  registry: ObjectRegistry,
+  type: ObjectType,
+  id: string,
+  reader: { org: EmulatedOrganization; token?: { ownerOrgId: string; scopes: readonly string[] } },
+  query: URLSearchParams,
+  inflection: KeyInflection,
+): EmulatorResponse {
+  const { token } = reader;
+  if (token && !token.scopes.includes(`${type.resource}.read:${id}`)) {
+    return errorResponse(403, {
+      title: 'Forbidden',
+      details: `The access token's scope does not grant ${type.resource}.read on ${id}`,
+    });
+  }
+  const holder = token ? registry.organization(token.ownerOrgId) : reader.org;
+  const data = holder && type.find(holder, id);
+  if (!holder || !data) {
+    return errorResponse(404, { title: 'Record not found', details: `${type.label} ${id} was not found` });
+  }
+  const include = query.get('include');
+  const paths =
+    include === null || include.trim() === '' ? [] : include.split(',').map((p) => normalizeParamKey(p.trim()));
+  const unknown = paths.find((path) => !Object.hasOwn(data.relationships, path));
+  if (unknown !== undefined) {
+    const details = `include: ${JSON.stringify(unknown)} is not a relationship of ${data.type}`;
+    return errorResponse(400, { title: 'Bad Request', details, pointer: '/include' });
+  }
+  const readable = (related: Resource): boolean =>
+    !token || token.scopes.includes(`${objectTypeOf(related.id)?.resource}.read:${related.id}`);
+  const included = paths
+    .flatMap((path) => references(data.relationships[path]?.data))
+    .map((ref) => objectTypeOf(ref.id)?.find(holder, ref.id))
+    .filter((related): related is Resource => related !== undefined && readable(related));
+  const sparse = sparseFieldsets(query);
+  const document = { data: sparse(data), ...(include === null ? {} : { included: unique(included).map(sparse) }) };
+  return jsonResponse(200, inflectDeep(document, inflection));
+}
+
+/** The `{ type, id }` references of a relationship's `data`: one, many or none. */
+function references(data: unknown): { id: string }[] {
+  const list = Array.isArray(data) ? data : data ? [data] : [];
+  return list.filter((ref): ref is { id: string } => typeof (ref as { id?: unknown }).id === 'string');
+}
+
+function unique(resources: Resource[]): Resource[] {
+  return resources.filter((resource, index) => resources.findIndex((r) => r.id === resource.id) === index);
+}
+
+/**
+ * `fields[<type>]=a,b` as a function that keeps only those attributes of a resource of that type
+ * (`fields[verification]` applies to every `verification/<kind>`). Names may come in any
+ * inflection; names a resource does not have are ignored.
+ */
+function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resource {
+  const wanted = new Map<string, Set<string>>();
+  for (const [key, value] of query) {
+    const type = /^fields\[([^\]]+)\]$/.exec(key)?.[1];
+    if (type) wanted.set(type, new Set(value.split(',').map((name) => normalizeParamKey(name.trim()))));
+  }
+  return (resource) => {
+    const keep = wanted.get(resource.type) ?? wanted.get(resource.type.split('/')[0] ?? '');
+    if (!keep) return resource;
+    const attributes = Object.fromEntries(Object.entries(resource.attributes).filter(([name]) => keep.has(name)));
+    return { ...resource, attributes };
+  };
+}
+
+/**
+ * The emulated organisations and the objects they hold, handed out live: a change a test makes
+ * to one shows in the next answer.
+ */
+export class ObjectRegistry {
+  readonly organizations: EmulatedOrganization[] = [];
+  private readonly templates = new Map<string, string>();
+  // The account each seeded inquiry's person has, shared by that inquiry's verifications.
+  private readonly accounts = new Map<string, string>();
+
+  constructor(
+    private readonly random: RandomSource,
+    private readonly clock: EmulatorClock,
+  ) {}
+
+  /**
+   * Adds an organisation. Throws TypeError on an empty or spaced API key, a key rate limit that
+   * is not a positive integer or an unknown inflection; Error on an API key in use.
+   */
+  addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
+    const apiKey = init.apiKey ?? `persona_sandbox_${uuid(this.random)}`;
+    if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
+      throw new TypeError('apiKey must be a non-empty string without whitespace');
+    }
+    if (this.byApiKey(apiKey)) throw new Error('apiKey is already used by another organization');
+    const { apiKeyRateLimit, apiKeyInflection } = init;
+    if (apiKeyRateLimit !== undefined && (!Number.isInteger(apiKeyRateLimit) || apiKeyRateLimit <= 0)) {
+      throw new TypeError('apiKeyRateLimit must be a positive integer');
+    }
+    if (apiKeyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(apiKeyInflection)) {
+      throw new TypeError('apiKeyInflection must be kebab, snake or camel');
+    }
+    const org: EmulatedOrganization = {
+      id: prefixedId(this.random, 'org_'),
+      name: init.name ?? `Organization ${this.organizations.length + 1}`,
+      apiKey,
+      ...(apiKeyRateLimit === undefined ? {} : { apiKeyRateLimit }),
+      ...(apiKeyInflection === undefined ? {} : { apiKeyInflection }),
+      inquiries: [],
+      verifications: [],
+    };
+    this.templates.set(org.id, prefixedId(this.random, 'itmpl_'));
+    this.organizations.push(org);
+    return org;
+  }
+
+  /** Adds an inquiry to an organisation. Throws on an unknown organisation or a bad or taken id. */
+  addInquiry(orgId: string, init: Partial<EmulatedInquiry> = {}): EmulatedInquiry {
+    const { org, id } = this.placeFor(orgId, init.id, 'inq_', 'inquiry');
+    const status = init.status ?? 'approved';
+    const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
+    const inquiry: EmulatedInquiry = {
+      id,
+      status,
+      nameFirst: init.nameFirst ?? 'Alex',
+      nameMiddle: init.nameMiddle ?? null,
+      nameLast: init.nameLast ?? 'Rivera',
+      birthdate: init.birthdate ?? null,
+      referenceId: init.referenceId ?? null,
+      emailAddress: init.emailAddress ?? null,
+      phoneNumber: init.phoneNumber ?? null,
+      addressStreet1: init.addressStreet1 ?? null,
+      addressCity: init.addressCity ?? null,
+      addressSubdivision: init.addressSubdivision ?? null,
+      addressPostalCode: init.addressPostalCode ?? null,
+      addressCountryCode: init.addressCountryCode ?? null,
+      createdAt,
+      completedAt: init.completedAt !== undefined ? init.completedAt : FINISHED_STATUSES.has(status) ? createdAt : null,
+      tags: init.tags ? [...init.tags] : [],
+      inquiryTemplateId: init.inquiryTemplateId ?? this.templates.get(org.id) ?? prefixedId(this.random, 'itmpl_'),
+    };
+    org.inquiries.push(inquiry);
+    return inquiry;
+  }
+
+  /**
+   * Adds a verification to an organisation: by default a passed `government-id` verification
+   * on its own, created now. Throws on an unknown organisation, a bad or taken id, or an
+   * `inquiryId` the organisation does not hold.
+   */
+  addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
+    const { org, id } = this.placeFor(orgId, init.id, 'ver_', 'verification');
+    const inquiryId = init.inquiryId ?? null;
+    if (inquiryId !== null && !org.inquiries.some((inquiry) => inquiry.id === inquiryId)) {
+      throw new Error(`inquiry ${String(inquiryId)} is not one of ${org.id}'s inquiries`);
+    }
+    const type = init.type ?? 'government-id';
+    if (typeof type !== 'string' || !/^[a-z][a-z-]*$/.test(type)) {
+      throw new TypeError('a verification type must be lower-case words joined by -, e.g. government-id');
+    }
+    const status = init.status ?? 'passed';
+    const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
+    const finished = ['passed', 'failed', 'requires_retry'].includes(status);
+    const verification: EmulatedVerification = {
+      ...init,
+      id,
+      type,
+      status,
+      inquiryId,
+      createdAt,
+      submittedAt: init.submittedAt !== undefined ? init.submittedAt : finished ? createdAt : null,
+      completedAt: init.completedAt !== undefined ? init.completedAt : finished ? createdAt : null,
+      countryCode: init.countryCode ?? null,
+      accountId: init.accountId ?? null,
+      checks: (init.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
+    };
+    org.verifications.push(verification);
+    return verification;
+  }
+
+  /** Adds a seeded inquiry, its times counted back from `start`. */
+  seedInquiry(org: EmulatedOrganization, seed: SeedInquiry, start: number): void {
+    const { ageHours, completedAfterMinutes, ...fields } = seed;
+    const created = start - ageHours * 3_600_000;
+    this.addInquiry(org.id, {
+      ...fields,
+      tags: [...(fields.tags ?? [])],
+      createdAt: new Date(created).toISOString(),
+      completedAt:
+        completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),
+    });
+  }
+
+  /** Adds a seeded verification to one of `org`'s inquiries, its times counted from the inquiry's creation. */
+  seedVerification(org: EmulatedOrganization, seed: SeedVerification): void {
+    const { inquiryIndex, submittedAfterMinutes, completedAfterMinutes, ...fields } = seed;
+    const inquiry = org.inquiries[inquiryIndex];
+    if (!inquiry) throw new Error(`seed: ${org.name} has no inquiry #${inquiryIndex}`);
+    const created = Date.parse(inquiry.createdAt) + 60_000;
+    const at = (minutes: number | null): string | null =>
+      minutes === null ? null : new Date(created + minutes * 60_000).toISOString();
+    let accountId = this.accounts.get(inquiry.id);
+    if (!accountId) {
+      accountId = prefixedId(this.random, 'act_');
+      this.accounts.set(inquiry.id, accountId);
+    }
+    this.addVerification(org.id, {
+      ...fields,
+      inquiryId: inquiry.id,
+      accountId,
+      createdAt: new Date(created).toISOString(),
+      submittedAt: at(submittedAfterMinutes),
+      completedAt: at(completedAfterMinutes),
+      ...(fields.type === 'government-id'
+        ? { nameFirst: inquiry.nameFirst, nameLast: inquiry.nameLast, birthdate: inquiry.birthdate ?? null }
+        : {}),
+    });
+  }
+
+  /** Where a new object goes and its id; throws on an unknown organisation or a malformed or taken id. */
+  private placeFor(orgId: string, given: string | undefined, prefix: string, noun: string) {
+    const org = this.organization(orgId);
+    if (!org) throw new Error(`no organization ${String(orgId)}`);
+    const id = given ?? prefixedId(this.random, prefix);
+    if (typeof id !== 'string' || !new RegExp(`^${prefix}[A-Za-z0-9]+$`).test(id)) {
+      throw new TypeError(`${noun} ids look like ${prefix}<letters and digits>, not ${JSON.stringify(id)}`);
+    }
+    if (this.holdsAnywhere(id)) throw new Error(`${noun} ${id} already exists`);
+    return { org, id };
+  }
+
+  organization(id: string): EmulatedOrganization | undefined {
+    return this.organizations.find((org) => org.id === id);
+  }
+
+  byApiKey(apiKey: string): EmulatedOrganization | undefined {
+    return this.organizations.find((org) => org.apiKey === apiKey);
+  }
+
+  /** True when any organisation holds an object (of any type) with this id. */
+  holdsAnywhere(id: string): boolean {
+    const type = objectTypeOf(id);
+    return type !== undefined && this.organizations.some((org) => type.find(org, id) !== undefined);
+  }
+}
