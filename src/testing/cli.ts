@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { startPersonaEmulator } from './emulator.js';
 import { isVersionDate } from './settings.js';
-import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
+import type { EmulatedOrganization, PersonaEmulator, PersonaEmulatorOptions } from './types.js';
 
 const USAGE = `Usage: persona-emulator [options]
 
@@ -92,6 +92,9 @@ function parse(args: string[]) {
   });
 }
 
+const role = (emulator: PersonaEmulator, org: EmulatedOrganization): string =>
+  org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
+
 function summary(emulator: PersonaEmulator, control: boolean): string {
   const lines = [
     `Persona emulator listening on ${emulator.url}`,
@@ -99,8 +102,7 @@ function summary(emulator: PersonaEmulator, control: boolean): string {
     'organizations:',
   ];
   for (const org of emulator.organizations) {
-    const role = org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
-    lines.push(`  ${role.padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);
+    lines.push(`  ${role(emulator, org).padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);
   }
   lines.push("owner's inquiries:");
   for (const inquiry of emulator.owner.inquiries) {
@@ -127,7 +129,7 @@ function jsonSummary(emulator: PersonaEmulator, control: boolean): string {
     environmentId: emulator.environmentId,
     control,
     organizations: emulator.organizations.map((org) => ({
-      role: org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other',
+      role: role(emulator, org),
       id: org.id,
       name: org.name,
       apiKey: org.apiKey,
@@ -152,42 +154,24 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  // Signal handlers go in before anything is printed: whoever reads the URL may signal at once.
-  const starting = startPersonaEmulator(options.emulator);
-  let stopping = false;
+  const emulator = await startPersonaEmulator(options.emulator);
+  // Installed before the URL is printed: whoever reads it may signal at once.
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     process.stderr.write(`persona-emulator: ${signal}, shutting down\n`);
-    starting
-      .then(
-        (emulator) => emulator.close(),
-        () => undefined,
-      )
-      .then(
-        () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          process.exitCode = 0;
-        },
-        (error: unknown) => {
-          process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-          process.exit(1);
-        },
-      );
+    emulator.close().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        process.stderr.write(`persona-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-
-  let emulator: PersonaEmulator;
-  try {
-    emulator = await starting;
-  } catch (error) {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    throw error;
-  }
-  if (stopping) return;
   const control = options.emulator.control === true;
   process.stdout.write(options.json ? jsonSummary(emulator, control) : summary(emulator, control));
 }
