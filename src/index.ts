@@ -22,6 +22,10 @@ export {
   parseScopes,
   formatScopes,
   hasScope,
+  checkScope,
+  ScopeError,
+  type CheckScopeOptions,
+  type ExpiringScopeHolder,
   type PersonaScope,
   type PersonaScopeLike,
   type ScopeHolder,
@@ -44,11 +48,9 @@ export {
 export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,
-  ScopeError,
   personaErrorHandler,
   type RequireScopeOptions,
   type ScopedRequest,
-  type ExpiringScopeHolder,
   type Middleware,
   type PersonaErrorHandlerOptions,
 } from './middleware.js';
