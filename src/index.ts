@@ -56,7 +56,15 @@ export {
 } from './middleware.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
 export type { PersonaRequest } from './request.js';
-export type { SignedStateStoreOptions, AppState, StateStore, StateVerification } from './state/index.js';
+export {
+  attachStateResponse,
+  type RequestLike,
+  type ResponseLike,
+  type SignedStateStoreOptions,
+  type AppState,
+  type StateStore,
+  type StateVerification,
+} from './state/index.js';
 export { VERSION } from './version.js';
 // Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
 export type {} from './passport-types.js';

@@ -1,5 +1,7 @@
 // Express 5 + passport 0.7, the baseline the other frameworks are measured against: the scope
-// guard fails closed on a misspelt route parameter. Real HTTP on loopback against the emulator.
+// guard fails closed on a misspelt route parameter, and signed state behind a TLS-terminating
+// proxy keeps its Secure, __Host- nonce cookie without `trust proxy`. Real HTTP on loopback
+// against the emulator.
 import express, { type Express } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
@@ -8,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { PersonaStrategy, personaErrorHandler, requireScope, type PersonaStrategyOptions } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
 import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
-import { cookieHeader, sharedAndOther } from './helpers.js';
+import { cookieHeader, SECRET, sharedAndOther } from './helpers.js';
 
 let emulator: PersonaEmulator;
 useEmulator((e) => {
@@ -82,5 +84,35 @@ describe('Express: requireScope with an objectId that yields no id', () => {
       expect(typo.status).toBe(403);
       expect(typo.body).toMatchObject({ error: 'insufficient_scope' });
     }
+  });
+});
+
+describe('Express: signed state behind a TLS-terminating proxy, without trust proxy', () => {
+  it('sets a Secure __Host- nonce cookie for X-Forwarded-Proto: https, and its callback verifies', async () => {
+    const server = app({ signed: { secrets: [SECRET] } });
+    const [shared] = sharedAndOther(emulator);
+    const forwarded = { 'x-forwarded-proto': 'https' };
+    const start = await request(server).get('/auth/persona').set(forwarded);
+    expect(start.status).toBe(302);
+    const setCookie = [start.headers['set-cookie'] ?? []].flat();
+    const nonce = setCookie.find((line) => line.includes('pwp_state_'));
+    expect(nonce).toMatch(/^__Host-pwp_state_[A-Za-z0-9_-]{16}=/);
+    expect(nonce).toMatch(/; Secure$/);
+
+    const cookie = await signIn(server, `inquiry.read:${shared}`, forwarded);
+    const allowed = await request(server).get(`/inquiries/${shared}`).set('cookie', cookie);
+    expect(allowed.status).toBe(200);
+  });
+
+  it('takes the first value of a list, and keeps plain HTTP without the header', async () => {
+    const server = app({ signed: { secrets: [SECRET] } });
+    const listed = await request(server).get('/auth/persona').set('x-forwarded-proto', 'https, http');
+    expect(String(listed.headers['set-cookie'])).toMatch(/^__Host-pwp_state_.*; Secure$/);
+    const plain = await request(server).get('/auth/persona');
+    expect(String(plain.headers['set-cookie'])).toMatch(
+      /^pwp_state_[^;]+=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    );
+    const http = await request(server).get('/auth/persona').set('x-forwarded-proto', 'http, https');
+    expect(String(http.headers['set-cookie'])).not.toContain('Secure');
   });
 });
