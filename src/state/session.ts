@@ -36,6 +36,15 @@ function sessionOf(req: PersonaRequest): Record<string, unknown> {
   return session as Record<string, unknown>;
 }
 
+// Writes what is left of the flows back. An assignment is what every session library sees:
+// `delete` alone is lost on @fastify/secure-session (a Proxy without a delete trap), which then
+// saves nothing and hands the consumed state back on the next request. The delete after it
+// drops the emptied key where properties are plain (express-session, koa-session).
+function consume(session: Record<string, unknown>, key: string, remaining: PendingFlow[]): void {
+  session[key] = remaining.length > 0 ? remaining : undefined;
+  if (remaining.length === 0) delete session[key];
+}
+
 function pendingFlows(value: unknown, now: number): PendingFlow[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
@@ -103,8 +112,7 @@ export class SessionStateStore implements StateStore {
       }
     }
     const remaining = pendingFlows(all, now).filter((f) => f !== found);
-    if (remaining.length > 0) session[this.key] = remaining;
-    else delete session[this.key];
+    consume(session, this.key, remaining);
     if (!found) return { valid: false, reason: 'unknown' };
     if (typeof found.expiresAt !== 'number' || found.expiresAt <= now) return { valid: false, reason: 'expired' };
     if (!this.#acceptOnce(found.state, found.expiresAt, now)) return { valid: false, reason: 'unknown' };
