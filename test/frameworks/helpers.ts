@@ -110,7 +110,7 @@ export async function signInScenario(emulator: PersonaEmulator, base: string): P
   expect((await browser.get(`/inquiries/${shared}`)).status).toBe(200);
   const refused = await browser.get(`/inquiries/${other}`);
   expect(refused.status).toBe(403);
-  expect(refused.body).toContain('insufficient_scope');
+  expect(refused.body).toContain('does not grant');
 
   const toDashboard = await browser.start('/auth/persona/dashboard');
   const back = await browser.get(toDashboard(emulator.createAuthorization({ scope }).code));
