@@ -58,6 +58,7 @@ export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
 export type { PersonaRequest } from './request.js';
 export {
   attachStateResponse,
+  createStateStore,
   type RequestLike,
   type ResponseLike,
   type SignedStateStoreOptions,

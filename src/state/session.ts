@@ -61,7 +61,9 @@ function pendingFlows(value: unknown, now: number): PendingFlow[] {
  * Session-backed CSRF state (what `state: true` uses).
  *
  * Keeps several outstanding flows per session (several tabs), each one-time and expiring; the
- * oldest is evicted when more than `maxFlows` are pending. Needs `req.session`.
+ * oldest is evicted when more than `maxFlows` are pending. Needs `req.session` (express-session,
+ * @fastify/session, @fastify/secure-session, koa-session); `createCodeExchanger` users call
+ * `store(req, appState)` and `verify(req, state)` themselves.
  *
  * Consumption is atomic within a process: two callbacks racing with one state each load their
  * own copy of the session (neither sees the other's removal until it is saved), so the store
@@ -70,6 +72,8 @@ function pendingFlows(value: unknown, now: number): PendingFlow[] {
  * processes sharing a session store there is no such guarantee (the store has no
  * compare-and-delete): two instances may both accept one state, and Persona's single-use code
  * is then what lets only one of them sign in.
+ *
+ * @throws {TypeError} from the constructor for an empty `key` or an invalid number option.
  */
 export class SessionStateStore implements StateStore {
   private readonly key: string;

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
-import { cookieAccess, forwardedHttps, type CookieAccess } from './cookies.js';
+import { type attachStateResponse, cookieAccess, forwardedHttps, type CookieAccess } from './cookies.js';
 import type { PersonaRequest } from '../request.js';
 import type { AppState, StateStore, StateVerification } from './types.js';
 
@@ -68,7 +68,16 @@ function decodeStrictly(encoded: string): string | undefined {
  * started it, and several tabs work side by side (the oldest is evicted beyond `maxFlows`).
  * Nothing is kept on the server, so that one use is the browser's doing: a client that kept a
  * copy of the cookie can present the state again until it expires. `returnTo` is carried
- * inside the signed token.
+ * inside the signed token (the store does not check it: pass only what `isSafeReturnTo` accepts).
+ *
+ * What `state: { signed }` uses; `createCodeExchanger` users call `store(req, appState)` at the
+ * start and `verify(req, state)` on the callback themselves. The cookies are read and written
+ * through Express's `req.res`, koa-passport's `req.ctx`, or the response named by
+ * {@link attachStateResponse} (Fastify, `node:http`); both methods reject with an `Error`
+ * naming `attachStateResponse` when none is found.
+ *
+ * @throws {TypeError} from the constructor for fewer than one secret, a secret shorter than 32
+ * characters, or an invalid option.
  */
 export class SignedStateStore implements StateStore {
   // #private: a logged or inspected store must not print the signing secrets.
