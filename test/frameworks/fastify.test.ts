@@ -130,3 +130,23 @@ describe('Fastify with @fastify/secure-session and session state', () => {
     expect(tokenCalls(emulator)).toBe(calls);
   });
 });
+
+describe('Fastify behind a TLS-terminating proxy, without trustProxy', () => {
+  it('sets a Secure __Host- nonce cookie for X-Forwarded-Proto: https, and its callback verifies', async () => {
+    const base = await fastifyApp('session', { signed: { secrets: [SECRET] } });
+    const [shared] = sharedAndOther(emulator);
+    const browser = new Browser(base);
+    const forwarded = { 'x-forwarded-proto': 'https' };
+    const start = await browser.get('/auth/persona', forwarded);
+    expect(start.status).toBe(302);
+    expect([...browser.cookies.keys()]).toContainEqual(expect.stringMatching(/^__Host-pwp_state_/));
+    const state = new URL(start.location ?? 'x:').searchParams.get('state') ?? '';
+    const code = emulator.createAuthorization({ scope: `inquiry.read:${shared}` }).code;
+    const callback = await browser.get(
+      `/auth/persona/callback?code=${code}&state=${encodeURIComponent(state)}`,
+      forwarded,
+    );
+    expect(callback.status, callback.body).toBe(302);
+    expect([...browser.cookies.keys()].filter((name) => name.includes('pwp_state_'))).toEqual([]);
+  });
+});
