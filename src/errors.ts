@@ -258,8 +258,9 @@ const PERSONA_OAUTH_ERROR_BRAND = Symbol.for('passport-withpersona.PersonaOAuthE
  * The one error type this library produces for everything that can go wrong in a Persona
  * authorization-code exchange: a bad callback, a refused code, a Persona failure, a timeout.
  *
- * `code` is stable (see {@link PersonaOAuthErrorCode}); `status` is what the application should
- * answer, decided by the code (the README's Errors table); `personaStatus`, `requestId`, `personaErrors` and `retryAfter` describe Persona's side
+ * `code` is stable (see {@link PersonaOAuthErrorCode}); `status` (and `statusCode`, the same
+ * number) is what the application should answer, decided by the code (the README's Errors
+ * table), and `expose` is true for a 4xx; `personaStatus`, `requestId`, `personaErrors` and `retryAfter` describe Persona's side
  * when there was one. Messages, `toJSON()` and `util.inspect()` never contain the API key, an
  * authorization code or an access token: they are redacted before the error is built, and the
  * `cause` is summarised rather than dumped.
@@ -268,6 +269,16 @@ export class PersonaOAuthError extends Error {
   override readonly name = 'PersonaOAuthError';
   readonly code: PersonaOAuthErrorCode;
   readonly status: number;
+  /**
+   * The same as `status`, under the name NestJS's default exception filter, Fastify and Koa
+   * read, so their default error handlers answer 4xx/502/503/504 as Express does.
+   */
+  readonly statusCode: number;
+  /**
+   * True for a 4xx, false for a 5xx, as http-errors sets it: Koa's and other default handlers
+   * send the message only when it is true. The message holds no secret either way.
+   */
+  readonly expose: boolean;
   readonly personaStatus: number | undefined;
   readonly requestId: string | undefined;
   readonly personaErrors: PersonaErrorDetail[];
@@ -277,6 +288,8 @@ export class PersonaOAuthError extends Error {
     super(redact(message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     this.status = STATUS_OF[code];
+    this.statusCode = this.status;
+    this.expose = this.status < 500;
     this.personaStatus = init.personaStatus;
     this.requestId = init.requestId;
     this.personaErrors = (init.personaErrors ?? []).map((e) => ({ ...e }));
@@ -305,6 +318,8 @@ export class PersonaOAuthError extends Error {
       code: this.code,
       message: this.message,
       status: this.status,
+      statusCode: this.statusCode,
+      expose: this.expose,
       personaStatus: this.personaStatus,
       requestId: this.requestId,
       personaErrors: this.personaErrors,

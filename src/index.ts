@@ -22,6 +22,10 @@ export {
   parseScopes,
   formatScopes,
   hasScope,
+  checkScope,
+  ScopeError,
+  type CheckScopeOptions,
+  type ExpiringScopeHolder,
   type PersonaScope,
   type PersonaScopeLike,
   type ScopeHolder,
@@ -44,17 +48,24 @@ export {
 export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,
-  ScopeError,
   personaErrorHandler,
   type RequireScopeOptions,
   type ScopedRequest,
-  type ExpiringScopeHolder,
   type Middleware,
   type PersonaErrorHandlerOptions,
 } from './middleware.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
 export type { PersonaRequest } from './request.js';
-export type { SignedStateStoreOptions, AppState, StateStore, StateVerification } from './state/index.js';
+export {
+  attachStateResponse,
+  createStateStore,
+  type RequestLike,
+  type ResponseLike,
+  type SignedStateStoreOptions,
+  type AppState,
+  type StateStore,
+  type StateVerification,
+} from './state/index.js';
 export { VERSION } from './version.js';
 // Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
 export type {} from './passport-types.js';

@@ -1,9 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPersonaOAuthError, STATUS_OF, type PersonaOAuthError } from './errors.js';
-import { hasScope, type ScopeHolder } from './scopes.js';
-
-/** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
-export type ExpiringScopeHolder = (NonNullable<ScopeHolder> & { expiresAt?: number | undefined }) | null | undefined;
+import { isPersonaOAuthError, type PersonaOAuthError } from './errors.js';
+import { checkScope, ScopeError, type ExpiringScopeHolder } from './scopes.js';
 
 /**
  * The request {@link requireScope}'s callbacks see when no type argument is given: an Express
@@ -18,51 +15,15 @@ export interface RequireScopeOptions<TReq = ScopedRequest> {
    * carries `scopes` (or `scope`) and `expiresAt`.
    */
   tokens?: (req: TReq) => ExpiringScopeHolder;
-  /** The object id to check (default: none, i.e. the permission on any object). */
+  /**
+   * The object id to check (default: none, i.e. the permission on any object). When given, it
+   * must return a non-empty string: `undefined` (say, `req.params.inquiryID` on a route that
+   * names `:inquiryId`), `''` or anything else refuses the request with 403
+   * `insufficient_scope`; it never widens the check to any object.
+   */
   objectId?: (req: TReq) => string | undefined;
   /** The clock `expiresAt` is compared with, in epoch ms (default `Date.now`); for tests. */
   now?: () => number;
-}
-
-const SCOPE_ERROR_BRAND = Symbol.for('passport-withpersona.ScopeError');
-
-/**
- * What {@link requireScope} passes to `next` when the request is not allowed.
- *
- * `err instanceof ScopeError` also holds for a `ScopeError` made by the other copy of this
- * package (an app that both `import`s and `require`s it loads the ESM and the CommonJS build):
- * instances carry a `Symbol.for` brand that `instanceof` checks.
- */
-export class ScopeError extends Error {
-  override readonly name = 'ScopeError';
-  /** 401 when there is no (unexpired) token, 403 when the scope does not grant the permission. */
-  readonly status: 401 | 403;
-  readonly code: 'unauthenticated' | 'token_expired' | 'insufficient_scope';
-  readonly permission: string;
-  readonly objectId: string | undefined;
-
-  constructor(code: ScopeError['code'], permission: string, objectId: string | undefined) {
-    const target = objectId === undefined ? permission : `${permission} on ${objectId}`;
-    super(
-      code === 'insufficient_scope'
-        ? `The Persona access token does not grant ${target}`
-        : code === 'token_expired'
-          ? 'The Persona access token has expired; connect again'
-          : 'Sign in with Persona first',
-    );
-    this.code = code;
-    this.status = STATUS_OF[code];
-    this.permission = permission;
-    this.objectId = objectId;
-    Object.defineProperty(this, SCOPE_ERROR_BRAND, { value: true });
-  }
-
-  /** True for a `ScopeError` from either copy of the package; subclasses keep the plain check. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about (a subclass or this one)
-    if (this !== ScopeError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return typeof value === 'object' && value !== null && SCOPE_ERROR_BRAND in value;
-  }
 }
 
 /** A Connect/Express middleware over requests of type `TReq`. */
@@ -77,7 +38,8 @@ export type Middleware<TReq = IncomingMessage> = (
  * grants `permission` (on the object `options.objectId(req)` names, when given) and has not
  * expired. Otherwise it calls `next(new ScopeError(…))` with status 401 (no token, or expired:
  * code `unauthenticated` / `token_expired`) or 403 (code `insufficient_scope`), for your error
- * handler to render.
+ * handler to render. It is the Express form of {@link checkScope}, which decides. An
+ * `options.objectId` that yields anything but a non-empty string fails closed (403).
  *
  * `options.objectId` and `options.tokens` receive the request typed as `TReq`, by default a
  * {@link ScopedRequest}, so `(req) => req.params.id` needs no type argument. The middleware itself
@@ -95,14 +57,9 @@ export function requireScope<TReq extends IncomingMessage = ScopedRequest>(
     // `TReq` describes; it is typed as a plain IncomingMessage only so that it gives Express
     // nothing to infer the route's request type from.
     const req = incoming as TReq;
-    const objectId = options.objectId?.(req);
-    const tokens = tokensOf(req);
-    if (!tokens || typeof tokens !== 'object') return next(new ScopeError('unauthenticated', permission, objectId));
-    if (typeof tokens.expiresAt === 'number' && tokens.expiresAt <= now()) {
-      return next(new ScopeError('token_expired', permission, objectId));
-    }
-    if (!hasScope(tokens, permission, objectId))
-      return next(new ScopeError('insufficient_scope', permission, objectId));
+    const checked = options.objectId ? { objectId: options.objectId(req) as unknown, now: now() } : { now: now() };
+    const refusal = checkScope(tokensOf(req), permission, checked);
+    if (refusal) return next(refusal);
     next();
   };
 }

@@ -1,3 +1,5 @@
+import { STATUS_OF } from './errors.js';
+
 /**
  * One granted scope: a permission (`resource.action`) on one Persona object.
  *
@@ -115,4 +117,105 @@ export function hasScope(holder: ScopeHolder, permission: string, objectId?: str
       s.permission === permission &&
       (objectId === undefined || s.objectId === objectId),
   );
+}
+
+/** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
+export type ExpiringScopeHolder = (NonNullable<ScopeHolder> & { expiresAt?: number | undefined }) | null | undefined;
+
+const SCOPE_ERROR_BRAND = Symbol.for('passport-withpersona.ScopeError');
+
+/**
+ * Why a request is not allowed: what {@link checkScope} returns and `requireScope` passes to
+ * `next`. `status` and `statusCode` (the same number) are 401 when there is no unexpired token
+ * and 403 when the scope does not grant the permission; `expose` is true (the message is safe to
+ * show), as http-errors sets it, so the default error handlers of Express, Koa, Fastify and
+ * NestJS answer with that status and message.
+ *
+ * `err instanceof ScopeError` also holds for a `ScopeError` made by the other copy of this
+ * package (an app that both `import`s and `require`s it loads the ESM and the CommonJS build):
+ * instances carry a `Symbol.for` brand that `instanceof` checks.
+ */
+export class ScopeError extends Error {
+  override readonly name = 'ScopeError';
+  /** 401 when there is no (unexpired) token, 403 when the scope does not grant the permission. */
+  readonly status: 401 | 403;
+  /** The same as `status`, under the name Fastify, NestJS and Node's own conventions read. */
+  readonly statusCode: 401 | 403;
+  /** Always true: the message names the permission only, never a token. */
+  readonly expose = true;
+  readonly code: 'unauthenticated' | 'token_expired' | 'insufficient_scope';
+  readonly permission: string;
+  readonly objectId: string | undefined;
+
+  constructor(code: ScopeError['code'], permission: string, objectId: string | undefined) {
+    const target = objectId === undefined ? permission : `${permission} on ${objectId}`;
+    super(
+      code === 'insufficient_scope'
+        ? `The Persona access token does not grant ${target}`
+        : code === 'token_expired'
+          ? 'The Persona access token has expired; connect again'
+          : 'Sign in with Persona first',
+    );
+    this.code = code;
+    this.status = STATUS_OF[code];
+    this.statusCode = this.status;
+    this.permission = permission;
+    this.objectId = objectId;
+    Object.defineProperty(this, SCOPE_ERROR_BRAND, { value: true });
+  }
+
+  /** True for a `ScopeError` from either copy of the package; subclasses keep the plain check. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about (a subclass or this one)
+    if (this !== ScopeError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && SCOPE_ERROR_BRAND in value;
+  }
+}
+
+/** Options of {@link checkScope}. */
+export interface CheckScopeOptions {
+  /**
+   * The object the permission must be granted on. When this key is present its value must be a
+   * non-empty string: anything else (`undefined` from a misspelt route parameter, `''`, a number)
+   * is refused with `insufficient_scope`, never read as "any object". Leave the key out to ask
+   * for the permission on any object.
+   */
+  objectId?: unknown;
+  /** The time `expiresAt` is compared with, in epoch ms (default `Date.now()`). */
+  now?: number;
+}
+
+// The object id the caller named, `undefined` when it named none, `null` when it named one that
+// is no id at all (and so must be refused).
+function namedObject(options: CheckScopeOptions): string | undefined | null {
+  if (!('objectId' in options)) return undefined;
+  const { objectId } = options;
+  return typeof objectId === 'string' && objectId !== '' ? objectId : null;
+}
+
+/**
+ * The framework-agnostic scope guard: `undefined` when `holder` (a token set, or a user carrying
+ * `scopes`/`scope` and `expiresAt`) is present, unexpired and grants `permission` (on
+ * `options.objectId` when that key is given), otherwise the {@link ScopeError} to answer with:
+ * `unauthenticated` (401), `token_expired` (401) or `insufficient_scope` (403). An `objectId`
+ * key whose value is not a non-empty string fails closed with `insufficient_scope`.
+ * `requireScope`, and any Fastify `preHandler`, NestJS guard, Koa or Hono middleware, decide
+ * with this one function. Never throws.
+ */
+export function checkScope(
+  holder: ExpiringScopeHolder,
+  permission: string,
+  options: CheckScopeOptions = {},
+): ScopeError | undefined {
+  const objectId = namedObject(options);
+  const shown = typeof objectId === 'string' ? objectId : undefined;
+  if (!holder || typeof holder !== 'object') return new ScopeError('unauthenticated', permission, shown);
+  const now = options.now ?? Date.now();
+  if (typeof holder.expiresAt === 'number' && holder.expiresAt <= now) {
+    return new ScopeError('token_expired', permission, shown);
+  }
+  if (objectId === null || !hasScope(holder, permission, objectId)) {
+    return new ScopeError('insufficient_scope', permission, shown);
+  }
+  return undefined;
 }

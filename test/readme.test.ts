@@ -11,6 +11,9 @@
 //   declare const options: PersonaStrategyOptions;
 //   -->
 // Such a block is only type-checked. The Quickstart is marked `<!-- readme-check: server -->`.
+//
+// docs/frameworks.md's blocks (the Fastify, Koa, NestJS and node:http recipes) are type-checked
+// the same way, with the decorator options `nest new` adds; their apps run in test/frameworks/.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -90,6 +93,8 @@ function markerAbove(lines: string[], fenceIndex: number): { prelude?: string; s
 }
 
 const blocks = extractBlocks(README);
+const FRAMEWORKS_DOC = readFileSync(join(root, 'docs/frameworks.md'), 'utf8');
+const frameworkBlocks = extractBlocks(FRAMEWORKS_DOC).map((block) => ({ ...block, file: `frameworks-${block.file}` }));
 const work = join(root, 'test-output', `readme-${process.pid}`);
 const out = join(work, 'out');
 /** Type errors per block file, as README locations. */
@@ -148,6 +153,36 @@ function typeCheckAndEmit(): void {
     problems.set(block.file, list);
   }
 }
+
+/** Type errors per docs/frameworks.md block, as docs locations (nothing is emitted). */
+function typeCheckFrameworkDocs(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const options: ts.CompilerOptions = {
+    ...COMPILER_OPTIONS,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    noEmit: true,
+  };
+  const program = ts.createProgram(
+    frameworkBlocks.map((block) => join(work, block.file)),
+    options,
+  );
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    const block = frameworkBlocks.find(
+      (candidate) => diagnostic.file?.fileName === join(work, candidate.file).replace(/\\/g, '/'),
+    );
+    const line =
+      diagnostic.file && diagnostic.start !== undefined
+        ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line
+        : -1;
+    const key = block?.file ?? '';
+    const where = block ? `docs/frameworks.md:${block.line + 1 + line - preludeLines(block)}` : 'outside any block';
+    found.set(key, [...(found.get(key) ?? []), `${where}: TS${diagnostic.code}: ${message}`]);
+  }
+  return found;
+}
+let frameworkProblems = new Map<string, string[]>();
 
 interface Run {
   code: number | null;
@@ -216,7 +251,9 @@ beforeAll(async () => {
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   for (const block of blocks) await writeFile(join(work, block.file), sourceOf(block));
+  for (const block of frameworkBlocks) await writeFile(join(work, block.file), sourceOf(block));
   typeCheckAndEmit();
+  frameworkProblems = typeCheckFrameworkDocs();
   await runVitestBlocks();
 }, 180_000);
 
@@ -249,6 +286,22 @@ describe('README code blocks', () => {
     }
     const run = await runNode(join(out, block.file.replace(/\.ts$/, '.js')));
     expect(run.code, `${label(block)} exited with ${run.code}:\n${run.output}`).toBe(0);
+  });
+});
+
+describe('docs/frameworks.md code blocks', () => {
+  it('has a recipe for Fastify, Koa, NestJS and node:http, and no error outside them', () => {
+    const imports = frameworkBlocks.map((block) => block.code).join('\n');
+    for (const framework of ['@fastify/passport', 'koa-passport', '@nestjs/passport', 'node:http']) {
+      expect(imports).toContain(`from '${framework}'`);
+    }
+    expect(frameworkProblems.get(''), 'errors outside any block').toBeUndefined();
+  });
+
+  it.each(
+    frameworkBlocks.map((block) => [`docs/frameworks.md:${block.line} (under "${block.section}")`, block] as const),
+  )('%s type-checks (strict)', (where, block) => {
+    expect(frameworkProblems.get(block.file) ?? [], `${where} does not compile`).toEqual([]);
   });
 });
 

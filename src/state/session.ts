@@ -36,6 +36,15 @@ function sessionOf(req: PersonaRequest): Record<string, unknown> {
   return session as Record<string, unknown>;
 }
 
+// Writes what is left of the flows back. An assignment is what every session library sees:
+// `delete` alone is lost on @fastify/secure-session (a Proxy without a delete trap), which then
+// saves nothing and hands the consumed state back on the next request. The delete after it
+// drops the emptied key where properties are plain (express-session, koa-session).
+function consume(session: Record<string, unknown>, key: string, remaining: PendingFlow[]): void {
+  session[key] = remaining.length > 0 ? remaining : undefined;
+  if (remaining.length === 0) delete session[key];
+}
+
 function pendingFlows(value: unknown, now: number): PendingFlow[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
@@ -52,7 +61,9 @@ function pendingFlows(value: unknown, now: number): PendingFlow[] {
  * Session-backed CSRF state (what `state: true` uses).
  *
  * Keeps several outstanding flows per session (several tabs), each one-time and expiring; the
- * oldest is evicted when more than `maxFlows` are pending. Needs `req.session`.
+ * oldest is evicted when more than `maxFlows` are pending. Needs `req.session` (express-session,
+ * @fastify/session, @fastify/secure-session, koa-session); `createCodeExchanger` users call
+ * `store(req, appState)` and `verify(req, state)` themselves.
  *
  * Consumption is atomic within a process: two callbacks racing with one state each load their
  * own copy of the session (neither sees the other's removal until it is saved), so the store
@@ -61,6 +72,8 @@ function pendingFlows(value: unknown, now: number): PendingFlow[] {
  * processes sharing a session store there is no such guarantee (the store has no
  * compare-and-delete): two instances may both accept one state, and Persona's single-use code
  * is then what lets only one of them sign in.
+ *
+ * @throws {TypeError} from the constructor for an empty `key` or an invalid number option.
  */
 export class SessionStateStore implements StateStore {
   private readonly key: string;
@@ -103,8 +116,7 @@ export class SessionStateStore implements StateStore {
       }
     }
     const remaining = pendingFlows(all, now).filter((f) => f !== found);
-    if (remaining.length > 0) session[this.key] = remaining;
-    else delete session[this.key];
+    consume(session, this.key, remaining);
     if (!found) return { valid: false, reason: 'unknown' };
     if (typeof found.expiresAt !== 'number' || found.expiresAt <= now) return { valid: false, reason: 'expired' };
     // Found in this request's own session, but a racing copy of the session (a double click)

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { integerOption } from '../options.js';
 import { safeEqual } from './compare.js';
+import { type attachStateResponse, cookieAccess, forwardedHttps, type CookieAccess } from './cookies.js';
 import type { PersonaRequest } from '../request.js';
 import type { AppState, StateStore, StateVerification } from './types.js';
 
@@ -19,8 +19,11 @@ export interface SignedStateStoreOptions {
   /** Pending flows (cookies) kept per browser, oldest evicted beyond it (default 10). */
   maxFlows?: number;
   /**
-   * Cookie `Secure` attribute: `'auto'` (default) sets it when the request came over HTTPS. A
-   * Secure cookie is named with the `__Host-` prefix (`__Secure-` when `path` is not `/`).
+   * Cookie `Secure` attribute: `'auto'` (default) sets it when the request came over HTTPS as the
+   * framework sees it (Express `req.secure`, Fastify `request.protocol`, Koa `ctx.secure`, a TLS
+   * socket) or when the first `X-Forwarded-Proto` value is `https` (a TLS-terminating proxy, even
+   * without `trust proxy`): it never downgrades a request that came over HTTPS. A Secure cookie
+   * is named with the `__Host-` prefix (`__Secure-` when `path` is not `/`).
    */
   secure?: boolean | 'auto';
   /** Cookie `SameSite` (default `lax`; a cross-site form POST callback needs `none` + Secure). */
@@ -55,19 +58,6 @@ function decodeStrictly(encoded: string): string | undefined {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
 }
 
-function responseOf(req: PersonaRequest): ServerResponse {
-  if (!req.res) {
-    throw new Error('passport-withpersona: signed state needs req.res (Express) to set its nonce cookie');
-  }
-  return req.res;
-}
-
-function appendSetCookie(res: ServerResponse, cookie: string): void {
-  const current = res.getHeader('set-cookie');
-  const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
-  res.setHeader('set-cookie', [...list, cookie]);
-}
-
 /**
  * Stateless CSRF state: each state is an HMAC-signed, expiring token bound to a nonce cookie
  * set on the browser that started the flow, so any instance holding the secrets can verify it
@@ -78,7 +68,16 @@ function appendSetCookie(res: ServerResponse, cookie: string): void {
  * started it, and several tabs work side by side (the oldest is evicted beyond `maxFlows`).
  * Nothing is kept on the server, so that one use is the browser's doing: a client that kept a
  * copy of the cookie can present the state again until it expires. `returnTo` is carried
- * inside the signed token.
+ * inside the signed token (the store does not check it: pass only what `isSafeReturnTo` accepts).
+ *
+ * What `state: { signed }` uses; `createCodeExchanger` users call `store(req, appState)` at the
+ * start and `verify(req, state)` on the callback themselves. The cookies are read and written
+ * through Express's `req.res`, koa-passport's `req.ctx`, or the response named by
+ * {@link attachStateResponse} (Fastify, `node:http`); both methods reject with an `Error`
+ * naming `attachStateResponse` when none is found.
+ *
+ * @throws {TypeError} from the constructor for fewer than one secret, a secret shorter than 32
+ * characters, or an invalid option.
  */
 export class SignedStateStore implements StateStore {
   // #private: a logged or inspected store must not print the signing secrets.
@@ -130,11 +129,11 @@ export class SignedStateStore implements StateStore {
       .digest('base64url');
   }
 
-  private isSecure(req: PersonaRequest): boolean {
+  // An upgrade on the proxy's hint is safe: a browser on HTTPS takes the Secure cookie, and a
+  // client that spoofs the header over plain HTTP only breaks its own flow.
+  private isSecure(req: PersonaRequest, cookies: CookieAccess): boolean {
     if (this.sameSite === 'none') return true;
-    return this.secure === 'auto'
-      ? Boolean(req.secure ?? (req.socket as { encrypted?: boolean } | undefined)?.encrypted)
-      : this.secure;
+    return this.secure === 'auto' ? cookies.secure || forwardedHttps(req) : this.secure;
   }
 
   /**
@@ -142,20 +141,21 @@ export class SignedStateStore implements StateStore {
    * `__Host-` prefix (Path=/, no Domain), or `__Secure-` under another path: browsers then refuse
    * the cookie from plain HTTP or a sibling subdomain, so neither can plant a nonce.
    */
-  private namePrefix(req: PersonaRequest): string {
-    if (!this.isSecure(req)) return `${this.cookieName}_`;
+  private namePrefix(secure: boolean): string {
+    if (!secure) return `${this.cookieName}_`;
     return `${this.path === '/' ? '__Host-' : '__Secure-'}${this.cookieName}_`;
   }
 
-  private cookie(req: PersonaRequest, flowId: string, value: string, maxAgeSeconds: number): string {
+  private cookie(secure: boolean, flowId: string, value: string, maxAgeSeconds: number): string {
     const sameSite = this.sameSite[0]?.toUpperCase() + this.sameSite.slice(1);
-    return `${this.namePrefix(req)}${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
-      this.isSecure(req) ? '; Secure' : ''
+    return `${this.namePrefix(secure)}${flowId}=${value}; Path=${this.path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=${sameSite}${
+      secure ? '; Secure' : ''
     }`;
   }
 
   async store(req: PersonaRequest, appState: AppState): Promise<string> {
-    const res = responseOf(req);
+    const cookies = cookieAccess(req);
+    const secure = this.isSecure(req, cookies);
     const now = Date.now();
     const flowId = randomBytes(12).toString('base64url');
     const nonce = randomBytes(16).toString('base64url');
@@ -164,17 +164,17 @@ export class SignedStateStore implements StateStore {
     const signature = this.mac(this.#secrets[0] as string, flowId, expires, returnTo, nonce);
 
     // Evict the oldest pending flows of this browser beyond maxFlows.
-    const prefix = this.namePrefix(req);
+    const prefix = this.namePrefix(secure);
     const pending: { flowId: string; issuedAt: number }[] = [];
-    for (const [name, value] of parseCookies(req.headers.cookie)) {
+    for (const [name, value] of parseCookies(cookies.header)) {
       const match = name.startsWith(prefix) ? COOKIE_VALUE.exec(value) : null;
       if (match) pending.push({ flowId: name.slice(prefix.length), issuedAt: parseInt(match[1] as string, 36) });
     }
     pending.sort((a, b) => a.issuedAt - b.issuedAt);
     for (const old of pending.slice(0, Math.max(0, pending.length - this.maxFlows + 1))) {
-      appendSetCookie(res, this.cookie(req, old.flowId, '', 0));
+      cookies.append(this.cookie(secure, old.flowId, '', 0));
     }
-    appendSetCookie(res, this.cookie(req, flowId, `${now.toString(36)}.${nonce}`, Math.ceil(this.ttlMs / 1000)));
+    cookies.append(this.cookie(secure, flowId, `${now.toString(36)}.${nonce}`, Math.ceil(this.ttlMs / 1000)));
     return `${flowId}.${expires}.${Buffer.from(returnTo).toString('base64url')}.${signature}`;
   }
 
@@ -184,10 +184,12 @@ export class SignedStateStore implements StateStore {
     const [flowId, expires, encodedReturnTo, signature] = parts as [string, string, string, string];
     if (!FLOW_ID.test(flowId) || !/^[0-9a-z]{1,12}$/.test(expires)) return { valid: false, reason: 'forged' };
 
-    const cookieValue = parseCookies(req.headers.cookie).get(`${this.namePrefix(req)}${flowId}`);
+    const cookies = cookieAccess(req);
+    const secure = this.isSecure(req, cookies);
+    const cookieValue = parseCookies(cookies.header).get(`${this.namePrefix(secure)}${flowId}`);
     if (cookieValue === undefined) return { valid: false, reason: 'unknown' };
     // One-time: whatever the outcome, this flow's cookie is gone.
-    appendSetCookie(responseOf(req), this.cookie(req, flowId, '', 0));
+    cookies.append(this.cookie(secure, flowId, '', 0));
     const match = COOKIE_VALUE.exec(cookieValue);
     if (!match) return { valid: false, reason: 'forged' };
     const nonce = match[2] as string;

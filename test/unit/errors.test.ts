@@ -43,6 +43,18 @@ describe('the code → status table', () => {
     for (const code of SCOPE_CODES)
       expect(new ScopeError(code, 'inquiry.read', undefined).status).toBe(STATUS_OF[code]);
   });
+
+  it('gives statusCode the same number as status, and expose true exactly for a 4xx', () => {
+    for (const code of Object.keys(STATUS_OF)) {
+      if ((SCOPE_CODES as readonly string[]).includes(code) || code === 'verify_rejected') continue;
+      const error = new PersonaOAuthError(code as PersonaOAuthErrorCode, 'x');
+      expect([error.statusCode, error.expose]).toEqual([error.status, error.status < 500]);
+    }
+    for (const code of SCOPE_CODES) {
+      const error = new ScopeError(code, 'inquiry.read', undefined);
+      expect([error.statusCode, error.expose]).toEqual([error.status, true]);
+    }
+  });
 });
 
 describe('PersonaOAuthError', () => {
@@ -100,6 +112,8 @@ describe('PersonaOAuthError', () => {
       code: 'network',
       message: 'down',
       status: 502,
+      statusCode: 502,
+      expose: false,
       personaStatus: undefined,
       requestId: undefined,
       personaErrors: [],

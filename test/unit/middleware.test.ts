@@ -123,9 +123,15 @@ describe('requireScope', () => {
     expect(error.message).toContain('inq_2');
   });
 
-  it('checks any object when the objectId function returns undefined', () => {
-    const middleware = requireScope<Req>('inquiry.read', { objectId: () => undefined });
-    expect(run(middleware, fakeReq({ user: tokenSet('inquiry.read:inq_1') })).mock.calls[0]).toEqual([]);
+  it.each([
+    ['undefined', undefined],
+    ['an empty string', ''],
+    ['a number', 1],
+  ])('fails closed with 403 insufficient_scope when the objectId function returns %s', (_name, id) => {
+    const middleware = requireScope<Req>('inquiry.read', { objectId: () => id as string | undefined });
+    const error = errorOf(run(middleware, fakeReq({ user: tokenSet('inquiry.read:inq_1 inquiry.read:1') })));
+    expect(error.status).toBe(403);
+    expect(error.code).toBe('insufficient_scope');
   });
 
   it('reports the object id on 401 errors too', () => {

@@ -375,9 +375,9 @@ describe('SignedStateStore: store and verify', () => {
     expect((await browser.callback(store, state)).valid).toBe(true);
   });
 
-  it('throws a clear error when the request has no res to set the cookie on', async () => {
+  it('throws a clear error, naming attachStateResponse, when the response cannot be found', async () => {
     const store = new SignedStateStore({ secrets: [SECRET_A] });
-    await expect(store.store({ headers: {} } as PersonaRequest, {})).rejects.toThrow(/req\.res/);
+    await expect(store.store({ headers: {} } as PersonaRequest, {})).rejects.toThrow(/attachStateResponse/);
   });
 
   it('works with a minimal response object (getHeader / setHeader)', async () => {
