@@ -285,7 +285,7 @@ function fixedLoadNote(s) {
   const late = spread(s.servers.flatMap((server) => server.rounds.map((r) => r.generatorLateP99)));
   return (
     `${capacityOf}'s closed-loop capacity at ${capacityConnections} connections: ${fmt(rates.median)} logins/s ` +
-    `(${fmt(rates.min)}–${fmt(rates.max)} over the rounds); offered: ${fraction} × that, measured in each round. ` +
+    `(${fmt(rates.min)}–${fmt(rates.max)} over the rounds); offered: ${fraction} × that rate, measured anew in each round. ` +
     `The generator sent its logins at most ${fmt(late.max, 1)} ms late at p99 (median ${fmt(late.median, 1)} ms).`
   );
 }
