@@ -133,7 +133,8 @@ export async function closedLoop({ connections, seconds, flow, codePrefix, valid
 
 /**
  * The keep-alive connections of an open-loop load: an idle one is reused (the most recently
- * freed first), a new one is opened when none is idle, up to `max` open at once.
+ * freed first), a new one is opened when none is idle, up to `max` open at once. `peakBusy` is
+ * the most connections carrying a login at once since it was last reset.
  */
 export class ConnectionPool {
   constructor(port, max) {
@@ -141,26 +142,31 @@ export class ConnectionPool {
     this.max = max;
     this.idle = [];
     this.open = new Set();
-    this.peak = 0;
+    this.busy = 0;
+    this.peakBusy = 0;
   }
 
   /** An idle or new connection, or null when `max` are open and busy. */
   take() {
-    const idle = this.idle.pop();
-    if (idle) return idle;
-    if (this.open.size >= this.max) return null;
-    const connection = new Connection(this.port);
-    this.open.add(connection);
-    this.peak = Math.max(this.peak, this.open.size);
+    let connection = this.idle.pop();
+    if (!connection) {
+      if (this.open.size >= this.max) return null;
+      connection = new Connection(this.port);
+      this.open.add(connection);
+    }
+    this.busy++;
+    this.peakBusy = Math.max(this.peakBusy, this.busy);
     return connection;
   }
 
   release(connection) {
+    this.busy--;
     this.idle.push(connection);
   }
 
   /** Closes a connection a login failed on; the next take() may open another in its place. */
   discard(connection) {
+    this.busy--;
     connection.close();
     this.open.delete(connection);
   }
@@ -169,6 +175,7 @@ export class ConnectionPool {
     for (const connection of this.open) connection.close();
     this.open.clear();
     this.idle = [];
+    this.busy = 0;
   }
 }
 
@@ -181,7 +188,7 @@ const OPEN_LOOP_DRAIN_MS = 30_000;
  * idle, up to the pool's cap; past the cap it waits for the first connection freed). A login's
  * latency runs from its scheduled time, not from when it could be sent, so time spent queued
  * behind a slow server counts (no coordinated omission). `loginsPerSecond` counts the logins
- * completed within the schedule's `seconds`; `lateP99` is how late the generator itself sent (its
+ * completed within the schedule's `seconds`; `connections` the most in use at once; `lateP99` is how late the generator itself sent (its
  * timer and event loop), the part of every latency that is not the server's. Failures are counted,
  * not thrown; logins still out `OPEN_LOOP_DRAIN_MS` after the schedule ends count as failures.
  */
@@ -207,7 +214,7 @@ class OpenLoop {
   }
 
   run() {
-    this.pool.peak = this.pool.open.size;
+    this.pool.peakBusy = this.pool.busy;
     this.t0 = performance.now();
     this.windowEnd = this.t0 + this.seconds * 1000;
     return new Promise((resolve) => {
@@ -270,7 +277,7 @@ class OpenLoop {
       loginsPerSecond: this.completedInWindow / this.seconds,
       ...latencySummary(this.latencies),
       lateP99: latencySummary(this.late).p99,
-      connections: this.pool.peak,
+      connections: this.pool.peakBusy,
       failures: this.total - this.latencies.length,
       firstFailure: this.failures[0] ?? null,
     });

@@ -312,7 +312,7 @@ function markdownFixedLoad(s) {
     '',
     fixedLoadNote(s),
     '',
-    `| server | offered logins/s | achieved logins/s | p50 ms | p99 ms | p99.9 ms | failed logins | server CPU µs/login | new TLS handshakes per 1,000 logins | connections used | ${reference} ÷ this: p99 | p99.9 | CPU |`,
+    `| server | offered logins/s | achieved logins/s | p50 ms | p99 ms | p99.9 ms | failed logins | server CPU µs/login | new TLS handshakes per 1,000 logins | most connections in use at once | ${reference} ÷ this: p99 | p99.9 | CPU |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...fixedLoadRows(s).map((row, i) => `| ${[s.servers[i]?.label ?? row[0], ...row.slice(1)].join(' | ')} |`),
     '',
