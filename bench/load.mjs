@@ -183,14 +183,15 @@ export class ConnectionPool {
 const OPEN_LOOP_DRAIN_MS = 30_000;
 
 /**
- * Open-loop load: `rate` logins a second for `seconds`, login i scheduled at start + i / rate
- * whatever the server does, each sent on an idle connection of `pool` (a new one when none is
- * idle, up to the pool's cap; past the cap it waits for the first connection freed). A login's
- * latency runs from its scheduled time, not from when it could be sent, so time spent queued
- * behind a slow server counts (no coordinated omission). `loginsPerSecond` counts the logins
- * completed within the schedule's `seconds`; `connections` the most in use at once; `lateP99` is how late the generator itself sent (its
- * timer and event loop), the part of every latency that is not the server's. Failures are counted,
- * not thrown; logins still out `OPEN_LOOP_DRAIN_MS` after the schedule ends count as failures.
+ * Open-loop load: `rate` logins a second for `seconds`, login i due at start + i / rate whatever
+ * the server does, each sent on an idle connection of `pool` (a new one when none is idle, up to
+ * the pool's cap; past the cap it waits for the first connection freed). A login's latency runs
+ * from when it was due, not from when it could be sent, so time spent queued behind a slow server
+ * counts (no coordinated omission). `loginsPerSecond` counts the logins completed within the
+ * schedule's `seconds`; `connections` is the most in use at once; `lateP99` is how late the
+ * generator itself sent (its timers and event loop), the part of every latency that is not the
+ * server's. Failed logins are counted, not thrown; logins still out `OPEN_LOOP_DRAIN_MS` after
+ * the schedule ends count as failed.
  */
 export function openLoop(options) {
   return new OpenLoop(options).run();
@@ -199,7 +200,11 @@ export function openLoop(options) {
 /** The state of one open-loop run (see openLoop). */
 class OpenLoop {
   constructor({ pool, rate, seconds, flow, codePrefix, validate = false }) {
-    Object.assign(this, { pool, seconds, flow, codePrefix, validate });
+    this.pool = pool;
+    this.seconds = seconds;
+    this.flow = flow;
+    this.codePrefix = codePrefix;
+    this.validate = validate;
     this.total = Math.max(1, Math.round(rate * seconds));
     this.intervalMs = 1000 / rate;
     this.latencies = [];
