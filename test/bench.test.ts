@@ -5,13 +5,16 @@
 // scenario is checked against a server of known speed on loopback: its latencies must include the
 // time a login waited for a connection.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionPool, FLOWS, openLoop } from '../bench/load.mjs';
+import { plotSvg } from '../bench/plot.mjs';
+import { evaluateGoals, pairedRatios, summarizeServer, writeBenchmarksMd } from '../bench/report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const written = ['bench/results.json', 'bench/results.svg', 'BENCHMARKS.md'].map((file) => path.join(root, file));
@@ -242,5 +245,82 @@ describe('the fixed-load open-loop generator (bench/load.mjs)', () => {
     } finally {
       pool.close();
     }
+  });
+});
+
+describe('the fixed-load figures in BENCHMARKS.md and the plot (bench/report.mjs, bench/plot.mjs)', () => {
+  // Two rounds of three servers at one offered rate per round, as bench/run.mjs records them.
+  const entry = (round: number, offered: number, p99: number, failures: number) => ({
+    round,
+    offeredPerSecond: offered,
+    loginsPerSecond: offered - 5,
+    p50: 31,
+    p99,
+    p999: p99 * 2,
+    failures,
+    firstFailure: failures ? 'GET /callback answered 500: {}' : null,
+    cpuMicrosPerLogin: 250,
+    handshakesPer1000: 0,
+    resumedPer1000: 0,
+    connections: 70,
+    generatorLateP99: 0.5,
+    logins: offered * 10,
+    seconds: 10,
+  });
+  const servers = [
+    summarizeServer('passport-withpersona', [entry(1, 2000, 40, 0), entry(2, 2200, 44, 0)]),
+    summarizeServer('passport-oauth2', [entry(1, 2000, 80, 1), entry(2, 2200, 110, 2)]),
+  ];
+  const scenario = {
+    id: 'fixed-load',
+    title: "Fixed load: 70 % of passport-oauth2's capacity, open loop, TLS + 30 ms round trip",
+    fixedLoad: {
+      fraction: 0.7,
+      capacityOf: 'passport-oauth2',
+      capacityConnections: 500,
+      capacity: [
+        { round: 1, server: 'passport-oauth2', loginsPerSecond: 2857, offeredPerSecond: 2000 },
+        { round: 2, server: 'passport-oauth2', loginsPerSecond: 3143, offeredPerSecond: 2200 },
+      ],
+    },
+    servers,
+    ratios: pairedRatios(servers),
+  };
+  const results = {
+    date: '2026-12-03T00:00:00.000Z',
+    command: 'node bench/run.mjs',
+    machine: { cpuModel: 'test', nproc: 2, memoryGB: 1, os: 'test', node: 'v20' },
+    library: { version: '0.0.0', commit: 'abc1234' },
+    pinning: { pinned: false, reason: 'test' },
+    options: { rounds: 2, duration: 10, warmup: 3, roundTripMs: 30, sparseLogins: 10, sparseGap: 6 },
+    scenarios: [scenario],
+    memory: [],
+    goals: [] as unknown[],
+  };
+  results.goals = evaluateGoals(results);
+
+  it('writes the offered and achieved rates, p99.9, the failed logins and the paired p99 ratios', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pwp-bench-md-'));
+    const file = path.join(dir, 'BENCHMARKS.md');
+    writeBenchmarksMd(file, { ...results, options: { ...results.options, loadFraction: 0.7, capacitySeconds: 3 } });
+    const text = readFileSync(file, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(text).toContain(
+      "passport-oauth2's closed-loop capacity at 500 connections: 3000 logins/s (2857–3143 over the rounds)",
+    );
+    expect(text).toContain("fixed load: 0.7 × passport-oauth2's capacity, measured for 3 s");
+    // Medians over the rounds; failed logins summed; passport-withpersona's p99 ÷ passport-oauth2's.
+    expect(text).toContain(
+      '| Express 5 + passport + passport-withpersona | 2100 | 2095 | 31.0 | 42.0 | 84.0 | 0 | 250 | 0.0 | 70 |  |  |  |',
+    );
+    expect(text).toMatch(
+      /\| Express 5 \+ passport \+ passport-oauth2 \(asks for snake_case\) \| 2100 \| 2095 \| 31\.0 \| 95\.0 \| 190\.0 \| 3 \| 250 \| 0\.0 \| 70 \| 0\.45 \(0\.40–0\.50\) \| 0\.45 \(0\.40–0\.50\) \| 1\.00 /,
+    );
+  });
+
+  it('plots the achieved rate against the offered one and the p99.9 beside the p99', () => {
+    const svg = plotSvg(results);
+    expect(svg).toContain('2095 of 2100 offered');
+    expect(svg).toContain('95.0 (p99.9 190.0)');
   });
 });
