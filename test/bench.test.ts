@@ -2,8 +2,8 @@
 // server, no warm-up and one sparse login, without errors, printing a line per server per scenario and
 // ending with the goal line. It checks that the script works and what it prints, not the figures
 // (those come from `npm run bench` on a quiet machine). The open-loop generator of the fixed-load
-// scenario is checked against a server of known speed on loopback: its latencies must include the
-// time a login waited for a connection.
+// scenario is checked against a server of known speed on loopback (its latencies must include the
+// time a login waited for a connection), and its table and plot against synthetic rounds.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
