@@ -1,5 +1,6 @@
 // The run's plot, an SVG written by hand: for each scenario, one row per server with its logins/s
-// (left) and its p99 (right) as bars, each scaled to the largest value in that scenario.
+// (left) and its p99 (right) as bars, each scaled to the largest value in that scenario; in the
+// fixed-load scenario the rate offered and the p99.9 are written beside them.
 import { fmt } from './report.mjs';
 
 const ROW = 20;
@@ -39,10 +40,13 @@ export function plotSvg(results) {
       const color = i === 0 ? '#1f6feb' : '#8b949e';
       const rate = server.figures.loginsPerSecond.median;
       const p99 = server.figures.p99.median;
+      const p999 = server.figures.p999?.median;
+      const offered = server.figures.offeredPerSecond?.median;
+      const rateText = Number.isFinite(rate) ? fmt(rate) : 'one login at a time';
       parts.push(
         `<text x="8" y="${y + ROW - 6}">${escapeXml(server.name)}</text>`,
-        bar(left, y, rate, maxRate, color, Number.isFinite(rate) ? fmt(rate) : 'one login at a time'),
-        bar(right, y, p99, maxP99, color, fmt(p99, 1)),
+        bar(left, y, rate, maxRate, color, offered === undefined ? rateText : `${rateText} of ${fmt(offered)} offered`),
+        bar(right, y, p99, maxP99, color, p999 === undefined ? fmt(p99, 1) : `${fmt(p99, 1)} (p99.9 ${fmt(p999, 1)})`),
       );
       y += ROW;
     });

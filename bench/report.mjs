@@ -5,6 +5,8 @@ import { SERVERS } from './common.mjs';
 import { latencySummary } from './load.mjs';
 
 const METRICS = ['loginsPerSecond', 'p50', 'p99', 'cpuMicrosPerLogin', 'handshakesPer1000'];
+/** The fixed-load scenario's further figures; of these only p99.9 gets a ratio column. */
+const FIXED_LOAD_METRICS = ['offeredPerSecond', 'p999', 'failures', 'connections', 'generatorLateP99'];
 /** Below this many bytes retained per login after GC, the heap counts as flat. */
 export const HEAP_FLAT_BYTES = 10;
 
@@ -30,7 +32,11 @@ function spread(values) {
  */
 export function summarizeServer(name, rounds) {
   const figures = {};
-  for (const metric of METRICS) figures[metric] = spread(rounds.map((r) => r[metric]));
+  const fixedLoad = rounds.some((r) => r.offeredPerSecond !== undefined);
+  for (const metric of fixedLoad ? [...METRICS, ...FIXED_LOAD_METRICS] : METRICS) {
+    figures[metric] = spread(rounds.map((r) => r[metric]));
+  }
+  if (fixedLoad) figures.failures.total = rounds.reduce((sum, r) => sum + r.failures, 0);
   if (rounds.every((r) => Array.isArray(r.latencies))) {
     const pooled = latencySummary(rounds.flatMap((r) => r.latencies));
     figures.p50.median = pooled.p50;
@@ -47,9 +53,10 @@ export function pairedRatios(servers) {
   const [reference, ...others] = servers;
   if (!reference) return {};
   const ratios = {};
+  const metrics = reference.figures.p999 ? [...METRICS, 'p999'] : METRICS;
   for (const other of others) {
     ratios[other.name] = {};
-    for (const metric of METRICS) {
+    for (const metric of metrics) {
       const perRound = reference.rounds.map((r) => {
         const o = other.rounds.find((x) => x.round === r.round);
         return o && o[metric] !== 0 ? r[metric] / o[metric] : Number.NaN;
@@ -232,8 +239,64 @@ function scenarioRows(s) {
   });
 }
 
+const FIXED_LOAD_HEADER = [
+  'server',
+  'offered/s',
+  'achieved/s',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'failed',
+  'CPU µs/login',
+  'handshakes/1000',
+  'connections',
+  'ref ÷ this: p99',
+  'p99.9',
+  'CPU',
+];
+
+/** The fixed-load scenario's rows: the offered and achieved rates, latencies up to p99.9, failures. */
+function fixedLoadRows(s) {
+  return s.servers.map((server) => {
+    const f = server.figures;
+    const r = s.ratios[server.name];
+    return [
+      server.name,
+      fmt(f.offeredPerSecond.median),
+      fmt(f.loginsPerSecond.median),
+      fmt(f.p50.median, 1),
+      fmt(f.p99.median, 1),
+      fmt(f.p999.median, 1),
+      String(f.failures.total),
+      fmt(f.cpuMicrosPerLogin.median),
+      fmt(f.handshakesPer1000.median, 1),
+      fmt(f.connections.median),
+      ratioCell(r?.p99),
+      ratioCell(r?.p999),
+      ratioCell(r?.cpuMicrosPerLogin),
+    ];
+  });
+}
+
+/** What the fixed-load scenario's rate was set from, and how late its generator sent (one line). */
+function fixedLoadNote(s) {
+  const { capacity, capacityOf, capacityConnections, fraction } = s.fixedLoad;
+  const rates = spread(capacity.map((c) => c.loginsPerSecond));
+  const late = spread(s.servers.flatMap((server) => server.rounds.map((r) => r.generatorLateP99)));
+  return (
+    `${capacityOf}'s closed-loop capacity at ${capacityConnections} connections: ${fmt(rates.median)} logins/s ` +
+    `(${fmt(rates.min)}–${fmt(rates.max)} over the rounds); offered: ${fraction} × that rate, measured anew in each round. ` +
+    `The generator sent its logins at most ${fmt(late.max, 1)} ms late at p99 (median ${fmt(late.median, 1)} ms).`
+  );
+}
+
 export function printScenario(s) {
   console.log(`\n${s.title}`);
+  if (s.fixedLoad) {
+    console.log(fixedLoadNote(s));
+    console.log(textTable(FIXED_LOAD_HEADER, fixedLoadRows(s)));
+    return;
+  }
   console.log(textTable(HEADER, scenarioRows(s)));
 }
 
@@ -242,7 +305,23 @@ export function printScenario(s) {
 export const GENERATED_START = '<!-- bench/run.mjs writes from here to the end marker; edit around it. -->';
 export const GENERATED_END = '<!-- end of the section bench/run.mjs writes -->';
 
+function markdownFixedLoad(s) {
+  const reference = s.servers[0]?.name;
+  const lines = [
+    `### ${s.title}`,
+    '',
+    fixedLoadNote(s),
+    '',
+    `| server | offered logins/s | achieved logins/s | p50 ms | p99 ms | p99.9 ms | failed logins | server CPU µs/login | new TLS handshakes per 1,000 logins | most connections in use at once | ${reference} ÷ this: p99 | p99.9 | CPU |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...fixedLoadRows(s).map((row, i) => `| ${[s.servers[i]?.label ?? row[0], ...row.slice(1)].join(' | ')} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
 function markdownScenario(s) {
+  if (s.fixedLoad) return markdownFixedLoad(s);
   const reference = s.servers[0]?.name;
   const lines = [
     `### ${s.title}`,
@@ -253,6 +332,12 @@ function markdownScenario(s) {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The fixed-load options of a run (none in results from before the scenario existed). */
+function fixedLoadOptions(o) {
+  if (o.loadFraction === undefined) return '';
+  return `; fixed load: ${o.loadFraction} × passport-oauth2's capacity, measured for ${o.capacitySeconds} s`;
 }
 
 function markdownSection(results) {
@@ -272,7 +357,7 @@ function markdownSection(results) {
 - passport-withpersona ${results.library.version}, commit ${results.library.commit}
 - Pinning: ${p.pinned ? `callback server alone on CPU ${p.serverCpu}; runner, load generator and token stubs on CPU ${p.otherCpus}` : `none (${p.reason})`}
 - ${o.rounds} round(s) of ${o.duration} s per server after ${o.warmup} s of warm-up; round trip ${o.roundTripMs} ms;
-  sparse: ${o.sparseLogins} logins per round, ${o.sparseGap} s apart
+  sparse: ${o.sparseLogins} logins per round, ${o.sparseGap} s apart${fixedLoadOptions(o)}
 
 Each figure is the median over the rounds; the ratio columns are the first server of the table
 divided by that row's server, round by round (servers measured in the same round), as the median

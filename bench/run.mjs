@@ -1,6 +1,7 @@
 // Login benchmark: passport-withpersona side by side with passport-oauth2 and floor references, in
 // the situations users are in: loopback CPU-bound, TLS with a round trip at 50 and 500
-// connections, sparse logins after idle gaps, and the README's session setup.
+// connections, a fixed offered load (open loop), sparse logins after idle gaps, and the README's
+// session setup.
 //
 //   npm run bench                      (= npm run build && node bench/run.mjs)
 //   npm run bench -- --quick           every scenario in under 2 minutes, for smoke use
@@ -25,7 +26,14 @@ import {
   summarizeServer,
   writeBenchmarksMd,
 } from './report.mjs';
-import { defineScenarios, measureClosedLoop, measureSparse, startStub } from './scenarios.mjs';
+import {
+  defineScenarios,
+  measureCapacity,
+  measureClosedLoop,
+  measureFixedLoad,
+  measureSparse,
+  startStub,
+} from './scenarios.mjs';
 import { selfSignedCertificate } from './tls.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,20 +44,25 @@ const KEEP_ALIVE_NODE_S = 5;
 const usage = `usage: node bench/run.mjs [options]
   --quick             smoke run of every scenario in under 2 minutes (1 round of 1.5 s, 2 sparse
                       logins, 2,000 heap logins); writes nothing
-  --scenarios L       comma-separated (default loopback,tls-50,tls-500,sparse,readme; also pool-50:
-                      the library with other undici pool settings at 50 connections)
+  --scenarios L       comma-separated (default loopback,tls-50,tls-500,fixed-load,sparse,readme; also
+                      pool-50: the library with other undici pool settings at 50 connections)
   --rounds N          rounds per scenario, fresh servers each, order rotated (default 3)
   --duration S        seconds of measured load per server per round (default 10)
   --warmup S          seconds of checked warm-up load before each measured run (default 3)
   --round-trip MS     round trip the TLS token stub injects (default 30)
+  --load-fraction F   fixed-load scenario: the offered rate, as a fraction of passport-oauth2's
+                      closed-loop capacity measured in the same round (default 0.7)
+  --capacity-duration S
+                      seconds of that capacity measurement, after the warm-up (default 3)
   --sparse-logins N   measured logins per server per round in the sparse scenario (default 10)
   --sparse-gap S      seconds between sparse logins (default 6: longer than Node's 5 s keep-alive)
   --memory-logins N   logins for the heap-retained-per-login figure (default 50000; 0 skips it)
   --servers L         comma-separated: run only these servers in each selected scenario (the
                       first one named is the reference of the ratio columns; nothing is written)
   --variant NAME=DIR  also measure the library as built in DIR (DIR/dist/esm), as the server
-                      passport-withpersona@NAME beside passport-withpersona in the closed-loop
-                      callback scenarios, in the same rounds (repeatable; nothing is written)
+                      passport-withpersona@NAME beside passport-withpersona in the closed-loop and
+                      fixed-load callback scenarios, in the same rounds (repeatable; nothing is
+                      written)
   --profile DIR       start each callback server with --cpu-prof, profiles written to DIR
   --no-write          do not write bench/results.json, bench/results.svg or BENCHMARKS.md
   --render            only rewrite BENCHMARKS.md and bench/results.svg from bench/results.json
@@ -60,16 +73,26 @@ const FULL = {
   duration: '10',
   warmup: '3',
   'round-trip': '30',
+  'load-fraction': '0.7',
+  'capacity-duration': '3',
   'sparse-logins': '10',
   'sparse-gap': '6',
   'memory-logins': '50000',
 };
-const QUICK = { ...FULL, rounds: '1', duration: '1.5', warmup: '1.5', 'sparse-logins': '2', 'memory-logins': '2000' };
+const QUICK = {
+  ...FULL,
+  rounds: '1',
+  duration: '1.5',
+  warmup: '1.5',
+  'capacity-duration': '1.5',
+  'sparse-logins': '2',
+  'memory-logins': '2000',
+};
 
 const { values: given } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'loopback,tls-50,tls-500,sparse,readme' },
+    scenarios: { type: 'string', default: 'loopback,tls-50,tls-500,fixed-load,sparse,readme' },
     ...Object.fromEntries(Object.keys(FULL).map((name) => [name, { type: 'string' }])),
     profile: { type: 'string' },
     servers: { type: 'string' },
@@ -103,6 +126,8 @@ const options = {
   duration: number('duration'),
   warmup: number('warmup', { allowZero: true }),
   roundTripMs: number('round-trip', { allowZero: true }),
+  loadFraction: number('load-fraction'),
+  capacitySeconds: number('capacity-duration'),
   sparseLogins: number('sparse-logins', { integer: true }),
   sparseGap: number('sparse-gap'),
   memoryLogins: number('memory-logins', { integer: true, allowZero: true }),
@@ -135,7 +160,8 @@ function keepServers(list, scenarios) {
 }
 /**
  * Each `--variant NAME=DIR`: a server running the library built in DIR, measured in the same
- * rounds as the library itself wherever it runs in a closed loop on the callback route.
+ * rounds as the library itself wherever it runs under load (closed loop or fixed load) on the
+ * callback route.
  */
 function addVariants(specs, scenarios) {
   const names = specs.map((spec) => {
@@ -212,11 +238,35 @@ function makeTlsDir() {
 const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
 
 function logRound(scenario, name, entry) {
+  if (scenario.fixedLoad) {
+    console.log(
+      `${scenario.id} round ${entry.round} ${name.padEnd(36)} ${fmt(entry.loginsPerSecond).padStart(6)} of ` +
+        `${fmt(entry.offeredPerSecond)} logins/s  p50 ${fmt(entry.p50, 1)} ms  p99 ${fmt(entry.p99, 1)} ms  ` +
+        `p99.9 ${fmt(entry.p999, 1)} ms  ${entry.failures} failed  CPU ${fmt(entry.cpuMicrosPerLogin)} µs/login  ` +
+        `${entry.connections} connections  sent late p99 ${fmt(entry.generatorLateP99, 1)} ms` +
+        (entry.firstFailure ? `  first failure: ${entry.firstFailure}` : ''),
+    );
+    return;
+  }
   console.log(
     `${scenario.id} round ${entry.round} ${name.padEnd(36)} ${fmt(entry.loginsPerSecond).padStart(6)} logins/s  ` +
       `p50 ${fmt(entry.p50, 1)} ms  p99 ${fmt(entry.p99, 1)} ms  CPU ${fmt(entry.cpuMicrosPerLogin)} µs/login  ` +
       `${fmt(entry.handshakesPer1000, 1)} handshakes/1000`,
   );
+}
+
+/** One fixed-load round: passport-oauth2's capacity first, then every server at the share offered. */
+async function fixedLoadRound(run, scenario, order, stub, round, record) {
+  const capacity = await measureCapacity(run, scenario, stub, round);
+  console.log(
+    `${scenario.id} round ${round} capacity of ${capacity.server}: ${fmt(capacity.loginsPerSecond)} logins/s ` +
+      `(${scenario.fixedLoad.capacityConnections} connections, closed loop); ` +
+      `offering ${fmt(capacity.offeredPerSecond)} logins/s`,
+  );
+  for (const name of order) {
+    record(name, await measureFixedLoad(run, scenario, name, stub, round, capacity.offeredPerSecond));
+  }
+  return capacity;
 }
 
 /** Runs one scenario's rounds; returns its per-server figures and paired ratios. */
@@ -231,10 +281,13 @@ async function runScenario(run, scenario) {
     rounds[name].push(entry);
     logRound(scenario, name, entry);
   };
+  const capacity = [];
   try {
     for (let round = 1; round <= run.rounds; round++) {
       const order = rotate(scenario.servers, round - 1);
-      if (sparse) {
+      if (scenario.fixedLoad) {
+        capacity.push(await fixedLoadRound(run, scenario, order, stubs[0], round, record));
+      } else if (sparse) {
         const entries = await measureSparse(run, scenario, order, rotate(stubs, round - 1), round);
         for (const [i, name] of order.entries()) record(name, entries[i]);
       } else {
@@ -246,6 +299,7 @@ async function runScenario(run, scenario) {
   }
   const servers = scenario.servers.map((name) => summarizeServer(name, rounds[name]));
   const { servers: _names, ...facts } = scenario;
+  if (facts.fixedLoad) facts.fixedLoad = { ...facts.fixedLoad, capacity };
   return { ...facts, servers, ratios: pairedRatios(servers) };
 }
 

@@ -1,22 +1,26 @@
 // The situations the benchmark measures, and how one server is measured in each.
 //
 // Closed-loop scenarios: in every round each server is a fresh process, checked login by login,
-// warmed up, then loaded; the order of the servers rotates from round to round. Sparse: every
-// server (each with its own token stub, so handshakes are counted per server) logs in once every
-// gap, the servers staggered so no two logins overlap.
+// warmed up, then loaded; the order of the servers rotates from round to round. Fixed load: the
+// same, but each round first measures passport-oauth2's closed-loop capacity, and every server
+// then gets the same share of it as an open-loop load. Sparse: every server (each with its own
+// token stub, so handshakes are counted per server) logs in once every gap, the servers staggered
+// so no two logins overlap.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { SERVERS, TOKEN_PATH, exchangeInline } from './common.mjs';
 import { Connection } from './http1.mjs';
-import { FLOWS, closedLoop, latencySummary } from './load.mjs';
+import { ConnectionPool, FLOWS, closedLoop, latencySummary, openLoop } from './load.mjs';
 import { cpuMicros, nextMessage, spawnChild, startPeakRss, stopChild, stubStats } from './procs.mjs';
 
 const TRIO = ['passport-withpersona', 'passport-oauth2', 'passport-dispatch'];
+/** The most connections the fixed-load generator opens to one server. */
+const FIXED_LOAD_MAX_CONNECTIONS = 1000;
 
 /** Every scenario, in run order; `optional` ones run only when named in --scenarios. */
-export function defineScenarios({ roundTripMs, sparseGap }) {
+export function defineScenarios({ roundTripMs, sparseGap, loadFraction }) {
   const tls = { tls: true, roundTripMs };
   const overTls = `TLS + ${roundTripMs} ms round trip`;
   return [
@@ -37,6 +41,15 @@ export function defineScenarios({ roundTripMs, sparseGap }) {
       ...tls,
       sparse: true,
       connections: 1,
+      flow: 'callback',
+      servers: TRIO,
+    },
+    {
+      id: 'fixed-load',
+      title: `Fixed load: ${Math.round(loadFraction * 100)} % of passport-oauth2's capacity, open loop, ${overTls}`,
+      ...tls,
+      fixedLoad: { fraction: loadFraction, capacityOf: 'passport-oauth2', capacityConnections: 500 },
+      connections: FIXED_LOAD_MAX_CONNECTIONS,
       flow: 'callback',
       servers: TRIO,
     },
@@ -223,4 +236,80 @@ async function sparseLogins(run, server, connection, stub, flow, start, round) {
     logins: latencies.length,
     latencies,
   };
+}
+
+/**
+ * One fixed-load round's offered rate: `fixedLoad.fraction` of the closed-loop logins/s of a
+ * fresh `fixedLoad.capacityOf` server at `capacityConnections`, measured for `run.capacitySeconds`
+ * after the usual warm-up.
+ */
+export async function measureCapacity(run, scenario, stub, round) {
+  const { capacityOf, capacityConnections, fraction } = scenario.fixedLoad;
+  const saturated = { ...scenario, id: `${scenario.id}-capacity`, connections: capacityConnections };
+  const measured = await measureClosedLoop(
+    { ...run, duration: run.capacitySeconds },
+    saturated,
+    capacityOf,
+    stub,
+    round,
+  );
+  return {
+    round,
+    server: capacityOf,
+    loginsPerSecond: measured.loginsPerSecond,
+    offeredPerSecond: measured.loginsPerSecond * fraction,
+  };
+}
+
+/**
+ * One fixed-load measurement of one fresh server: check, warm up at the offered rate (every login
+ * checked, any failure fails the run), then the measured open-loop run at the same rate on the
+ * connections the warm-up left open. Failed logins of the measured run are counted, not fatal.
+ */
+export async function measureFixedLoad(run, scenario, name, stub, round, rate) {
+  const flow = FLOWS[scenario.flow];
+  const tag = `${scenario.id}_r${round}_${name}_`;
+  const server = await startServer(run, name, stub);
+  const pool = new ConnectionPool(server.port, scenario.connections);
+  try {
+    const first = pool.take();
+    await checkLogins(first, flow, `${run.runId}_check_${tag}`);
+    pool.release(first);
+    const load = { pool, rate, flow };
+    if (run.warmup > 0) {
+      const warm = await openLoop({
+        ...load,
+        seconds: run.warmup,
+        codePrefix: `${run.runId}_w_${tag}`,
+        validate: true,
+      });
+      failIfFailed(name, 'warm-up', warm);
+    }
+    const before = await stubStats(stub);
+    const cpuBefore = cpuMicros(server.pid);
+    const result = await openLoop({ ...load, seconds: run.duration, codePrefix: `${run.runId}_m_${tag}` });
+    const cpuUsed = cpuMicros(server.pid) - cpuBefore;
+    if (result.logins === 0) failIfFailed(name, `round ${round}`, result);
+    const atStub = stubDelta(name, before, await stubStats(stub), result.logins);
+    return {
+      round,
+      offeredPerSecond: rate,
+      loginsPerSecond: result.loginsPerSecond,
+      p50: result.p50,
+      p99: result.p99,
+      p999: result.p999,
+      failures: result.failures,
+      firstFailure: result.firstFailure,
+      cpuMicrosPerLogin: cpuUsed / result.logins,
+      handshakesPer1000: (atStub.handshakes * 1000) / result.logins,
+      resumedPer1000: (atStub.resumed * 1000) / result.logins,
+      connections: result.connections,
+      generatorLateP99: result.lateP99,
+      logins: result.logins,
+      seconds: result.seconds,
+    };
+  } finally {
+    pool.close();
+    await stopChild(server.child);
+  }
 }
