@@ -66,20 +66,6 @@ export interface PersonaErrorDetail {
   pointer?: string;
 }
 
-/** What a {@link PersonaOAuthError} is built from, beyond its code and message. */
-export interface PersonaOAuthErrorInit {
-  /** The HTTP status Persona answered with, when the error comes from a Persona response. */
-  personaStatus?: number;
-  /** Persona's `Request-Id` response header, when sent: what Persona support asks for. */
-  requestId?: string;
-  /** Persona's `errors[]` titles and details (already redacted). */
-  personaErrors?: PersonaErrorDetail[];
-  /** Seconds to wait before trying again, when known (rate limiting). */
-  retryAfter?: number;
-  /** The underlying error, if any. */
-  cause?: unknown;
-}
-
 const REDACTED = '[REDACTED]';
 const ACCESS_TOKEN_PATTERN = /persona_access_token_[A-Za-z0-9_-]+/gi;
 /** A run of this many letters and digits of a secret is redacted wherever it appears. */
@@ -284,7 +270,21 @@ export class PersonaOAuthError extends Error {
   readonly personaErrors: PersonaErrorDetail[];
   readonly retryAfter: number | undefined;
 
-  constructor(code: PersonaOAuthErrorCode, message: string, init: PersonaOAuthErrorInit = {}) {
+  /**
+   * @param init What is known of Persona's side: `personaStatus`, `requestId`, `personaErrors`
+   * (already redacted), `retryAfter` (seconds) and `cause`.
+   */
+  constructor(
+    code: PersonaOAuthErrorCode,
+    message: string,
+    init: {
+      personaStatus?: number | undefined;
+      requestId?: string | undefined;
+      personaErrors?: PersonaErrorDetail[] | undefined;
+      retryAfter?: number | undefined;
+      cause?: unknown;
+    } = {},
+  ) {
     super(redact(message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     this.status = STATUS_OF[code];

@@ -8,7 +8,7 @@ import { type ClientSettings, type CodeExchangerOptions, resolveClientSettings }
 import type { PersonaTokenSet } from './token.js';
 import { readRateLimitRemaining, readTokenResponse } from './token-response.js';
 
-export { DEFAULT_BASE_URL, type CodeExchangerOptions, type KeyInflection } from './settings.js';
+export { DEFAULT_BASE_URL, type CodeExchangerOptions } from './settings.js';
 
 const TOKEN_PATH = 'api/v1/oauth/token';
 const TOKEN_ENDPOINT = "Persona's token endpoint";

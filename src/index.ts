@@ -9,49 +9,36 @@ export {
   PersonaStrategy,
   type PersonaStrategyOptions,
   type PersonaStrategyOptionsWithRequest,
-  type PersonaAuthenticateOptions,
-  type PersonaAuthInfo,
   type PersonaChallenge,
   type PersonaVerify,
   type PersonaVerifyWithRequest,
-  type PersonaVerifyCallback,
-  type PersonaVerifyResult,
 } from './strategy.js';
 export type { PersonaTokenSet } from './token.js';
 export {
-  parseScopes,
-  formatScopes,
   hasScope,
   checkScope,
   ScopeError,
   type CheckScopeOptions,
-  type ExpiringScopeHolder,
   type PersonaScope,
-  type PersonaScopeLike,
   type ScopeHolder,
 } from './scopes.js';
 export {
   PersonaOAuthError,
   isPersonaOAuthError,
-  redact,
   type PersonaOAuthErrorCode,
   type PersonaErrorDetail,
-  type PersonaOAuthErrorInit,
 } from './errors.js';
 export {
   createCodeExchanger,
   DEFAULT_BASE_URL,
   type CodeExchanger,
   type CodeExchangerOptions,
-  type KeyInflection,
+  type ExchangeOptions,
 } from './exchange.js';
-export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,
   personaErrorHandler,
   type RequireScopeOptions,
-  type ScopedRequest,
-  type Middleware,
   type PersonaErrorHandlerOptions,
 } from './middleware.js';
 export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
@@ -61,11 +48,11 @@ export {
   createStateStore,
   type RequestLike,
   type ResponseLike,
+  type SessionStateStoreOptions,
   type SignedStateStoreOptions,
   type AppState,
   type StateStore,
   type StateVerification,
 } from './state/index.js';
-export { VERSION } from './version.js';
 // Types only: the Passport augmentations (`returnTo` on authenticate's options, `req.authInfo`).
 export type {} from './passport-types.js';

@@ -1,20 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPersonaOAuthError, type PersonaOAuthError } from './errors.js';
-import { checkScope, ScopeError, type ExpiringScopeHolder } from './scopes.js';
+import { checkScope, ScopeError, type ScopeHolder } from './scopes.js';
 
 /**
- * The request {@link requireScope}'s callbacks see when no type argument is given: an Express
+ * Options of {@link requireScope}. `TReq` is the request its callbacks see; by default an Express
  * request as far as this library reads it, with the route's `params`.
  */
-export type ScopedRequest = IncomingMessage & { user?: unknown; params: Record<string, string> };
-
-/** Options of {@link requireScope}. */
-export interface RequireScopeOptions<TReq = ScopedRequest> {
+export interface RequireScopeOptions<TReq = IncomingMessage & { user?: unknown; params: Record<string, string> }> {
   /**
    * Where the token set is found on the request (default: `req.user`). Return the object that
    * carries `scopes` (or `scope`) and `expiresAt`.
    */
-  tokens?: (req: TReq) => ExpiringScopeHolder;
+  tokens?: (req: TReq) => ScopeHolder;
   /**
    * The object id to check (default: none, i.e. the permission on any object). When given, it
    * must return a non-empty string: `undefined` (say, `req.params.inquiryID` on a route that
@@ -26,13 +23,6 @@ export interface RequireScopeOptions<TReq = ScopedRequest> {
   now?: () => number;
 }
 
-/** A Connect/Express middleware over requests of type `TReq`. */
-export type Middleware<TReq = IncomingMessage> = (
-  req: TReq,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-) => void;
-
 /**
  * Express/Connect middleware that lets a request through only when the signed-in token set
  * grants `permission` (on the object `options.objectId(req)` names, when given) and has not
@@ -42,15 +32,17 @@ export type Middleware<TReq = IncomingMessage> = (
  * `options.objectId` that yields anything but a non-empty string fails closed (403).
  *
  * `options.objectId` and `options.tokens` receive the request typed as `TReq`, by default a
- * {@link ScopedRequest}, so `(req) => req.params.id` needs no type argument. The middleware itself
+ * request with `params`, so `(req) => req.params.id` needs no type argument. The middleware itself
  * accepts any `IncomingMessage`, so mounting it leaves the type of `req` in the handlers after
  * it as Express infers it from the route. Throws nothing; errors go to `next`.
  */
-export function requireScope<TReq extends IncomingMessage = ScopedRequest>(
+export function requireScope<
+  TReq extends IncomingMessage = IncomingMessage & { user?: unknown; params: Record<string, string> },
+>(
   permission: string,
   options: RequireScopeOptions<TReq> = {},
-): Middleware {
-  const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ExpiringScopeHolder);
+): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  const tokensOf = options.tokens ?? ((req: TReq) => (req as { user?: unknown }).user as ScopeHolder);
   const now = options.now ?? Date.now;
   return (incoming, _res, next) => {
     // The middleware is mounted where Express hands it its own request, which the caller's

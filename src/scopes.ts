@@ -14,11 +14,18 @@ export interface PersonaScope {
 }
 
 /** The fields {@link formatScopes} needs from a scope. */
-export type PersonaScopeLike = Pick<PersonaScope, 'permission' | 'objectId'>;
+type PersonaScopeLike = Pick<PersonaScope, 'permission' | 'objectId'>;
 
-/** Anything {@link hasScope} can look into: a token set, or a user that carries `scopes` or `scope`. */
+/**
+ * What {@link hasScope} and {@link checkScope} look into: a token set, or a user that carries
+ * `scopes` (or a raw `scope` string) and, for `checkScope`, `expiresAt` (epoch ms).
+ */
 export type ScopeHolder =
-  | { scopes?: readonly PersonaScopeLike[] | null | undefined; scope?: string | null | undefined }
+  | {
+      scopes?: readonly Pick<PersonaScope, 'permission' | 'objectId'>[] | null | undefined;
+      scope?: string | null | undefined;
+      expiresAt?: number | undefined;
+    }
   | null
   | undefined;
 
@@ -119,9 +126,6 @@ export function hasScope(holder: ScopeHolder, permission: string, objectId?: str
   );
 }
 
-/** A token set, or a user carrying `scopes`/`scope` and optionally `expiresAt` (epoch ms). */
-export type ExpiringScopeHolder = (NonNullable<ScopeHolder> & { expiresAt?: number | undefined }) | null | undefined;
-
 const SCOPE_ERROR_BRAND = Symbol.for('passport-withpersona.ScopeError');
 
 /**
@@ -203,7 +207,7 @@ function namedObject(options: CheckScopeOptions): string | undefined | null {
  * with this one function. Never throws.
  */
 export function checkScope(
-  holder: ExpiringScopeHolder,
+  holder: ScopeHolder,
   permission: string,
   options: CheckScopeOptions = {},
 ): ScopeError | undefined {

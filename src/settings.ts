@@ -25,7 +25,7 @@ export interface CodeExchangerOptions {
   /** Sent as `Persona-Version` (e.g. `2023-01-05`). Default: the API key's configured version. */
   personaVersion?: string | undefined;
   /** Sent as `Key-Inflection`. The response is read in any inflection either way. */
-  keyInflection?: KeyInflection | undefined;
+  keyInflection?: 'kebab' | 'snake' | 'camel' | undefined;
   /** One deadline for the whole exchange, retries included, in ms (default 10000, at most 600000). */
   timeoutMs?: number | undefined;
   /** Largest token response accepted, in bytes (default 65536). */

@@ -3,8 +3,9 @@ import { callbackParams, readCallbackInput, type CallbackInput } from './callbac
 import { PersonaOAuthError, isPersonaOAuthError, STATUS_OF, type PersonaOAuthErrorCode } from './errors.js';
 import { createCodeExchanger, type CodeExchanger, type CodeExchangerOptions } from './exchange.js';
 import { isSafeReturnTo } from './return-to.js';
-import { SessionStateStore } from './state/session.js';
-import { SignedStateStore, type SignedStateStoreOptions } from './state/signed.js';
+import { storeFor } from './state/create.js';
+import type { SessionStateStoreOptions } from './state/session.js';
+import type { SignedStateStoreOptions } from './state/signed.js';
 import type { PersonaRequest } from './request.js';
 import type { AppState, StateStore } from './state/types.js';
 import type { PersonaTokenSet } from './token.js';
@@ -21,10 +22,16 @@ export interface PersonaStrategyOptions extends CodeExchangerOptions {
   /** This route's absolute URL, sent as `redirect_uri` when redirecting to `authorizationURL`. */
   callbackURL?: string | undefined;
   /**
-   * CSRF protection: `true` for session-backed state, `{ signed: { secrets } }` for stateless
-   * signed state, or your own {@link StateStore}. Default: off.
+   * CSRF protection: `true` (or `{ session: { ttlSeconds, maxFlows, key } }`) for session-backed
+   * state, `{ signed: { secrets } }` for stateless signed state, or your own {@link StateStore}.
+   * Default: off, and then `returnTo` cannot be used.
    */
-  state?: boolean | { signed: SignedStateStoreOptions } | StateStore | undefined;
+  state?:
+    | boolean
+    | { session: SessionStateStoreOptions }
+    | { signed: SignedStateStoreOptions }
+    | StateStore
+    | undefined;
   /** Strategy name (default `persona`). */
   name?: string | undefined;
   /** `verify(tokens, done)` gets no request; see {@link PersonaStrategyOptionsWithRequest}. */
@@ -68,30 +75,27 @@ export interface PersonaChallenge {
 }
 
 /** Node-style callback of a `verify` function. A falsy user fails the request with 401. */
-export type PersonaVerifyCallback<TUser> = (
-  err: unknown,
-  user?: TUser | false | null,
-  info?: Record<string, unknown>,
-) => void;
+type PersonaVerifyCallback<TUser> = (err: unknown, user?: TUser | false | null, info?: Record<string, unknown>) => void;
 
 /** The result a promise-returning `verify` may resolve to. */
-export type PersonaVerifyResult<TUser> = TUser | false | null | undefined;
+type PersonaVerifyResult<TUser> = TUser | false | null | undefined;
 
 /**
- * Turns a token set into your user: call `done(null, user)` or return a promise of the user.
- * A falsy user fails the request (401); an error or a rejection errors it.
+ * Turns a token set into your user: call `done(null, user)` (Node-style: `done(err)` errors the
+ * request; `info` joins `req.authInfo`) or return a promise of the user. A falsy user fails the
+ * request (401); an error or a rejection errors it.
  */
 export type PersonaVerify<TUser> = (
   tokens: PersonaTokenSet,
-  done: PersonaVerifyCallback<TUser>,
-) => void | PromiseLike<PersonaVerifyResult<TUser>>;
+  done: (err: unknown, user?: TUser | false | null, info?: Record<string, unknown>) => void,
+) => void | PromiseLike<TUser | false | null | undefined>;
 
 /** {@link PersonaVerify} with the request first (`passReqToCallback: true`). */
 export type PersonaVerifyWithRequest<TUser> = (
   req: PersonaRequest,
   tokens: PersonaTokenSet,
-  done: PersonaVerifyCallback<TUser>,
-) => void | PromiseLike<PersonaVerifyResult<TUser>>;
+  done: (err: unknown, user?: TUser | false | null, info?: Record<string, unknown>) => void,
+) => void | PromiseLike<TUser | false | null | undefined>;
 
 // The parts of passport-strategy's base class this file uses; declared here so the published
 // types do not depend on @types/passport-strategy.
@@ -156,6 +160,10 @@ async function start<TUser>(
 ): Promise<Outcome> {
   if (!flow.authorizationURL) return missingCode();
   const appState: AppState = {};
+  if (options.returnTo !== undefined && !flow.stateStore) {
+    // Nowhere to keep it: a mistake in the app, not something to drop without a word.
+    return { kind: 'error', error: new TypeError('passport-withpersona: returnTo needs the state option') };
+  }
   if (options.returnTo !== undefined) {
     if (!isSafeReturnTo(options.returnTo)) {
       return failure(new PersonaOAuthError('invalid_request', 'returnTo must be a same-origin relative path'));
@@ -344,21 +352,29 @@ function act(actions: StrategyActions, outcome: Outcome): void {
 
 function resolveStateStore(option: PersonaStrategyOptions['state']): StateStore | undefined {
   if (option === undefined || option === false) return undefined;
-  if (option === true) return new SessionStateStore();
-  if (typeof option === 'object' && option !== null) {
-    if ('signed' in option) return new SignedStateStore(option.signed);
+  if (typeof option === 'object' && option !== null && 'store' in option) {
     if (typeof option.store === 'function' && typeof option.verify === 'function') return option;
+  } else if (option === true || (typeof option === 'object' && option !== null)) {
+    return storeFor(option);
   }
-  throw new TypeError('passport-withpersona: state must be true, { signed: { secrets } }, or a StateStore');
+  throw new TypeError(
+    'passport-withpersona: state must be true, { session: { … } }, { signed: { secrets } }, or a StateStore',
+  );
 }
 
-function resolveAuthorizationURL(value: string | undefined): URL | undefined {
+// An absolute http(s) URL: where a browser is sent, or what is sent as redirect_uri.
+function resolveURL(name: string, value: string | undefined): URL | undefined {
   if (value === undefined) return undefined;
+  let url: URL;
   try {
-    return new URL(value);
+    url = new URL(value);
   } catch {
-    throw new TypeError('passport-withpersona: authorizationURL must be an absolute URL');
+    throw new TypeError(`passport-withpersona: ${name} must be an absolute URL`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`passport-withpersona: ${name} must be an http or https URL`);
+  }
+  return url;
 }
 
 /**
@@ -398,7 +414,8 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
     if (options.passReqToCallback && !verify) {
       throw new TypeError('passport-withpersona: passReqToCallback needs a verify function');
     }
-    const authorizationURL = resolveAuthorizationURL(options.authorizationURL);
+    const authorizationURL = resolveURL('authorizationURL', options.authorizationURL);
+    const callbackURL = resolveURL('callbackURL', options.callbackURL)?.href;
     const stateStore = resolveStateStore(options.state);
     this.name = options.name ?? 'persona';
     // Last: it opens a pool, which nothing would close if a later check threw.
@@ -407,7 +424,7 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
       exchanger: this.#exchanger,
       stateStore,
       authorizationURL,
-      callbackURL: options.callbackURL,
+      callbackURL,
       verify,
       passReqToCallback: options.passReqToCallback === true,
       inFlight: new Map(),
@@ -434,7 +451,9 @@ export class PersonaStrategy<TUser = PersonaTokenSet> extends StrategyBase {
   /**
    * Passport entry point: runs once per request on a fresh `Object.create(strategy)`. The
    * Passport actions (`success`, `fail`, …) live on that clone; the configuration on the
-   * instance it was made from.
+   * instance it was made from. Its options are `passport.authenticate`'s, with `returnTo`.
+   *
+   * @internal Passport calls it; an app never does.
    */
   authenticate(req: PersonaRequest, options?: PersonaAuthenticateOptions): void {
     callbackOutcome(PersonaStrategy.#instanceOf(this).#flow, req, options ?? {})

@@ -4,7 +4,7 @@ import { safeEqual } from './compare.js';
 import type { PersonaRequest } from '../request.js';
 import type { AppState, StateStore, StateVerification } from './types.js';
 
-/** Options of {@link SessionStateStore}. */
+/** Options of session-backed state: `state: { session: { … } }`, or `createStateStore({ session })`. */
 export interface SessionStateStoreOptions {
   /** Session key the pending flows live under (default `passport-withpersona:state`). */
   key?: string;

@@ -1,3 +1,4 @@
+import { isSafeReturnTo } from '../return-to.js';
 import type { PersonaRequest } from '../request.js';
 
 /** Application state that rides along with a flow and comes back on success (`req.authInfo`). */
@@ -38,4 +39,11 @@ export interface StateStore {
    * `appState` when valid, to the reason otherwise. A rejection errors the request (500).
    */
   verify(req: PersonaRequest, state: string): Promise<StateVerification>;
+}
+
+/** Refuses (throws a `TypeError`) an `appState.returnTo` that is not a same-origin relative path. */
+export function checkReturnTo(appState: AppState): void {
+  if (appState.returnTo !== undefined && !isSafeReturnTo(appState.returnTo)) {
+    throw new TypeError('passport-withpersona: returnTo must be a same-origin relative path');
+  }
 }

@@ -12,7 +12,6 @@ import {
   attachStateResponse,
   checkScope,
   PersonaStrategy,
-  type PersonaAuthenticateOptions,
   type PersonaStrategyOptions,
   type PersonaTokenSet,
 } from '../../src/index.js';
@@ -36,7 +35,7 @@ afterEach(async () => {
 
 // A variable, not a literal: @fastify/passport's options type does not list returnTo, and a
 // variable with one option it knows (authInfo, true by default) passes its check.
-const toDashboard = { authInfo: true, returnTo: '/dashboard' } satisfies PersonaAuthenticateOptions;
+const toDashboard = { authInfo: true, returnTo: '/dashboard' };
 
 type Sessions = 'secure-session' | 'session';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../src/index.js';
+import { redact } from '../../src/errors.js';
 
 // Echoes of a secret never survive redact(), as they are (12 or more consecutive characters) or
 // transformed (another case, separators or invisible characters slipped in, hex, percent-encoding,

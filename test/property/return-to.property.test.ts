@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isSafeReturnTo } from '../../src/index.js';
+import { isSafeReturnTo } from '../../src/return-to.js';
 
 const NUM_RUNS = 1000;
 const BASE = 'https://app.example';

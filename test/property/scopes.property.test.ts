@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatScopes, hasScope, parseScopes, type PersonaScope } from '../../src/index.js';
+import { hasScope, type PersonaScope } from '../../src/index.js';
+import { formatScopes, parseScopes } from '../../src/scopes.js';
 
 const NUM_RUNS = 500;
 

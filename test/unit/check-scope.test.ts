@@ -1,7 +1,8 @@
 // checkScope, the scope decision every framework's guard makes: what it refuses, with which
 // error, and that an objectId which is given but names no object never widens the check.
 import { describe, expect, it } from 'vitest';
-import { checkScope, parseScopes, ScopeError, type PersonaTokenSet } from '../../src/index.js';
+import { checkScope, ScopeError, type PersonaTokenSet } from '../../src/index.js';
+import { parseScopes } from '../../src/scopes.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { STATUS_OF } from '../../src/errors.js';
-import {
-  PersonaOAuthError,
-  ScopeError,
-  isPersonaOAuthError,
-  redact,
-  type PersonaOAuthErrorCode,
-} from '../../src/index.js';
+import { PersonaOAuthError, ScopeError, isPersonaOAuthError, type PersonaOAuthErrorCode } from '../../src/index.js';
+import { redact } from '../../src/errors.js';
 
 const API_KEY = 'persona_production_key_8c1f2d3e4a5b6c7d';
 const CODE = 'authcode_Zx9+/=&secret';

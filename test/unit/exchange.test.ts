@@ -6,11 +6,11 @@ import {
   EXCHANGE_CHANNEL,
   PersonaOAuthError,
   createCodeExchanger,
-  VERSION,
   type ExchangeReport,
   type CodeExchanger,
   type CodeExchangerOptions,
 } from '../../src/index.js';
+import { VERSION } from '../../src/version.js';
 
 const ORIGIN = 'http://127.0.0.1:9';
 const TOKEN_PATH = '/api/v1/oauth/token';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ScopeError, parseScopes, requireScope, type PersonaTokenSet } from '../../src/index.js';
+import { ScopeError, requireScope, type PersonaTokenSet } from '../../src/index.js';
+import { parseScopes } from '../../src/scopes.js';
 
 type Req = IncomingMessage & { user?: unknown; params?: Record<string, string>; tokens?: unknown };
 const res = {} as ServerResponse;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSafeReturnTo } from '../../src/index.js';
+import { isSafeReturnTo } from '../../src/return-to.js';
 
 describe('isSafeReturnTo', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatScopes, hasScope, parseScopes, type PersonaScope } from '../../src/index.js';
+import { hasScope, type PersonaScope } from '../../src/index.js';
+import { formatScopes, parseScopes } from '../../src/scopes.js';
 
 /** A malformed scope string is a plain SyntaxError: no HTTP status, no Persona context. */
 function expectInvalidScope(input: string): SyntaxError {
