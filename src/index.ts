@@ -41,6 +41,24 @@ export {
   type CodeExchangerOptions,
   type KeyInflection,
 } from './exchange.js';
+export {
+  createAuthorization,
+  checkShareRequest,
+  shareRedirectURL,
+  type CreateAuthorizationOptions,
+  type PersonaAuthorization,
+  type ShareRequest,
+} from './owner.js';
+export {
+  createSharedObjectReader,
+  type SharedObjectReader,
+  type SharedObjectReaderOptions,
+  type SharedReadTokens,
+  type ReadSharedOptions,
+  type SharedObject,
+  type PersonaDocument,
+  type PersonaResource,
+} from './reads.js';
 export { isSafeReturnTo } from './return-to.js';
 export {
   requireScope,
@@ -52,7 +70,12 @@ export {
   type Middleware,
   type PersonaErrorHandlerOptions,
 } from './middleware.js';
-export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
+export {
+  EXCHANGE_CHANNEL,
+  CALL_CHANNEL,
+  type ExchangeReport,
+  type PersonaCallReport,
+} from './diagnostics.js';
 export type { PersonaRequest } from './request.js';
 export type { SignedStateStoreOptions, AppState, StateStore, StateVerification } from './state/index.js';
 export { VERSION } from './version.js';
