@@ -125,10 +125,11 @@ export async function createAuthorization(options: CreateAuthorizationOptions): 
       }
       const read = readJsonBody(answer.body, context, WORDS, settings.maxResponseBytes);
       if ('error' in read) throw read.error;
-      const authorization = readAuthorization(read.json, context);
-      // The code is a secret from here on: redacted from the Request-Id and any later error.
-      secrets.push(authorization.code);
+      // The code is a secret from here on, even in a body refused: redacted from the Request-Id too.
+      const sent = (read.json as { code?: unknown } | null)?.code;
+      if (typeof sent === 'string') secrets.push(sent);
       const requestId = readRequestId(answer.headers, secrets);
+      const authorization = readAuthorization(read.json, { ...context, requestId });
       return { value: requestId === undefined ? authorization : { ...authorization, requestId }, requestId };
     });
   } finally {
