@@ -155,7 +155,7 @@ export interface ShareRequest {
 export function checkShareRequest(
   query: { redirect_uri?: unknown; state?: unknown },
   callbackURLs: string | readonly string[],
-): ShareRequest | { error: 'invalid_redirect_uri' | 'invalid_state' } {
+): (ShareRequest & { error?: undefined }) | { error: 'invalid_redirect_uri' | 'invalid_state' } {
   const redirectUri = query?.redirect_uri;
   const allowed: readonly string[] = typeof callbackURLs === 'string' ? [callbackURLs] : callbackURLs;
   if (typeof redirectUri !== 'string' || !allowed.includes(redirectUri)) return { error: 'invalid_redirect_uri' };
