@@ -80,12 +80,14 @@ export interface SharedObjectReader {
     id: string,
     options?: ReadSharedOptions,
   ): Promise<SharedObject<PersonaDocument<PersonaResource<'inquiry'>>>>;
+  /** Reads a shared verification (`verification.read` on `id`): its type is `verification/<kind>`. */
   read(
     tokens: SharedReadTokens,
     type: 'verification',
     id: string,
     options?: ReadSharedOptions,
   ): Promise<SharedObject<PersonaDocument<PersonaResource<`verification/${string}`>>>>;
+  /** Reads a shared object of another type (`<type>.read` on `id`) as a generic JSON:API document. */
   read(tokens: SharedReadTokens, type: string, id: string, options?: ReadSharedOptions): Promise<SharedObject>;
   /** Aborts every read in flight (`closed`) and closes the reader's own pool. Harmless twice. */
   close(): Promise<void>;
