@@ -39,6 +39,7 @@ export {
   DEFAULT_BASE_URL,
   type CodeExchanger,
   type CodeExchangerOptions,
+  type ExchangeOptions,
   type KeyInflection,
 } from './exchange.js';
 export {
