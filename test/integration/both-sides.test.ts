@@ -1,14 +1,12 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  checkShareRequest,
   createAuthorization,
   createCodeExchanger,
   createSharedObjectReader,
   type PersonaOAuthError,
   type PersonaTokenSet,
   type SharedObjectReader,
-  shareRedirectURL,
 } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
 import { firstInquiry, useEmulator } from '../helpers/emulator.js';
@@ -139,27 +137,6 @@ describe('the owner’s Create Authorization', () => {
     expect(wrongKey).toMatchObject({ code: 'invalid_api_key', status: 500, personaStatus: 401 });
     const said = [JSON.stringify(wrongKey), inspect(wrongKey), wrongKey.message].join('\n');
     expect(said).not.toContain('not-a-key-at-all');
-  });
-
-  it('builds the way back to the recipient: only to a registered callback, with its state, and the code or the refusal', () => {
-    const callback = 'https://recipient.example/auth/persona/callback';
-    const accepted = checkShareRequest({ redirect_uri: callback, state: 's-1' }, [callback]);
-    expect(accepted).toEqual({ redirectUri: callback, state: 's-1' });
-    if ('error' in accepted) throw new Error('refused');
-    expect(shareRedirectURL(accepted, { code: 'c+1/2' })).toBe(`${callback}?state=s-1&code=c%2B1%2F2`);
-    expect(shareRedirectURL(accepted, { error: 'access_denied' })).toBe(`${callback}?state=s-1&error=access_denied`);
-    expect(checkShareRequest({ redirect_uri: 'https://evil.example/cb', state: 's' }, callback)).toEqual({
-      error: 'invalid_redirect_uri',
-    });
-    expect(checkShareRequest({ redirect_uri: `${callback}/`, state: 's' }, callback)).toEqual({
-      error: 'invalid_redirect_uri',
-    });
-    expect(checkShareRequest({ redirect_uri: callback }, callback)).toEqual({ error: 'invalid_state' });
-    expect(checkShareRequest({ redirect_uri: callback, state: 'a b' }, callback)).toEqual({ error: 'invalid_state' });
-    expect(checkShareRequest({ redirect_uri: callback, state: 'x'.repeat(513) }, callback)).toEqual({
-      error: 'invalid_state',
-    });
-    expect(() => shareRedirectURL(accepted, { code: 'a\r\nb' })).toThrow(TypeError);
   });
 });
 
