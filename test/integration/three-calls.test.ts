@@ -45,6 +45,14 @@ const cases: Case[] = [
   { name: 'headers never sent', behaviour: () => {}, code: 'timeout' },
   { name: 'body drips past the deadline', behaviour: drip, code: 'timeout' },
   {
+    name: 'a 429, then silence: the deadline spans the retry',
+    behaviour: (socket, attempt) => {
+      if (attempt === 1) socket.end(respond(429, '{}', { 'ratelimit-reset': '0' }));
+    },
+    code: 'timeout',
+    attempts: 2,
+  },
+  {
     name: 'reset before headers (every attempt)',
     behaviour: (socket) => socket.resetAndDestroy(),
     code: 'network',
