@@ -100,13 +100,17 @@ function readAuthorization(json: unknown, init: PersonaOAuthErrorInit): Omit<Per
  * (http on loopback), one report on {@link CALL_CHANNEL}. Uses `dispatcher` when given (keep one
  * for many calls), else a pool of its own closed when the call ends.
  *
- * @throws {TypeError} (as a rejection) when an option is invalid: a scope outside the
- * `permission:object` grammar, an empty scope, a `clientId` that is not one printable word.
+ * @throws {TypeError} (as a rejection) when an option is invalid: no `apiKey`, a `baseURL` that
+ * is not https (or loopback http), a scope outside the `permission:object` grammar, an empty
+ * scope, a `clientId` that is not one printable word. The message never quotes the key.
  * @throws {PersonaOAuthError} (as a rejection) `request_rejected` (Persona's 400/404/409/422),
  * `invalid_api_key`, `forbidden`, `rate_limited`, `persona_unavailable`, `invalid_response`,
  * `timeout`, `network` or `aborted`; never carrying the API key or the code.
  */
 export async function createAuthorization(options: CreateAuthorizationOptions): Promise<PersonaAuthorization> {
+  if (typeof options?.apiKey !== 'string' || options.apiKey.trim() === '') {
+    throw new TypeError('passport-withpersona: apiKey is required (the data owner organization’s Persona API key)');
+  }
   const settings = resolveClientSettings(options);
   const form = new URLSearchParams({
     'client-id': checkClientId(options.clientId),

@@ -106,6 +106,17 @@ describe('the owner’s Create Authorization', () => {
         scope: `inquiry.read:${inquiry}`,
       }),
     ).rejects.toThrow(/clientId/);
+    await expect(
+      createAuthorization({ apiKey: '', baseURL: emulator.url, clientId: 'org_1', scope: `inquiry.read:${inquiry}` }),
+    ).rejects.toThrow(/data owner/);
+    await expect(
+      createAuthorization({
+        apiKey: emulator.owner.apiKey,
+        baseURL: 'http://persona.example',
+        clientId: emulator.recipient.id,
+        scope: `inquiry.read:${inquiry}`,
+      }),
+    ).rejects.toThrow(/https/);
     expect(emulator.requests).toHaveLength(0);
   });
 
