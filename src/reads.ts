@@ -12,6 +12,8 @@ import { type EndpointWords, type ErrorContext, readJsonBody, readRequestId, ref
 
 // Reads authenticate with the token set's access token (PersonaCall.bearer): no key is sent.
 const NO_API_KEY = 'unused-reads-send-the-access-token';
+// A document with `include`d objects is far larger than a token response.
+const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
 const TYPE = /^[a-z][a-z0-9_]*$/;
 const QUERY_NAME = /^[A-Za-z0-9_.-]+$/;
 // Persona's retrieval paths where the type's plural is not `<type>s`.
@@ -52,7 +54,10 @@ export interface ReadSharedOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Options of {@link createSharedObjectReader}: the exchange's, without a key (the token is the credential). */
+/**
+ * Options of {@link createSharedObjectReader}: the exchange's, without a key (the token is the
+ * credential), `maxResponseBytes` defaulting to 1 MiB (a document, `included` objects and all).
+ */
 export interface SharedObjectReaderOptions extends Omit<CodeExchangerOptions, 'apiKey'> {
   /** The clock `expiresAt` is compared with, in epoch ms (default `Date.now`). */
   now?: (() => number) | undefined;
@@ -196,7 +201,11 @@ async function readShared(
  * @throws {TypeError} when an option is out of range or `baseURL` is not https (or loopback http).
  */
 export function createSharedObjectReader(options: SharedObjectReaderOptions = {}): SharedObjectReader {
-  const settings = resolveClientSettings({ ...options, apiKey: NO_API_KEY });
+  const settings = resolveClientSettings({
+    ...options,
+    apiKey: NO_API_KEY,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
+  });
   const now = options.now ?? Date.now;
   const http = new PersonaHttp(settings, options.dispatcher);
   const read = async (tokens: SharedReadTokens, type: string, id: string, readOptions?: ReadSharedOptions) => {

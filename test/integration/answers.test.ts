@@ -106,3 +106,19 @@ describe('a read’s answer', () => {
     expect(server.requests.length).toBe(before);
   });
 });
+
+describe('a read’s size cap', () => {
+  it('is 1 MiB by default (a document with included objects), and maxResponseBytes when given', async () => {
+    const big = { data: { type: 'inquiry', id: 'inq_1', attributes: { notes: 'x'.repeat(200_000) } } };
+    answers(200, big);
+    const tokens = { accessToken: 'persona_access_token_cap', scope: 'inquiry.read:inq_1' };
+    const roomy = createSharedObjectReader({ baseURL: server.url });
+    const tight = createSharedObjectReader({ baseURL: server.url, maxResponseBytes: 100_000 });
+    try {
+      await expect(roomy.read(tokens, 'inquiry', 'inq_1')).resolves.toMatchObject({ document: big });
+      await expect(tight.read(tokens, 'inquiry', 'inq_1')).rejects.toMatchObject({ code: 'invalid_response' });
+    } finally {
+      await Promise.all([roomy.close(), tight.close()]);
+    }
+  });
+});
