@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { PersonaStrategy } from 'passport-withpersona';
+import { createSharedObjectReader, PersonaStrategy } from 'passport-withpersona';
 import { Agent } from 'undici';
 import { ownerRouter } from './owner.mjs';
 import { recipientRouter } from './recipient.mjs';
@@ -162,8 +162,15 @@ export function createApp(options) {
   passport.serializeUser((user, done) => done(null, user));
   passport.deserializeUser((user, done) => done(null, user));
 
-  // One keep-alive pool for the app's own calls to Persona (Create Authorization, shared objects).
+  // One keep-alive pool for the owner's Create Authorization and the recipient's reads.
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
+  // The recipient's reads of shared objects with the access token (keys in kebab-case, as the pages read them).
+  const reader = createSharedObjectReader({
+    baseURL: personaBaseURL,
+    keyInflection: 'kebab',
+    timeoutMs: persona.timeoutMs ?? 10_000,
+    dispatcher,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -221,9 +228,7 @@ export function createApp(options) {
       );
     });
   }
-  app.use(
-    recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName: SESSION_COOKIE, dispatcher, log }),
-  );
+  app.use(recipientRouter({ site, passport, strategy, reader, sessionCookieName: SESSION_COOKIE, log }));
 
   app.use((_req, res) => {
     sendPage(
@@ -260,7 +265,9 @@ export function createApp(options) {
   let closing;
   const close = () => {
     ownStore?.close();
-    closing ??= Promise.all([strategy.close(), dispatcher.close()]).then(() => undefined);
+    closing ??= Promise.all([strategy.close(), reader.close()])
+      .then(() => dispatcher.close())
+      .then(() => undefined);
     return closing;
   };
   return { app, strategy, callbackURL, close };

@@ -1,94 +1,12 @@
 // The data owner's side (Org A). In real life this is another organisation's web app; here it is
 // simulated with the emulator's owner API key. It only ever talks to Persona over HTTP, exactly
-// as Org A would: Create Authorization (POST /api/v1/oauth/authorize) with its own key.
-import { randomUUID } from 'node:crypto';
+// as Org A would: Create Authorization (POST /api/v1/oauth/authorize) with its own key, through
+// the package's createAuthorization; the share request's checks and the way back are the
+// package's checkShareRequest and shareRedirectURL.
 import express from 'express';
-import { request } from 'undici';
+import { checkShareRequest, createAuthorization, isPersonaOAuthError, shareRedirectURL } from 'passport-withpersona';
 import { csrfToken, noStore, validCsrf } from './security.mjs';
 import { problemPage, sendPage as page, sharePage } from './views.mjs';
-
-const MAX_STATE_LENGTH = 512;
-const PERSONA_TIMEOUT_MS = 10_000;
-
-/** A failed Create Authorization call, with what Persona said. */
-export class CreateAuthorizationError extends Error {
-  /**
-   * @param {string} message
-   * @param {{ status?: number, requestId?: string, cause?: unknown }} [persona] what Persona answered
-   */
-  constructor(message, { status, requestId, cause } = {}) {
-    super(message, cause ? { cause } : undefined);
-    this.name = 'CreateAuthorizationError';
-    this.personaStatus = status;
-    this.requestId = requestId;
-  }
-}
-
-/**
- * Calls Persona's Create Authorization as Org A: its API key, the recipient's organisation id as
- * `client-id`, and `scopes` (`inquiry.read:<id>`, `verification.read:<id>`…) as `scope`.
- * Resolves to the code.
- */
-export async function createAuthorization({ baseURL, apiKey, clientId, scopes, dispatcher }) {
-  const url = `${String(baseURL).replace(/\/+$/, '')}/api/v1/oauth/authorize`;
-  const scope = scopes.join(' ');
-  let response;
-  try {
-    response = await request(url, {
-      method: 'POST',
-      dispatcher,
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-        'key-inflection': 'kebab',
-        'idempotency-key': randomUUID(),
-      },
-      body: new URLSearchParams({ 'client-id': clientId, 'response-type': 'code', scope }).toString(),
-      headersTimeout: PERSONA_TIMEOUT_MS,
-      bodyTimeout: PERSONA_TIMEOUT_MS,
-      signal: AbortSignal.timeout(PERSONA_TIMEOUT_MS),
-    });
-  } catch (cause) {
-    throw new CreateAuthorizationError('Persona could not be reached', { cause });
-  }
-  const requestId = typeof response.headers['request-id'] === 'string' ? response.headers['request-id'] : undefined;
-  let text = '';
-  try {
-    text = await response.body.text();
-  } catch (cause) {
-    throw new CreateAuthorizationError('Persona’s answer was cut off', {
-      status: response.statusCode,
-      requestId,
-      cause,
-    });
-  }
-  if (response.statusCode < 200 || response.statusCode > 299) {
-    let detail = '';
-    try {
-      const first = JSON.parse(text)?.errors?.[0];
-      if (first && typeof first.title === 'string') {
-        detail = `: ${first.title}${first.details ? ` (${first.details})` : ''}`;
-      }
-    } catch {
-      // Not JSON: the status says enough.
-    }
-    throw new CreateAuthorizationError(`Persona answered ${response.statusCode}${detail}`.slice(0, 300), {
-      status: response.statusCode,
-      requestId,
-    });
-  }
-  let code;
-  try {
-    code = JSON.parse(text)?.code;
-  } catch {
-    code = undefined;
-  }
-  if (typeof code !== 'string' || code === '') {
-    throw new CreateAuthorizationError('Persona’s answer had no code', { status: response.statusCode, requestId });
-  }
-  return code;
-}
 
 // What the share form offers, each kind with the permission that reads it.
 const SHAREABLE = [
@@ -125,20 +43,6 @@ function readChoice(body, owner, site) {
   return { scopes, selected };
 }
 
-function single(value) {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/**
- * @param {unknown} state
- * @returns {state is string}
- */
-function validState(state) {
-  return (
-    typeof state === 'string' && state.length > 0 && state.length <= MAX_STATE_LENGTH && /^[\x21-\x7e]+$/.test(state)
-  );
-}
-
 /**
  * The owner's routes: GET /owner/share (the form) and POST /owner/share (create the
  * authorization, or decline). The browser is only ever sent back to `callbackURL`, the
@@ -153,12 +57,13 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
    * Checks redirect_uri and state: gives both back when they are right; otherwise answers the
    * problem page and gives nothing.
    * @param {import('express').Response} res
-   * @param {string | undefined} redirectUri
-   * @param {string | undefined} state
-   * @returns {{ redirectUri: string, state: string } | undefined}
+   * @param {unknown} redirectUri
+   * @param {unknown} state
+   * @returns {import('passport-withpersona').ShareRequest | undefined}
    */
   function checkRequest(res, redirectUri, state) {
-    if (redirectUri === undefined || redirectUri !== callbackURL) {
+    const checked = checkShareRequest({ redirect_uri: redirectUri, state }, [callbackURL]);
+    if (checked.error === 'invalid_redirect_uri') {
       problem(res, 400, {
         title: 'Unknown return address',
         message: `This share request asks to send the result to an address that is not ${site.recipientName}'s registered callback. Nothing was shared and you were not redirected.`,
@@ -167,7 +72,7 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
       });
       return undefined;
     }
-    if (!validState(state)) {
+    if (checked.error !== undefined) {
       problem(res, 400, {
         title: 'Incomplete share request',
         message: `This share request has no valid state, so ${site.recipientName} could not check where it came from. Nothing was shared.`,
@@ -175,7 +80,7 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
       });
       return undefined;
     }
-    return { redirectUri, state };
+    return { redirectUri: checked.redirectUri, state: checked.state };
   }
 
   /**
@@ -201,7 +106,7 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     );
 
   router.get('/owner/share', noStore, (req, res) => {
-    const checked = checkRequest(res, single(req.query.redirect_uri), single(req.query.state));
+    const checked = checkRequest(res, req.query.redirect_uri, req.query.state);
     if (checked) renderForm(req, res, 200, checked);
   });
 
@@ -211,7 +116,7 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
     express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }),
     async (req, res) => {
       const body = req.body ?? {};
-      const checked = checkRequest(res, single(body.redirect_uri), single(body.state));
+      const checked = checkRequest(res, body.redirect_uri, body.state);
       if (!checked) return;
       const { redirectUri, state } = checked;
       if (!validCsrf(req)) {
@@ -223,13 +128,8 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
         });
       }
 
-      const back = new URL(callbackURL);
-      back.searchParams.set('state', state);
-      const decision = single(body.decision);
-      if (decision === 'decline') {
-        back.searchParams.set('error', 'access_denied');
-        return res.redirect(303, back.toString());
-      }
+      const decision = body.decision;
+      if (decision === 'decline') return res.redirect(303, shareRedirectURL(checked, { error: 'access_denied' }));
       if (decision !== 'share') {
         return problem(res, 400, {
           title: 'Unknown choice',
@@ -242,26 +142,25 @@ export function ownerRouter({ owner, site, callbackURL, dispatcher, log }) {
 
       let code;
       try {
-        code = await createAuthorization({
-          baseURL: owner.baseURL,
+        ({ code } = await createAuthorization({
           apiKey: owner.apiKey,
+          baseURL: owner.baseURL,
           clientId: owner.recipientOrgId,
-          scopes,
+          scope: scopes.join(' '),
           dispatcher,
-        });
-      } catch (caught) {
-        const error = /** @type {CreateAuthorizationError} */ (caught);
+        }));
+      } catch (error) {
+        if (!isPersonaOAuthError(error)) throw error;
         log('owner: Create Authorization failed', error);
         return problem(res, 502, {
           title: 'Persona did not create the authorization',
-          message: `${site.ownerName} could not create the authorization: ${error.message}. Nothing was shared.`,
+          message: `${site.ownerName} could not create the authorization (${error.code}). Nothing was shared.`,
           hint: 'Try again in a moment.',
-          code: error.personaStatus ? `persona_${error.personaStatus}` : 'persona_unreachable',
+          code: error.code,
           requestId: error.requestId,
         });
       }
-      back.searchParams.set('code', code);
-      res.redirect(303, back.toString());
+      res.redirect(303, shareRedirectURL(checked, { code }));
     },
   );
 

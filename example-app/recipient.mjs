@@ -98,7 +98,7 @@ function codeRefused(req, res, requestId) {
  * The recipient's routes: /auth/persona, /auth/persona/callback, /profile, /inquiries/:id,
  * /verifications/:id and /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance).
  */
-export function recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName, dispatcher, log }) {
+export function recipientRouter({ site, passport, strategy, reader, sessionCookieName, log }) {
   const router = express.Router();
   const problem = (req, res, status, fields) =>
     send(
@@ -198,7 +198,7 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
 
   // Each shared object's page checks the token's scope (and expiry) before anything else: a
   // refusal never reaches Persona. Then it reads the object from Persona with the access token.
-  const pages = { site, problem, reconnect, notShared, personaBaseURL, dispatcher, log };
+  const pages = { site, problem, reconnect, notShared, reader, log };
   router.get(
     '/inquiries/:id',
     noStore,

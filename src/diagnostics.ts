@@ -26,7 +26,20 @@ export interface ExchangeReport {
  */
 export const EXCHANGE_CHANNEL = 'passport-withpersona:exchange';
 
+/** What is published (and logged) once per Create Authorization or read of a shared object. */
+export interface PersonaCallReport extends ExchangeReport {
+  /** Which call: `authorize` ({@link createAuthorization}) or `read` (a {@link SharedObjectReader}). */
+  call: 'authorize' | 'read';
+}
+
+/**
+ * The `diagnostics_channel` name on which one {@link PersonaCallReport} is published per Create
+ * Authorization and per read of a shared object (the exchange keeps {@link EXCHANGE_CHANNEL}).
+ */
+export const CALL_CHANNEL = 'passport-withpersona:call';
+
 const exchangeChannel = channel(EXCHANGE_CHANNEL);
+const callChannel = channel(CALL_CHANNEL);
 const NAMESPACE = 'passport-withpersona';
 
 // Follows the `debug` package's convention (`DEBUG=passport-withpersona`, `DEBUG=*`,
@@ -64,9 +77,19 @@ function matches(patterns: string): boolean {
 /** Publishes one exchange report and, when enabled, writes one log line to stderr. */
 export function reportExchange(report: ExchangeReport): void {
   if (exchangeChannel.hasSubscribers) exchangeChannel.publish(report);
+  writeLine('exchange', report);
+}
+
+/** Publishes one Create Authorization or read report and, when enabled, writes its log line. */
+export function reportCall(report: PersonaCallReport): void {
+  if (callChannel.hasSubscribers) callChannel.publish(report);
+  writeLine(report.call, report);
+}
+
+function writeLine(call: string, report: ExchangeReport): void {
   if (!logEnabled()) return;
   const parts = [
-    `${NAMESPACE} exchange ${report.outcome}`,
+    `${NAMESPACE} ${call} ${report.outcome}`,
     report.code ? `code=${report.code}` : '',
     `persona_status=${report.personaStatus ?? '-'}`,
     `duration_ms=${report.durationMs.toFixed(1)}`,

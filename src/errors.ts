@@ -20,7 +20,9 @@ export type PersonaOAuthErrorCode =
   | 'timeout'
   | 'network'
   | 'closed'
-  | 'aborted';
+  | 'aborted'
+  | 'token_expired'
+  | 'insufficient_scope';
 
 // The codes of requireScope's ScopeError (declared there; errors.ts must not import it).
 type ScopeErrorCode = 'unauthenticated' | 'token_expired' | 'insufficient_scope';
@@ -51,7 +53,7 @@ export const STATUS_OF = {
   // The call was ended on this side: close() (shutting down), or the caller's own signal.
   closed: 503,
   aborted: 503,
-  // requireScope
+  // requireScope, and a read of a shared object: connect again (401), or not shared (403).
   unauthenticated: 401,
   token_expired: 401,
   insufficient_scope: 403,
@@ -237,6 +239,9 @@ export function redactDetails(details: readonly PersonaErrorDetail[], redactor: 
     return copy;
   });
 }
+
+/** What a {@link PersonaOAuthError} is built from, beyond its code and message (internal). */
+export type PersonaOAuthErrorInit = NonNullable<ConstructorParameters<typeof PersonaOAuthError>[2]>;
 
 const PERSONA_OAUTH_ERROR_BRAND = Symbol.for('passport-withpersona.PersonaOAuthError');
 

@@ -36,12 +36,35 @@ export {
   type ExchangeOptions,
 } from './exchange.js';
 export {
+  createAuthorization,
+  checkShareRequest,
+  shareRedirectURL,
+  type CreateAuthorizationOptions,
+  type PersonaAuthorization,
+  type ShareRequest,
+} from './owner.js';
+export {
+  createSharedObjectReader,
+  type SharedObjectReader,
+  type SharedObjectReaderOptions,
+  type SharedReadTokens,
+  type ReadSharedOptions,
+  type SharedObject,
+  type PersonaDocument,
+  type PersonaResource,
+} from './reads.js';
+export {
   requireScope,
   personaErrorHandler,
   type RequireScopeOptions,
   type PersonaErrorHandlerOptions,
 } from './middleware.js';
-export { EXCHANGE_CHANNEL, type ExchangeReport } from './diagnostics.js';
+export {
+  EXCHANGE_CHANNEL,
+  CALL_CHANNEL,
+  type ExchangeReport,
+  type PersonaCallReport,
+} from './diagnostics.js';
 export type { PersonaRequest } from './request.js';
 export {
   attachStateResponse,

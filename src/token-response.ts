@@ -1,7 +1,14 @@
 // Persona's answer to a token request, read: the token set a 2xx carries, or the
 // PersonaOAuthError its status means, with Persona's status, Request-Id and errors[] on it.
 import type { IncomingHttpHeaders } from 'node:http';
-import { PersonaOAuthError, type Redactor, redactDetails, redactError, type PersonaErrorDetail } from './errors.js';
+import {
+  PersonaOAuthError,
+  Redactor,
+  redactDetails,
+  redactError,
+  type PersonaErrorDetail,
+  type PersonaOAuthErrorInit,
+} from './errors.js';
 import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
 import { header, readSeconds, retryAfter, TooLarge } from './persona-http.js';
 
@@ -28,9 +35,13 @@ export interface TokenResponse {
 
 // Request ids go into logs and error messages: keep them short and printable, and free of any
 // echo of what was sent (or, once a token was received, of that token).
-export function readRequestId(headers: IncomingHttpHeaders, redactor: Redactor): string | undefined {
+export function readRequestId(headers: IncomingHttpHeaders, secrets: Redactor | readonly string[]): string | undefined {
   const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redactor.text(value) : undefined;
+  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redactorOf(secrets).text(value) : undefined;
+}
+
+function redactorOf(secrets: Redactor | readonly string[]): Redactor {
+  return secrets instanceof Redactor ? secrets : new Redactor(secrets);
 }
 
 /** Persona's `RateLimit-Remaining`: requests left in the current window, when sent. */
@@ -81,21 +92,36 @@ function refusedRequest(personaErrors: readonly PersonaErrorDetail[]): boolean {
   return personaErrors.some((e) => REQUEST_FAULT.test(`${e.title} ${e.details ?? ''} ${e.pointer ?? ''}`));
 }
 
-interface ErrorContext extends PersonaContext {
+/** What a refusal is built from: Persona's side of the call, its errors[] read and redacted. */
+export interface ErrorContext extends PersonaContext {
   personaStatus: number;
   personaErrors: PersonaErrorDetail[];
   retryAfter: number | undefined;
 }
 
+/** How messages name a Persona endpoint and what it was asked to do. */
+export interface EndpointWords {
+  /** "Persona's token endpoint" */
+  endpoint: string;
+  /** "the token request" */
+  request: string;
+  /** "issue a token" */
+  task: string;
+  /** "Persona's token response" */
+  response: string;
+}
+
+const TOKEN_WORDS: EndpointWords = {
+  endpoint: "Persona's token endpoint",
+  request: 'the token request',
+  task: 'issue a token',
+  response: "Persona's token response",
+};
+
 // Messages are fixed text: Persona's own words travel only in `personaErrors` (redacted), since
 // an app may render a failure's message (`failureMessage: true`).
-function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
+function tokenRefusal(ctx: ErrorContext, init: PersonaOAuthErrorInit): PersonaOAuthError | undefined {
   const { personaStatus: status } = ctx;
-  const init = {
-    personaStatus: status,
-    requestId: ctx.requestId,
-    personaErrors: ctx.personaErrors,
-  };
   if (status === 400 && refusedRequest(ctx.personaErrors)) {
     return new PersonaOAuthError(
       'request_rejected',
@@ -110,6 +136,29 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
       init,
     );
   }
+  return undefined;
+}
+
+/**
+ * The error a non-2xx answer means: what `specific` makes of it for this endpoint, else the
+ * meaning every Persona endpoint shares (401 key, 403 permission or quota, 429, redirect, 5xx).
+ */
+export function refusalFor(
+  response: TokenResponse,
+  context: PersonaContext & { personaStatus: number },
+  secrets: Redactor | readonly string[],
+  words: EndpointWords,
+  specific: (ctx: ErrorContext, init: PersonaOAuthErrorInit) => PersonaOAuthError | undefined,
+): PersonaOAuthError {
+  const ctx: ErrorContext = {
+    ...context,
+    personaErrors: readPersonaErrors(response.body, redactorOf(secrets)),
+    retryAfter: retryAfter(response.headers),
+  };
+  const status = ctx.personaStatus;
+  const init = { personaStatus: status, requestId: ctx.requestId, personaErrors: ctx.personaErrors };
+  const own = specific(ctx, init);
+  if (own) return own;
   if (status === 401) {
     return new PersonaOAuthError('invalid_api_key', 'Persona rejected the API key (HTTP 401)', init);
   }
@@ -121,7 +170,7 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
       : /permission/i.test(said)
         ? 'the API key lacks a permission (OAuth access)'
         : 'the API key may lack OAuth access or a quota is exhausted';
-    return new PersonaOAuthError('forbidden', `Persona refused the token request (HTTP 403); ${cause}`, init);
+    return new PersonaOAuthError('forbidden', `Persona refused ${words.request} (HTTP 403); ${cause}`, init);
   }
   if (status === 429) {
     return new PersonaOAuthError('rate_limited', 'Persona rate limit exceeded (HTTP 429)', {
@@ -131,20 +180,31 @@ function errorForStatus(ctx: ErrorContext): PersonaOAuthError {
   }
   if (status >= 300 && status < 400) {
     // The reader stops at a redirect's headers: nothing is followed.
-    return new PersonaOAuthError(
-      'invalid_response',
-      `Persona's token endpoint answered with a redirect (HTTP ${status}); redirects are not followed`,
-      init,
-    );
+    const message = `${words.endpoint} answered with a redirect (HTTP ${status}); redirects are not followed`;
+    return new PersonaOAuthError('invalid_response', message, init);
   }
   if (status >= 500 && status <= 599) {
-    return new PersonaOAuthError('persona_unavailable', `Persona failed to issue a token (HTTP ${status})`, init);
+    return new PersonaOAuthError('persona_unavailable', `Persona failed to ${words.task} (HTTP ${status})`, init);
   }
-  return new PersonaOAuthError(
-    'invalid_response',
-    `Persona's token endpoint answered with unexpected HTTP ${status}`,
-    init,
-  );
+  return new PersonaOAuthError('invalid_response', `${words.endpoint} answered with unexpected HTTP ${status}`, init);
+}
+
+/** The JSON a 2xx body holds, or the refusal of a body over the cap or not JSON. */
+export function readJsonBody(
+  body: Buffer | TooLarge,
+  context: PersonaContext,
+  words: EndpointWords,
+  maxResponseBytes: number,
+): { json: unknown } | Refusal {
+  if (body instanceof TooLarge) {
+    const message = `${words.response} is larger than ${maxResponseBytes} bytes`;
+    return { error: new PersonaOAuthError('invalid_response', message, context) };
+  }
+  try {
+    return { json: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { error: new PersonaOAuthError('invalid_response', `${words.response} is not valid JSON`, context) };
+  }
 }
 
 /**
@@ -175,23 +235,13 @@ export function readTokenResponse(
   maxResponseBytes: number,
 ): PersonaTokenSet | Refusal {
   const { status, headers, body } = response;
-  const context: PersonaContext = { personaStatus: status, requestId: readRequestId(headers, redactor) };
+  const context = { personaStatus: status, requestId: readRequestId(headers, redactor) };
   if (status < 200 || status >= 300) {
-    const personaErrors = readPersonaErrors(body, redactor);
-    return {
-      error: errorForStatus({ ...context, personaStatus: status, personaErrors, retryAfter: retryAfter(headers) }),
-    };
+    return { error: refusalFor(response, context, redactor, TOKEN_WORDS, tokenRefusal) };
   }
-  if (body instanceof TooLarge) {
-    const message = `Persona's token response is larger than ${maxResponseBytes} bytes`;
-    return { error: new PersonaOAuthError('invalid_response', message, context) };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { error: new PersonaOAuthError('invalid_response', `Persona's token response is not valid JSON`, context) };
-  }
+  const read = readJsonBody(body, context, TOKEN_WORDS, maxResponseBytes);
+  if ('error' in read) return read;
+  const parsed = read.json;
   const accessToken = sentAccessToken(parsed);
   if (accessToken === undefined) return tokensFrom(parsed, context);
   const withToken = redactor.with([accessToken]);

@@ -1,20 +1,19 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_CHANNEL, type ExchangeReport } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { captureDebugLog } from '../helpers/diagnostics.js';
+import { type Behaviour, json, type RawServer, respond, startRawServer } from '../helpers/raw-server.js';
 
 // A raw TCP server that speaks just enough HTTP/1.1 to misbehave in every way a token endpoint
-// can: each test names a behaviour, the server reads the request and acts it out.
+// can: each test names a behaviour, the server reads the request and acts it out. The same table
+// for all three calls (exchange, Create Authorization, read) is in three-calls.test.ts.
 
 const API_KEY = 'persona_production_hostile-suite-api-key-0123456789';
 const TIMEOUT_MS = 500;
 const MARGIN_MS = 700;
-
-type Behaviour = (socket: Socket, attempt: number) => void;
 
 const GOOD = JSON.stringify({
   'access-token': 'persona_access_token_11111111-2222-4333-8444-555555555555',
@@ -23,19 +22,8 @@ const GOOD = JSON.stringify({
   'token-type': 'bearer',
 });
 
-function respond(status: number, body: string, headers: Record<string, string> = {}): string {
-  const head = [`HTTP/1.1 ${status} X`, `content-length: ${Buffer.byteLength(body)}`, 'request-id: req_hostile'];
-  for (const [k, v] of Object.entries(headers)) head.push(`${k}: ${v}`);
-  if (!('content-type' in headers)) head.push('content-type: application/json');
-  return `${head.join('\r\n')}\r\n\r\n${body}`;
-}
-
 function send(status: number, body: string, headers?: Record<string, string>): Behaviour {
   return (socket) => socket.end(respond(status, body, headers));
-}
-
-function json(status: number, value: unknown, headers?: Record<string, string>): Behaviour {
-  return send(status, JSON.stringify(value), headers);
 }
 
 function token(overrides: Record<string, unknown>): Behaviour {
@@ -222,11 +210,7 @@ const cases: Case[] = [
   },
 ];
 
-let server: Server;
-let baseURL: string;
-const sockets = new Set<Socket>();
-let current: Behaviour = send(201, GOOD);
-let attempts = 0;
+let server: RawServer;
 
 const logLines: string[] = [];
 const reports: ExchangeReport[] = [];
@@ -236,25 +220,7 @@ const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 let restoreLog: () => void = () => {};
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buffered = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
-      if (buffered.length - end - 4 < length) return;
-      buffered = '';
-      attempts += 1;
-      current(socket, attempts);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  server = await startRawServer();
   restoreLog = captureDebugLog(logLines);
   subscribe(EXCHANGE_CHANNEL, onReport);
   process.on('unhandledRejection', onUnhandled);
@@ -264,8 +230,7 @@ afterAll(async () => {
   restoreLog();
   unsubscribe(EXCHANGE_CHANNEL, onReport);
   process.off('unhandledRejection', onUnhandled);
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 describe('hostile token endpoint: every outcome is defined, bounded and leak-free', () => {
@@ -274,10 +239,9 @@ describe('hostile token endpoint: every outcome is defined, bounded and leak-fre
   const answers: string[] = [];
 
   it.each(cases)('$name → $status $code', async (c) => {
-    current = c.behaviour;
-    attempts = 0;
+    server.act(c.behaviour);
     const timeoutMs = c.timeoutMs ?? TIMEOUT_MS;
-    const app: TestApp = createTestApp({ apiKey: API_KEY, baseURL, timeoutMs });
+    const app: TestApp = createTestApp({ apiKey: API_KEY, baseURL: server.url, timeoutMs });
     code += 1;
     const authCode = `hostile-authorization-code-${code}-abcdef`;
     seenCodes.push(authCode);
@@ -292,11 +256,11 @@ describe('hostile token endpoint: every outcome is defined, bounded and leak-fre
     expect(elapsed).toBeLessThan(timeoutMs + MARGIN_MS);
     // Backoff is jittered and never crosses the deadline, so a retry may be skipped near it.
     const [min, max] = Array.isArray(c.attempts) ? c.attempts : [c.attempts ?? 1, c.attempts ?? 1];
-    expect(attempts).toBeGreaterThanOrEqual(min);
-    expect(attempts).toBeLessThanOrEqual(max);
+    expect(server.heads.length).toBeGreaterThanOrEqual(min);
+    expect(server.heads.length).toBeLessThanOrEqual(max);
 
     await app.strategy.close();
-    await expect.poll(() => sockets.size, { timeout: 2000 }).toBe(0);
+    await expect.poll(() => server.sockets.size, { timeout: 2000 }).toBe(0);
   });
 
   it('left no unhandled rejection, logged one line per exchange, and leaked no secret anywhere', () => {

@@ -1,0 +1,52 @@
+// What Create Authorization and a read of a shared object share around PersonaHttp.send(): one
+// report per call on the diagnostics channel, and every failure redacted of the call's secrets.
+import { reportCall, type PersonaCallReport } from './diagnostics.js';
+import { PersonaOAuthError, redactError } from './errors.js';
+import type { CallRecord } from './persona-http.js';
+import { readRateLimitRemaining } from './token-response.js';
+
+/** What a call's body resolves to: its result, and the Request-Id to report with it. */
+export interface Reported<T> {
+  value: T;
+  requestId: string | undefined;
+}
+
+/**
+ * Runs `run` with a fresh {@link CallRecord}, reports the outcome as `call`, and turns any failure
+ * into a {@link PersonaOAuthError} redacted of `secrets` (read when the failure is caught, so a
+ * secret the answer carried, such as the code it issued, is redacted too).
+ */
+export async function reportedCall<T>(
+  call: PersonaCallReport['call'],
+  secrets: readonly string[],
+  run: (record: CallRecord) => Promise<Reported<T>>,
+): Promise<T> {
+  const record: CallRecord = { attempts: 0 };
+  const startedAt = performance.now();
+  const report = (failure: PersonaOAuthError | undefined, requestId: string | undefined) => {
+    reportCall({
+      call,
+      outcome: failure ? 'error' : 'success',
+      ...(failure ? { code: failure.code } : {}),
+      personaStatus: record.last?.status,
+      requestId,
+      durationMs: performance.now() - startedAt,
+      attempts: record.attempts,
+      rateLimitRemaining: record.last ? readRateLimitRemaining(record.last.headers) : undefined,
+    });
+  };
+  try {
+    const { value, requestId } = await run(record);
+    report(undefined, requestId);
+    return value;
+  } catch (error) {
+    const failure = redactError(
+      error instanceof PersonaOAuthError
+        ? error
+        : new PersonaOAuthError('network', `The call to Persona (${call}) failed unexpectedly`, { cause: error }),
+      secrets,
+    );
+    report(failure, failure.requestId);
+    throw failure;
+  }
+}
