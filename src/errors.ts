@@ -155,9 +155,10 @@ export class Redactor {
     const at: number[] = [];
     let folded = '';
     for (let i = 0; i < text.length; i += 1) {
-      const c = text.charAt(i).toLowerCase();
-      if (/^[a-z0-9]$/.test(c)) {
-        folded += c;
+      let c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32; // A-Z as a-z
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+        folded += String.fromCharCode(c);
         at.push(i);
       }
     }

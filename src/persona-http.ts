@@ -2,7 +2,6 @@
 // caller's and the client's own for close()), retries as a loop with one Idempotency-Key, and the
 // body read and counted up to the size cap. What the answer means is the caller's business.
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
@@ -81,15 +80,21 @@ function retryDelay(attempt: number, waitSeconds?: number): number {
 }
 
 /** Reads `body` to its end, or stops (closing the connection) once it passes `limit` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | TooLarge> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return new TooLarge(); // leaving the loop destroys the body
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | TooLarge> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else {
+        discard(body);
+        resolve(new TooLarge());
+      }
+    });
+    body.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    body.on('error', reject);
+  });
 }
 
 function discard(body: Dispatcher.ResponseData['body']): void {
@@ -150,26 +155,28 @@ export class PersonaHttp {
   readonly #settings: ClientSettings;
   readonly #dispatcher: Dispatcher;
   readonly #owned: Agent | undefined;
-  readonly #closing = new AbortController();
+  /** The calls in flight, each by its own controller, for close() to abort. */
+  readonly #inFlight = new Set<AbortController>();
   readonly #headers: Record<string, string>;
+  readonly #keyAuthorization: string;
+  readonly #urls = new Map<string, { origin: string; path: string }>();
   #closed: Promise<void> | undefined;
 
   constructor(settings: ClientSettings, dispatcher: Dispatcher | undefined) {
     this.#settings = settings;
-    // One listener per call in flight, each removed when its call ends: not a leak.
-    setMaxListeners(0, this.#closing.signal);
     this.#owned = dispatcher
       ? undefined
       : new Agent({ keepAliveTimeout: 10_000, connect: boundedConnector(settings.timeoutMs) });
     this.#dispatcher = dispatcher ?? (this.#owned as Agent);
     this.#headers = { accept: 'application/json', 'user-agent': settings.userAgent };
+    this.#keyAuthorization = `Bearer ${settings.apiKey}`;
     if (settings.personaVersion) this.#headers['persona-version'] = settings.personaVersion;
     if (settings.keyInflection) this.#headers['key-inflection'] = settings.keyInflection;
   }
 
   close(): Promise<void> {
     if (!this.#closed) {
-      this.#closing.abort();
+      for (const call of this.#inFlight) call.abort(CLOSED);
       this.#closed = this.#owned ? this.#owned.close() : Promise.resolve();
     }
     return this.#closed;
@@ -186,17 +193,16 @@ export class PersonaHttp {
   async send(call: PersonaCall, record: CallRecord, signal?: AbortSignal): Promise<PersonaAnswer> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(DEADLINE), this.#settings.timeoutMs);
-    const onClose = () => abort.abort(CLOSED);
     const onCaller = () => abort.abort(CALLER);
-    this.#closing.signal.addEventListener('abort', onClose);
     signal?.addEventListener('abort', onCaller);
-    if (this.#closing.signal.aborted) onClose();
     if (signal?.aborted) onCaller();
+    if (this.#closed) abort.abort(CLOSED);
+    this.#inFlight.add(abort);
     try {
       return await this.#attempts(call, record, abort.signal, signal);
     } finally {
       clearTimeout(timer);
-      this.#closing.signal.removeEventListener('abort', onClose);
+      this.#inFlight.delete(abort);
       signal?.removeEventListener('abort', onCaller);
     }
   }
@@ -254,14 +260,14 @@ export class PersonaHttp {
   }
 
   #options(call: PersonaCall, signal: AbortSignal): Dispatcher.RequestOptions {
-    const url = new URL(call.path, this.#settings.baseURL);
+    const url = this.#urls.get(call.path) ?? this.#resolve(call.path);
     const headers: Record<string, string> = {
       ...this.#headers,
-      authorization: `Bearer ${call.bearer ?? this.#settings.apiKey}`,
+      authorization: call.bearer === undefined ? this.#keyAuthorization : `Bearer ${call.bearer}`,
     };
     const options: Dispatcher.RequestOptions = {
       origin: url.origin,
-      path: `${url.pathname}${url.search}`,
+      path: url.path,
       method: call.method,
       headers,
       signal,
@@ -277,6 +283,14 @@ export class PersonaHttp {
       options.body = call.form ?? '';
     }
     return options;
+  }
+
+  // Paths are few (the token and authorize endpoints; one per object read): parsed once each.
+  #resolve(path: string): { origin: string; path: string } {
+    const url = new URL(path, this.#settings.baseURL);
+    const resolved = { origin: url.origin, path: `${url.pathname}${url.search}` };
+    if (this.#urls.size < 64) this.#urls.set(path, resolved);
+    return resolved;
   }
 
   /** An attempt that ended without a response read whole: retry only a failed connection. */

@@ -235,16 +235,16 @@ export function readTokenResponse(
   maxResponseBytes: number,
 ): PersonaTokenSet | Refusal {
   const { status, headers, body } = response;
-  const context = { personaStatus: status, requestId: readRequestId(headers, redactor) };
   if (status < 200 || status >= 300) {
+    const context = { personaStatus: status, requestId: readRequestId(headers, redactor) };
     return { error: refusalFor(response, context, redactor, TOKEN_WORDS, tokenRefusal) };
   }
-  const read = readJsonBody(body, context, TOKEN_WORDS, maxResponseBytes);
-  if ('error' in read) return read;
-  const parsed = read.json;
-  const accessToken = sentAccessToken(parsed);
-  if (accessToken === undefined) return tokensFrom(parsed, context);
-  const withToken = redactor.with([accessToken]);
-  const result = tokensFrom(parsed, { ...context, requestId: readRequestId(headers, withToken) });
-  return 'error' in result ? { error: redactError(result.error, withToken) } : result;
+  const read = readJsonBody(body, { personaStatus: status, requestId: undefined }, TOKEN_WORDS, maxResponseBytes);
+  // The Request-Id is read once, with the access token the body carries among the secrets.
+  const accessToken = 'json' in read ? sentAccessToken(read.json) : undefined;
+  const secrets = accessToken === undefined ? redactor : redactor.with([accessToken]);
+  const context = { personaStatus: status, requestId: readRequestId(headers, secrets) };
+  if ('error' in read) return { error: new PersonaOAuthError(read.error.code, read.error.message, context) };
+  const result = tokensFrom(read.json, context);
+  return 'error' in result ? { error: redactError(result.error, secrets) } : result;
 }
