@@ -1,15 +1,14 @@
-import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PersonaStrategy } from '../../src/index.js';
 import { startPersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { captureDebugLog, collectReports } from '../helpers/diagnostics.js';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { json, useAnsweringServer } from '../helpers/answering-server.js';
+import { collectReports } from '../helpers/diagnostics.js';
 
 // The promise "no secret reaches anything the app can log, render or serialise", against a token
 // endpoint that echoes what it was sent transformed, or echoes the access token it issues in the
@@ -19,36 +18,15 @@ const API_KEY = 'persona_production_Zq8Kx4Wm2Lp7Rt5Yv3Nb6Hc9Jd1Fg0S';
 const CODE = 'authz7Hq2Wx9Lm4Kp8Rt3Vz6Nb1Cy5Jd0Fg';
 const TOKEN = 'tokVn5Rk2Qw8Lz3Xc7Mb4Jh9Gd6Fs1Pa0Ty';
 
-type Answer = (res: ServerResponse) => void;
-let answer: Answer = () => {};
-let server: TokenServer;
+const persona = useAnsweringServer();
 let current: TestApp | undefined;
-const logLines: string[] = [];
-let restoreLog: () => void = () => {};
-
-beforeAll(async () => {
-  server = await startTokenServer((_req, res) => answer(res));
-  restoreLog = captureDebugLog(logLines);
-});
-afterAll(async () => {
-  restoreLog();
-  await server.close();
-});
 afterEach(async () => {
   await current?.strategy.close();
   current = undefined;
-  logLines.length = 0;
 });
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
-  return (res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
-}
-
 function app(): TestApp {
-  current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+  current = createTestApp({ apiKey: API_KEY, baseURL: persona.url, retries: 0 });
   return current;
 }
 
@@ -57,7 +35,7 @@ const percent = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16)
 
 describe('a Request-Id that echoes the access token of its own success', () => {
   it('is redacted on req.authInfo, the DEBUG line and the diagnostics report', async () => {
-    answer = json(
+    persona.answer = json(
       201,
       { 'access-token': TOKEN, 'expires-in': 3600, 'token-type': 'bearer', scope: 'inquiry.read:inq_1' },
       { 'request-id': `req_${TOKEN}` },
@@ -70,7 +48,7 @@ describe('a Request-Id that echoes the access token of its own success', () => {
     expect(res.body.user.requestId).toBe('req_[REDACTED]');
     expect(JSON.stringify(reports)).not.toContain(TOKEN.slice(0, 12));
     expect(reports[0]?.requestId).toBe('req_[REDACTED]');
-    expect(logLines.join('\n')).not.toContain(TOKEN.slice(0, 12));
+    expect(persona.logLines.join('\n')).not.toContain(TOKEN.slice(0, 12));
   });
 });
 
@@ -87,7 +65,7 @@ describe('echoes of the code and the key, transformed', () => {
     ['the key upper-cased', API_KEY.toUpperCase()],
   ];
   it.each(echoes)('%s never reaches the error, its JSON, inspect or the log', async (_name, echo) => {
-    answer = json(
+    persona.answer = json(
       404,
       { errors: [{ title: 'Not found', details: `no such code ${echo}` }] },
       { 'request-id': 'req_1' },
@@ -97,14 +75,16 @@ describe('echoes of the code and the key, transformed', () => {
     expect(res.status).toBe(401);
     const error = res.body.info;
     expect(error.code).toBe('invalid_grant');
-    const seen = `${res.text}\n${logLines.join('\n')}`;
+    const seen = `${res.text}\n${persona.logLines.join('\n')}`;
     expect(seen).not.toContain(echo.slice(0, 24));
     expect(seen).not.toContain(echo.slice(-24));
   });
 
   it('an echo split between title, details and pointer is redacted in each', async () => {
     const cut = [CODE.slice(0, 8), CODE.slice(8, 16), CODE.slice(16)];
-    answer = json(404, { errors: [{ title: `bad ${cut[0]}`, details: cut[1], source: { pointer: `${cut[2]}` } }] });
+    persona.answer = json(404, {
+      errors: [{ title: `bad ${cut[0]}`, details: cut[1], source: { pointer: `${cut[2]}` } }],
+    });
     const { app: express } = app();
     const exchange = createExchangeError(express);
     const error = await exchange;
@@ -112,8 +92,8 @@ describe('echoes of the code and the key, transformed', () => {
   });
 
   it('an upper-cased echo with markup never reaches req.session.messages: the message is fixed text', async () => {
-    answer = json(404, { errors: [{ title: `<IMG SRC=X ONERROR=alert(1)> ${CODE.toUpperCase()}` }] });
-    const strategy = new PersonaStrategy({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+    persona.answer = json(404, { errors: [{ title: `<IMG SRC=X ONERROR=alert(1)> ${CODE.toUpperCase()}` }] });
+    const strategy = new PersonaStrategy({ apiKey: API_KEY, baseURL: persona.url, retries: 0 });
     const passport = new Passport();
     passport.use(strategy as never);
     const site = express();
@@ -146,7 +126,7 @@ describe('a 400 that is the deployment’s fault', () => {
     ['an unknown Persona-Version', { title: 'Invalid Persona-Version', details: 'Unknown API version "2099-01-01"' }],
     ['an Idempotency-Key reused with other parameters', { title: 'Idempotency error', details: 'already used' }],
   ])('%s is request_rejected (500), not the person’s link', async (_name, detail) => {
-    answer = json(400, { errors: [detail] }, { 'request-id': 'req_400' });
+    persona.answer = json(400, { errors: [detail] }, { 'request-id': 'req_400' });
     const { app: site } = app();
     const res = await request(site).get('/callback').query({ code: CODE });
     expect(res.status).toBe(500);
@@ -154,7 +134,9 @@ describe('a 400 that is the deployment’s fault', () => {
   });
 
   it('a 400 pointing at the code stays invalid_grant (401)', async () => {
-    answer = json(400, { errors: [{ title: 'Invalid parameter', details: 'bad', source: { pointer: '/code' } }] });
+    persona.answer = json(400, {
+      errors: [{ title: 'Invalid parameter', details: 'bad', source: { pointer: '/code' } }],
+    });
     const { app: site } = app();
     const res = await request(site).get('/callback').query({ code: CODE });
     expect(res.status).toBe(401);
@@ -183,20 +165,20 @@ describe('a 400 that is the deployment’s fault', () => {
 describe('the deadline, whatever the options', () => {
   it('refuses a timeoutMs a timer cannot hold, at construction', () => {
     for (const timeoutMs of [2 ** 31, 2 ** 31 - 1, 600_001, Number.MAX_SAFE_INTEGER]) {
-      expect(() => new PersonaStrategy({ apiKey: API_KEY, baseURL: server.url, timeoutMs })).toThrow(
+      expect(() => new PersonaStrategy({ apiKey: API_KEY, baseURL: persona.url, timeoutMs })).toThrow(
         /timeoutMs must be an integer from 1 to 600000/,
       );
     }
   });
 
   it('keeps the longest one allowed: a slow answer within it signs in', async () => {
-    answer = (res) => {
+    persona.answer = (res) => {
       setTimeout(
         () => json(201, { 'access-token': TOKEN, 'expires-in': 60, 'token-type': 'bearer', scope: '' })(res),
         50,
       );
     };
-    current = createTestApp({ apiKey: API_KEY, baseURL: server.url, timeoutMs: 600_000 });
+    current = createTestApp({ apiKey: API_KEY, baseURL: persona.url, timeoutMs: 600_000 });
     const res = await request(current.app).get('/plain').query({ code: CODE });
     expect(res.status).toBe(200);
     expect(inspect(res.body)).not.toContain(API_KEY);

@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createCodeExchanger, PersonaOAuthError, type CodeExchanger } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { captureDebugLog, collectReports } from '../helpers/diagnostics.js';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { type Answer, json, useAnsweringServer } from '../helpers/answering-server.js';
+import { collectReports } from '../helpers/diagnostics.js';
 
 // Persona may echo parts of what it was sent. Any run of 12 or more consecutive characters of
 // the API key, the code or the access token is redacted wherever an error or a log line
@@ -15,22 +15,9 @@ const API_KEY = 'persona_production_Zq8Kx4Wm2Lp7Rt5Yv3Nb6Hc9Jd1Fg0S';
 const CODE = 'authz_7Hq2Wx9Lm4Kp8Rt3Vz6Nb1Cy5Jd0Fg';
 const TOKEN = 'tok_Vn5Rk2Qw8Lz3Xc7Mb4Jh9Gd6Fs1Pa0Ty';
 
-type Answer = (res: ServerResponse) => void;
-let answer: Answer = () => {};
-let server: TokenServer;
+const persona = useAnsweringServer();
 let current: TestApp | undefined;
 let exchanger: CodeExchanger | undefined;
-const logLines: string[] = [];
-let restoreLog: () => void = () => {};
-
-beforeAll(async () => {
-  server = await startTokenServer((_req, res) => answer(res));
-  restoreLog = captureDebugLog(logLines);
-});
-afterAll(async () => {
-  restoreLog();
-  await server.close();
-});
 afterEach(async () => {
   await current?.strategy.close();
   await exchanger?.close();
@@ -40,15 +27,8 @@ afterEach(async () => {
 
 /** The same exchange without Passport, as `createCodeExchanger` gives it. */
 function directExchange(): CodeExchanger {
-  exchanger = createCodeExchanger({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+  exchanger = createCodeExchanger({ apiKey: API_KEY, baseURL: persona.url, retries: 0 });
   return exchanger;
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
-  return (res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
 }
 
 /** Fails when `text` holds any 12-character run of `secret`. */
@@ -60,10 +40,10 @@ function expectNoEcho(text: string, secret: string): void {
 
 /** Every place the failure's text can surface: the exchange's error and log, and an app's answer. */
 async function everythingSaid(): Promise<string> {
-  current = createTestApp({ apiKey: API_KEY, baseURL: server.url, retries: 0 });
+  current = createTestApp({ apiKey: API_KEY, baseURL: persona.url, retries: 0 });
   let error: unknown;
   const { reports } = await collectReports(async () => {
-    logLines.length = 0;
+    persona.logLines.length = 0;
     try {
       await directExchange().exchange(CODE);
     } catch (caught) {
@@ -85,7 +65,7 @@ async function everythingSaid(): Promise<string> {
     String(cause?.stack),
     inspect(cause, { depth: null, showHidden: true }),
     inspect(reports, { depth: null }),
-    ...logLines,
+    ...persona.logLines,
     answered.text,
   ].join('\n');
 }
@@ -123,14 +103,14 @@ describe('echoes of a secret are redacted', () => {
       json(500, { errors: [{ title: 'Oops' }] }, { 'request-id': `req_${API_KEY.slice(3, 40)}` }),
     ],
   ])('%s', async (_name, echo) => {
-    answer = echo;
+    persona.answer = echo;
     const said = await everythingSaid();
     expect(said).toContain('[REDACTED]');
     for (const secret of [API_KEY, CODE, TOKEN]) expectNoEcho(said, secret);
   });
 
   it('leaves text with no such echo alone', async () => {
-    answer = json(400, {
+    persona.answer = json(400, {
       errors: [{ title: 'Code invalid', details: `prefix ${API_KEY.slice(0, 11)} only`, source: { pointer: '/code' } }],
     });
     const error = await directExchange()
