@@ -1,10 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCodeExchanger, PersonaOAuthError, type CodeExchanger } from '../../src/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { type Answer, json, useAnsweringServer } from '../helpers/answering-server.js';
+import { json, useAnsweringServer } from '../helpers/answering-server.js';
 import { collectReports } from '../helpers/diagnostics.js';
 
 // Persona may echo parts of what it was sent. Any run of 12 or more consecutive characters of
