@@ -2,11 +2,12 @@
 // server, no warm-up and one sparse login, without errors, printing a line per server per scenario and
 // ending with the goal line. It checks that the script works and what it prints, not the figures
 // (those come from `npm run bench` on a quiet machine).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const written = ['bench/results.json', 'bench/results.svg', 'BENCHMARKS.md'].map((file) => path.join(root, file));
@@ -70,11 +71,8 @@ function runBench(args: string[], timeoutMs: number): Promise<Outcome> {
 
 describe('bench/run.mjs', () => {
   beforeAll(() => {
-    // `npm test` builds before vitest runs; build here only when run on its own without dist/.
-    if (!existsSync(path.join(root, 'dist', 'esm', 'index.js'))) {
-      execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-    }
-  }, 120_000);
+    distFile('esm/index.js'); // built by the global setup (test/setup/build.ts)
+  });
 
   it('runs every scenario briefly with every login checked, and ends with the goal line', async () => {
     const before = written.map(snapshot);

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../src/testing/index.js';
 import { freePort } from './example-app/helpers.js';
 
@@ -212,7 +213,7 @@ async function runVitestBlocks(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/esm/index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` first');
+  distFile('esm/index.d.ts'); // built by the global setup (test/setup/build.ts)
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   for (const block of blocks) await writeFile(join(work, block.file), sourceOf(block));
