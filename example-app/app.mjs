@@ -72,6 +72,7 @@ import { homePage, problemPage, sendPage } from './views.mjs';
  * @property {string} [authorizationURL]
  * @property {boolean} [secureCookies]
  * @property {(message: string, error?: unknown) => void} [log]
+ * @property {() => number} [now]
  */
 
 /**
@@ -112,6 +113,8 @@ function defaultLog(message, error) {
  * - `authorizationURL`: the data owner's share page when `owner` is omitted.
  * - `secureCookies`: default true when `publicURL` is https.
  * - `log(message, error?)`: where failures are reported (default: stderr).
+ * - `now()`: the clock access tokens' `expiresAt` is compared with, in epoch ms (default
+ *   `Date.now`); tests move it instead of waiting for a token to expire.
  *
  * Returns `{ app, strategy, callbackURL, close }`; `close()` releases the outbound connection pools.
  *
@@ -122,6 +125,7 @@ export function createApp(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createApp(options) needs options');
   const { persona, owner, sessionStore } = options;
   const log = options.log ?? defaultLog;
+  const now = options.now ?? Date.now;
   let origin;
   try {
     origin = new URL(options.publicURL).origin;
@@ -199,7 +203,7 @@ export function createApp(options) {
     sendPage(
       res,
       200,
-      homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined }),
+      homePage({ site, user: req.user, now: now(), csrfToken: req.user ? csrfToken(req) : undefined }),
     );
   });
 
@@ -222,7 +226,16 @@ export function createApp(options) {
     });
   }
   app.use(
-    recipientRouter({ site, passport, strategy, personaBaseURL, sessionCookieName: SESSION_COOKIE, dispatcher, log }),
+    recipientRouter({
+      site,
+      passport,
+      strategy,
+      personaBaseURL,
+      sessionCookieName: SESSION_COOKIE,
+      dispatcher,
+      log,
+      now,
+    }),
   );
 
   app.use((_req, res) => {

@@ -535,11 +535,12 @@ describe('not signed in', () => {
 describe('an expired token is never used', () => {
   let shortLived: PersonaEmulator;
   let app: SampleApp;
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     shortLived = await startPersonaEmulator({ tokenTtlSeconds: 1 });
     const { createApp } = await loadSample();
-    app = createApp(sampleOptions(shortLived));
+    app = createApp({ ...sampleOptions(shortLived), now: () => Date.now() + clockOffsetMs });
     opened.push(app);
   });
 
@@ -564,7 +565,8 @@ describe('an expired token is never used', () => {
     await agent.get(pathOf(shared.headers.location as string)).expect(303);
     await agent.get('/profile').expect(200);
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The token lives one second: move the app's clock past it instead of waiting.
+    clockOffsetMs = 2_000;
     shortLived.requests.length = 0;
     const profile = await agent.get('/profile').expect(401);
     expect(profile.text).toContain('Your access has expired: reconnect');
