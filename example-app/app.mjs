@@ -175,7 +175,7 @@ export function createApp(options) {
   app.get('/healthz', noStore, (_req, res) => {
     res.json({ status: 'ok', owner: Boolean(owner), persona: personaBaseURL });
   });
-  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, redirect: false, maxAge: '1h', fallthrough: true }));
 
   // A session lives as long as a sign-in flow until someone signs in (the recipient's routes
   // extend it then), so anonymous visitors who start and leave do not pile up.

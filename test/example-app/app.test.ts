@@ -113,6 +113,49 @@ describe('public pages', () => {
     const res = await request(sample.app).get('/nope').expect(404);
     expect(res.text).toContain('Page not found');
   });
+
+  it('any unknown GET is a 404 page, signed in or not, and logs nothing', async () => {
+    const logged: string[] = [];
+    const { createApp } = await loadSample();
+    const app = createApp(sampleOptions(emulator, { log: (message) => logged.push(message) }));
+    opened.push(app);
+    const unknown = [
+      '/nope',
+      '/nope/',
+      '/a/b/c',
+      '/%ZZ',
+      '/%',
+      '/%00',
+      '/owner',
+      '/owner/share/x',
+      '/auth',
+      '/auth/persona/x',
+      '/profile/x',
+      '/inquiries',
+      '/static',
+      '/static/',
+      '/static/nope.css',
+      '/static/%ZZ',
+      '/static/%',
+      `/static/${'a'.repeat(300)}`,
+      '/static/style.css/x',
+      '/favicon.ico',
+      '/logout',
+      `/${'x/'.repeat(500)}`,
+      '/nope?a[b]=1&a=2',
+    ];
+    const signedIn = request.agent(app.app);
+    await signIn(signedIn, [ownerIds()[0] as string]);
+    for (const client of [request(app.app), signedIn]) {
+      for (const path of unknown) {
+        const res = await client.get(path);
+        expect([path, res.status]).toEqual([path, 404]);
+        expect(res.text).toContain('Page not found');
+        expectNoInternals(res.text);
+      }
+    }
+    expect(logged).toEqual([]);
+  });
 });
 
 describe('GET /auth/persona', () => {
