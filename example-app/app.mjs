@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { PersonaStrategy } from 'passport-withpersona';
@@ -73,6 +74,7 @@ import { homePage, problemPage, sendPage } from './views.mjs';
  * @property {boolean} [secureCookies]
  * @property {(message: string, error?: unknown) => void} [log]
  * @property {() => number} [now]
+ * @property {number} [signInLimit]
  */
 
 /**
@@ -101,6 +103,39 @@ function defaultLog(message, error) {
 }
 
 /**
+ * Limits a client's sign-in starts and callbacks: each callback with a fresh state (free to get)
+ * and a made-up code costs one request from the Persona environment's rate limit, which a few
+ * hundred anonymous requests would otherwise spend in a second, locking everyone out. A client
+ * over the limit gets a 429 page with `Retry-After`; Persona is not asked.
+ *
+ * @param {number} perMinute
+ * @param {import('./views.mjs').Site} site
+ * @returns {import('express').RequestHandler}
+ */
+function signInLimiter(perMinute, site) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res, _next, options) => {
+      sendPage(
+        res,
+        options.statusCode,
+        problemPage({
+          site,
+          title: 'Too many sign-in attempts',
+          message: 'This browser or network started or finished too many sign-ins in the last minute.',
+          hint: 'Wait a minute, then start again.',
+          code: 'too_many_requests',
+          startAgain: false,
+        }),
+      );
+    },
+  });
+}
+
+/**
  * Builds the app. Options:
  * - `publicURL` (required): where browsers reach the app, e.g. `http://127.0.0.1:3000`; the
  *   callback (`/auth/persona/callback`) and the owner's share page are derived from it. Behind a
@@ -113,6 +148,9 @@ function defaultLog(message, error) {
  * - `authorizationURL`: the data owner's share page when `owner` is omitted.
  * - `secureCookies`: default true when `publicURL` is https.
  * - `log(message, error?)`: where failures are reported (default: stderr).
+ * - `signInLimit`: sign-in requests (starts and callbacks together) a client may make per minute
+ *   (default 20; `Infinity`: no limit); more get a 429 page. Each callback with a fresh state costs one request from
+ *   the Persona environment's rate limit, so without it anyone could spend that limit.
  * - `now()`: the clock access tokens' `expiresAt` is compared with, in epoch ms (default
  *   `Date.now`); tests move it instead of waiting for a token to expire.
  *
@@ -198,6 +236,10 @@ export function createApp(options) {
   );
   app.use(passport.initialize());
   app.use(passport.session());
+  const signInLimit = options.signInLimit ?? 20;
+  if (Number.isFinite(signInLimit)) {
+    app.all(['/auth/persona', '/auth/persona/callback'], signInLimiter(signInLimit, site));
+  }
 
   app.get('/', noStore, (req, res) => {
     sendPage(
