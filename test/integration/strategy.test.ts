@@ -6,6 +6,7 @@ import {
   PersonaStrategy,
   type PersonaStrategyOptions,
   type PersonaTokenSet,
+  VERSION,
 } from '../../src/index.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -67,7 +68,7 @@ describe('successful exchange', () => {
     expect(sent?.headers.authorization).toBe(`Bearer ${emulator.recipient.apiKey}`);
     expect(sent?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent?.headers.accept).toBe('application/json');
-    expect(sent?.headers['user-agent']).toMatch(/^passport-withpersona\/0\.1\.0 /);
+    expect(sent?.headers['user-agent']).toMatch(new RegExp(`^passport-withpersona/${VERSION.replaceAll('.', '\\.')} `));
     expect(sent?.headers['idempotency-key']).toMatch(/^pwp2-[A-Za-z0-9_-]{22}$/);
     expect(sent?.headers['persona-version']).toBeUndefined();
     expect(sent?.headers['key-inflection']).toBeUndefined();
