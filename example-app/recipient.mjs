@@ -12,6 +12,7 @@ const FAILURES = {
   access_denied: {
     title: 'The data owner declined to share',
     message: 'Nothing was shared, so you are not signed in.',
+    signedInMessage: 'Nothing new was shared. You are still signed in with what was shared before.',
     hint: 'Start again if that was a mistake.',
   },
   invalid_state: {
@@ -139,9 +140,12 @@ export function recipientRouter({ site, passport, strategy, personaBaseURL, sess
       if (!user) {
         const code = typeof info?.code === 'string' ? info.code : 'invalid_request';
         if (code === 'invalid_grant') return codeRefused(req, res, requestIdParam(info?.requestId), now);
-        const view = FAILURES[code] ?? FAILURES.invalid_request;
+        const { signedInMessage, ...view } = FAILURES[code] ?? FAILURES.invalid_request;
+        // A browser that was signed in before this link stays signed in: say so, and lead back.
+        const signedIn = Boolean(req.user) && !isExpired(req.user, now);
         return problem(req, res, typeof status === 'number' ? status : 401, {
           ...view,
+          ...(signedIn ? { message: signedInMessage ?? view.message, openProfile: true } : {}),
           code,
           requestId: info?.requestId,
         });
