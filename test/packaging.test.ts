@@ -425,7 +425,8 @@ beforeAll(async () => {
         flavour === 'esm' ? 'module' : 'commonjs',
         [
           ...['passport', 'express', 'express-session', 'typescript'].map(pinned),
-          ...[...types, '@types/express-session'].map(pinned),
+          ...types,
+          pinned('@types/express-session'),
         ],
         {
           'src/app.ts': quickstartSource(),
