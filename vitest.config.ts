@@ -1,11 +1,20 @@
-import { defineConfig } from 'vitest/config';
+// `npm test`: every suite except the slow ones listed in test/setup/suites.ts, which
+// `npm run test:all` (vitest.all.config.ts) adds. Hermetic: loopback only, no registry.
+import { configDefaults, defineConfig } from 'vitest/config';
+import { SLOW_SUITES } from './test/setup/suites.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/system-requirements.ts'],
+    exclude: [...configDefaults.exclude, ...SLOW_SUITES],
+    globalSetup: ['test/setup/build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Each worker process loads the sources once for all the files it runs, instead of once per
+    // file: half the CPU of the quick run. Every suite sets up what it uses; `npm run test:all`
+    // (CI) keeps each file in a fresh module registry, so a file that leans on another's state
+    // still fails there.
+    isolate: false,
   },
 });

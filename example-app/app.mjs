@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { createSharedObjectReader, PersonaStrategy } from 'passport-withpersona';
@@ -72,6 +73,8 @@ import { homePage, problemPage, sendPage } from './views.mjs';
  * @property {string} [authorizationURL]
  * @property {boolean} [secureCookies]
  * @property {(message: string, error?: unknown) => void} [log]
+ * @property {() => number} [now]
+ * @property {number} [signInLimit]
  */
 
 /**
@@ -100,6 +103,39 @@ function defaultLog(message, error) {
 }
 
 /**
+ * Limits a client's sign-in starts and callbacks: each callback with a fresh state (free to get)
+ * and a made-up code costs one request from the Persona environment's rate limit, which a few
+ * hundred anonymous requests would otherwise spend in a second, locking everyone out. A client
+ * over the limit gets a 429 page with `Retry-After`; Persona is not asked.
+ *
+ * @param {number} perMinute
+ * @param {import('./views.mjs').Site} site
+ * @returns {import('express').RequestHandler}
+ */
+function signInLimiter(perMinute, site) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res, _next, options) => {
+      sendPage(
+        res,
+        options.statusCode,
+        problemPage({
+          site,
+          title: 'Too many sign-in attempts',
+          message: 'This browser or network started or finished too many sign-ins in the last minute.',
+          hint: 'Wait a minute, then start again.',
+          code: 'too_many_requests',
+          startAgain: false,
+        }),
+      );
+    },
+  });
+}
+
+/**
  * Builds the app. Options:
  * - `publicURL` (required): where browsers reach the app, e.g. `http://127.0.0.1:3000`; the
  *   callback (`/auth/persona/callback`) and the owner's share page are derived from it. Behind a
@@ -112,6 +148,11 @@ function defaultLog(message, error) {
  * - `authorizationURL`: the data owner's share page when `owner` is omitted.
  * - `secureCookies`: default true when `publicURL` is https.
  * - `log(message, error?)`: where failures are reported (default: stderr).
+ * - `signInLimit`: sign-in requests (starts and callbacks together) a client may make per minute
+ *   (default 20; `Infinity`: no limit); more get a 429 page. Each callback with a fresh state costs one request from
+ *   the Persona environment's rate limit, so without it anyone could spend that limit.
+ * - `now()`: the clock access tokens' `expiresAt` is compared with, in epoch ms (default
+ *   `Date.now`); tests move it instead of waiting for a token to expire.
  *
  * Returns `{ app, strategy, callbackURL, close }`; `close()` releases the outbound connection pools.
  *
@@ -122,6 +163,7 @@ export function createApp(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createApp(options) needs options');
   const { persona, owner, sessionStore } = options;
   const log = options.log ?? defaultLog;
+  const now = options.now ?? Date.now;
   let origin;
   try {
     origin = new URL(options.publicURL).origin;
@@ -170,6 +212,7 @@ export function createApp(options) {
     keyInflection: 'kebab',
     timeoutMs: persona.timeoutMs ?? 10_000,
     dispatcher,
+    now,
   });
 
   const app = express();
@@ -178,7 +221,7 @@ export function createApp(options) {
   app.get('/healthz', noStore, (_req, res) => {
     res.json({ status: 'ok', owner: Boolean(owner), persona: personaBaseURL });
   });
-  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, redirect: false, maxAge: '1h', fallthrough: true }));
 
   // A session lives as long as a sign-in flow until someone signs in (the recipient's routes
   // extend it then), so anonymous visitors who start and leave do not pile up.
@@ -201,12 +244,16 @@ export function createApp(options) {
   );
   app.use(passport.initialize());
   app.use(passport.session());
+  const signInLimit = options.signInLimit ?? 20;
+  if (Number.isFinite(signInLimit)) {
+    app.all(['/auth/persona', '/auth/persona/callback'], signInLimiter(signInLimit, site));
+  }
 
   app.get('/', noStore, (req, res) => {
     sendPage(
       res,
       200,
-      homePage({ site, user: req.user, now: Date.now(), csrfToken: req.user ? csrfToken(req) : undefined }),
+      homePage({ site, user: req.user, now: now(), csrfToken: req.user ? csrfToken(req) : undefined }),
     );
   });
 
@@ -228,7 +275,7 @@ export function createApp(options) {
       );
     });
   }
-  app.use(recipientRouter({ site, passport, strategy, reader, sessionCookieName: SESSION_COOKIE, log }));
+  app.use(recipientRouter({ site, passport, strategy, reader, sessionCookieName: SESSION_COOKIE, log, now }));
 
   app.use((_req, res) => {
     sendPage(

@@ -52,12 +52,22 @@ function npmChromiumInstalled() {
 }
 
 /**
- * The browser to use, or undefined when none of the three is there.
+ * The browser to use, or undefined when none of the three is there. A CHROMIUM_PATH that names
+ * no executable program is an error, not a reason to fall back to another browser silently.
  * @returns {ChromiumSource | undefined}
+ * @throws {Error} when CHROMIUM_PATH is set but is not an executable program (a path, or a name on PATH)
  */
 export function findChromium() {
-  const fromEnv = process.env.CHROMIUM_PATH && findProgram(process.env.CHROMIUM_PATH);
-  if (fromEnv) return { source: `CHROMIUM_PATH (${fromEnv})`, executablePath: async () => fromEnv };
+  const wanted = process.env.CHROMIUM_PATH;
+  if (wanted) {
+    const fromEnv = findProgram(wanted);
+    if (!fromEnv) {
+      throw new Error(
+        `CHROMIUM_PATH=${wanted} is not an executable program: fix it, or unset it to use chromium on PATH or the ${NPM_CHROMIUM} package`,
+      );
+    }
+    return { source: `CHROMIUM_PATH (${fromEnv})`, executablePath: async () => fromEnv };
+  }
   const onPath = findProgram('chromium');
   if (onPath) return { source: onPath, executablePath: async () => onPath };
   if (npmChromiumInstalled()) {

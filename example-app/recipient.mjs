@@ -12,6 +12,7 @@ const FAILURES = {
   access_denied: {
     title: 'The data owner declined to share',
     message: 'Nothing was shared, so you are not signed in.',
+    signedInMessage: 'Nothing new was shared. You are still signed in with what was shared before.',
     hint: 'Start again if that was a mistake.',
   },
   invalid_state: {
@@ -69,8 +70,8 @@ function errorView(error) {
   }
 }
 
-function isExpired(user) {
-  return typeof user?.expiresAt === 'number' && user.expiresAt <= Date.now();
+function isExpired(user, now) {
+  return typeof user?.expiresAt === 'number' && user.expiresAt <= now();
 }
 
 // Persona's Request-Id, carried to the "link used" page in its query string.
@@ -85,8 +86,8 @@ function requestIdParam(value) {
  * the winner replaced (regenerated on sign-in) is not written back, or its stale cookie would
  * overwrite the signed-in one.
  */
-function codeRefused(req, res, requestId) {
-  if (req.user && !isExpired(req.user)) return res.redirect(303, '/profile');
+function codeRefused(req, res, requestId, now) {
+  if (req.user && !isExpired(req.user, now)) return res.redirect(303, '/profile');
   const target = requestId ? `/auth/persona/used?request_id=${encodeURIComponent(requestId)}` : '/auth/persona/used';
   req.session.reload((gone) => {
     if (gone) req.session = null;
@@ -96,9 +97,10 @@ function codeRefused(req, res, requestId) {
 
 /**
  * The recipient's routes: /auth/persona, /auth/persona/callback, /profile, /inquiries/:id,
- * /verifications/:id and /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance).
+ * /verifications/:id and /logout. `strategy` is the PersonaStrategy registered on `passport` (a Passport instance);
+ * `now` is the clock a token's `expiresAt` is compared with (epoch ms).
  */
-export function recipientRouter({ site, passport, strategy, reader, sessionCookieName, log }) {
+export function recipientRouter({ site, passport, strategy, reader, sessionCookieName, log, now }) {
   const router = express.Router();
   const problem = (req, res, status, fields) =>
     send(
@@ -143,10 +145,13 @@ export function recipientRouter({ site, passport, strategy, reader, sessionCooki
       }
       if (!user) {
         const code = typeof info?.code === 'string' ? info.code : 'invalid_request';
-        if (code === 'invalid_grant') return codeRefused(req, res, requestIdParam(info?.requestId));
-        const view = FAILURES[code] ?? FAILURES.invalid_request;
+        if (code === 'invalid_grant') return codeRefused(req, res, requestIdParam(info?.requestId), now);
+        const { signedInMessage, ...view } = FAILURES[code] ?? FAILURES.invalid_request;
+        // A browser that was signed in before this link stays signed in: say so, and lead back.
+        const signedIn = Boolean(req.user) && !isExpired(req.user, now);
         return problem(req, res, typeof status === 'number' ? status : 401, {
           ...view,
+          ...(signedIn ? { message: signedInMessage ?? view.message, openProfile: true } : {}),
           code,
           requestId: info?.requestId,
         });
@@ -186,14 +191,14 @@ export function recipientRouter({ site, passport, strategy, reader, sessionCooki
   );
 
   router.get('/auth/persona/used', noStore, (req, res) => {
-    if (req.user && !isExpired(req.user)) return res.redirect(303, '/profile');
+    if (req.user && !isExpired(req.user, now)) return res.redirect(303, '/profile');
     send(res, 200, linkUsedPage({ site, requestId: requestIdParam(req.query.request_id) }));
   });
 
   router.get('/profile', noStore, (req, res) => {
     if (!req.user) return notSignedIn(req, res);
-    if (isExpired(req.user)) return reconnect(req, res);
-    send(res, 200, profilePage({ site, user: req.user, now: Date.now(), csrfToken: csrfToken(req) }));
+    if (isExpired(req.user, now)) return reconnect(req, res);
+    send(res, 200, profilePage({ site, user: req.user, now: now(), csrfToken: csrfToken(req) }));
   });
 
   // Each shared object's page checks the token's scope (and expiry) before anything else: a
@@ -202,13 +207,13 @@ export function recipientRouter({ site, passport, strategy, reader, sessionCooki
   router.get(
     '/inquiries/:id',
     noStore,
-    requireScope('inquiry.read', { objectId: (req) => req.params.id }),
+    requireScope('inquiry.read', { objectId: (req) => req.params.id, now }),
     showSharedObject(INQUIRIES, pages),
   );
   router.get(
     '/verifications/:id',
     noStore,
-    requireScope('verification.read', { objectId: (req) => req.params.id }),
+    requireScope('verification.read', { objectId: (req) => req.params.id, now }),
     showSharedObject(VERIFICATIONS, pages),
   );
 

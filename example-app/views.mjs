@@ -342,7 +342,7 @@ ${site.recipientName}. The access token stays in the server-side session; pages 
     <tbody>
     ${user.scopes.map(
       (scope) => html`<tr>
-      <td><code>${scope.permission}</code></td>
+      <td><code class="permission">${scope.permission}</code></td>
       <td><code>${scope.objectId}</code></td>
       <td>${objectLink(scope)}</td>
     </tr>`,
@@ -495,7 +495,8 @@ ${requestId ? html`<dl class="facts small"><div><dt>Persona Request-Id</dt><dd><
  * A page that says what went wrong and what to do next; `side` is whose page it is (default the
  * recipient's, undefined for neutral pages such as 404).
  * @param {{ site: Site, side?: 'recipient' | 'owner' | undefined, title: string, message: string, hint?: string,
- *   code?: string, requestId?: string, startAgain?: boolean, backToProfile?: boolean, csrfToken?: string }} view
+ *   code?: string, requestId?: string, startAgain?: boolean, backToProfile?: boolean, openProfile?: boolean,
+ *   csrfToken?: string }} view
  */
 export function problemPage({
   site,
@@ -507,6 +508,7 @@ export function problemPage({
   requestId,
   startAgain = true,
   backToProfile = false,
+  openProfile = false,
   csrfToken,
 }) {
   return layout({
@@ -527,6 +529,7 @@ ${
     : ''
 }
 <div class="actions">
+  ${openProfile ? html`<a class="button" href="/profile">Open your profile</a>` : ''}
   ${startAgain ? connectButton(site, 'Start again') : ''}
   ${backToProfile ? html`<a class="button secondary" href="/profile">Back to what was shared</a>` : ''}
   <a class="button secondary" href="/">Home</a>

@@ -4,7 +4,7 @@
 // (those come from `npm run bench` on a quiet machine). The open-loop generator of the fixed-load
 // scenario is checked against a server of known speed on loopback (its latencies must include the
 // time a login waited for a connection), and its table and plot against synthetic rounds.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionPool, FLOWS, openLoop } from '../bench/load.mjs';
 import { plotSvg } from '../bench/plot.mjs';
 import { evaluateGoals, pairedRatios, summarizeServer, writeBenchmarksMd } from '../bench/report.mjs';
+import { distFile } from './helpers/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const written = ['bench/results.json', 'bench/results.svg', 'BENCHMARKS.md'].map((file) => path.join(root, file));
@@ -79,11 +80,8 @@ function runBench(args: string[], timeoutMs: number): Promise<Outcome> {
 
 describe('bench/run.mjs', () => {
   beforeAll(() => {
-    // `npm test` builds before vitest runs; build here only when run on its own without dist/.
-    if (!existsSync(path.join(root, 'dist', 'esm', 'index.js'))) {
-      execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-    }
-  }, 120_000);
+    distFile('esm/index.js'); // built by the global setup (test/setup/build.ts)
+  });
 
   it('runs every scenario briefly with every login checked, and ends with the goal line', async () => {
     const before = written.map(snapshot);

@@ -2,13 +2,15 @@
 // dist/cjs). Errors from one copy must still be recognised by the other: personaErrorHandler,
 // `instanceof ScopeError` and isPersonaOAuthError. Needs dist/ (`npm test` builds it first).
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 
 type Package = typeof import('../src/index.js');
-const esm = (await import(/* @vite-ignore */ new URL('../dist/esm/index.js', import.meta.url).href)) as Package;
-const cjs = createRequire(import.meta.url)('../dist/cjs/index.js') as Package;
+const esm = (await import(/* @vite-ignore */ pathToFileURL(distFile('esm/index.js')).href)) as Package;
+const cjs = createRequire(import.meta.url)(distFile('cjs/index.js')) as Package;
 
 function appThrowing(error: unknown, handlerFrom: Package): express.Express {
   const app = express();

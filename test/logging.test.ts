@@ -3,14 +3,14 @@
  * with `DEBUG` / `NODE_DEBUG` set (or not), its stderr read line by line; and the
  * `diagnostics_channel` events an APM tool subscribes to.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 import { createCodeExchanger, EXCHANGE_CHANNEL, type ExchangeReport } from '../src/index.js';
 import { startPersonaEmulator } from '../src/testing/index.js';
 
@@ -109,10 +109,7 @@ function expectOneLinePerExchange(result: ScriptResult): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/esm/index.js'))) {
-    // `npm test` builds before vitest runs; build here only when run on its own without dist/.
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  }
+  distFile('esm/index.js'); // built by the global setup (test/setup/build.ts)
   work = await mkdtemp(join(tmpdir(), 'pwp-logging-'));
   script = join(work, 'exchange.mjs');
   await writeFile(script, SCRIPT);

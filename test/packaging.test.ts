@@ -2,8 +2,11 @@
  * The package as a user gets it: `npm pack` in a checkout that has no dist/ yet (as a fresh
  * clone: `prepack` builds), then the tarball installed into fresh consumer projects (ES modules,
  * CommonJS, TypeScript 5 with `node16` and with `bundler` resolution, TypeScript 7 with
- * `nodenext` and `bundler`), each of which uses the strategy and the emulator. Also publint and
- * attw on the tarball, and no `any` in the published declarations.
+ * `nodenext` and `bundler`), each of which uses the strategy and the emulator. The README's
+ * Quickstart, copied as it is into an empty ES-module project and an `npm init -y` (CommonJS)
+ * one with what its install lines name, compiled with the options `tsc --init` writes and run:
+ * it signs in against the emulator. Also publint and attw on the tarball, and no `any` in the
+ * published declarations.
  *
  * The consumers install from npm's cache first (`--prefer-offline`): every dependency here but
  * TypeScript 7 is one this repository already installed, so the registry is asked only when the
@@ -17,7 +20,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPersonaEmulator } from '../src/testing/index.js';
+import { freePort } from './example-app/helpers.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(join(root, 'package.json'));
@@ -275,6 +281,8 @@ const consumers = {
   node16: '',
   bundler: '',
   ts7: '',
+  'quickstart-esm': '',
+  'quickstart-cjs': '',
 };
 const installs: Record<keyof typeof consumers, Run | undefined> = {
   esm: undefined,
@@ -282,7 +290,42 @@ const installs: Record<keyof typeof consumers, Run | undefined> = {
   node16: undefined,
   bundler: undefined,
   ts7: undefined,
+  'quickstart-esm': undefined,
+  'quickstart-cjs': undefined,
 };
+
+/** The README's Quickstart program, exactly as a user copies it. */
+function quickstartSource(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const match = /<!-- readme-check: server -->\n```ts\n([\s\S]*?)\n```\n/.exec(readme);
+  if (!match?.[1]) throw new Error('README.md has no Quickstart block marked readme-check: server');
+  return `${match[1]}\n`;
+}
+
+/** What `tsc --init` (TypeScript 5.9) writes, with an output directory to run from. */
+function initTsconfig(overrides: Record<string, unknown> = {}): string {
+  const compilerOptions = {
+    rootDir: './src',
+    outDir: './dist',
+    module: 'nodenext',
+    target: 'esnext',
+    types: ['node'],
+    sourceMap: true,
+    declaration: true,
+    declarationMap: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    strict: true,
+    jsx: 'react-jsx',
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    noUncheckedSideEffectImports: true,
+    moduleDetection: 'force',
+    skipLibCheck: true,
+    ...overrides,
+  };
+  return `${JSON.stringify({ compilerOptions }, null, 2)}\n`;
+}
 
 /**
  * The repository as a fresh clone has it: every tracked (or new, not ignored) file, no dist/,
@@ -311,10 +354,9 @@ async function createConsumer(
   const dir = join(work, name);
   consumers[name] = dir;
   await mkdir(join(dir, 'src'), { recursive: true });
-  await writeFile(
-    join(dir, 'package.json'),
-    `${JSON.stringify({ name: `consumer-${name}`, private: true, type }, null, 2)}\n`,
-  );
+  // A CommonJS consumer's package.json is what `npm init -y` writes: no "type" at all.
+  const manifest = type === 'module' ? { name: `consumer-${name}`, private: true, type } : { name: `consumer-${name}` };
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
   installs[name] = await timed(`install ${name}`, () =>
     run(
@@ -374,6 +416,24 @@ beforeAll(async () => {
       'tsconfig.nodenext.json': tsconfig({ module: 'nodenext', moduleResolution: 'nodenext' }),
       'tsconfig.bundler.json': tsconfig({ module: 'esnext', moduleResolution: 'bundler' }),
     }),
+    // The Quickstart's own install lines: passport-withpersona passport express express-session,
+    // then typescript and the @types (pinned to what this repository uses, so npm's cache has them).
+    ...(['esm', 'cjs'] as const).map((flavour) =>
+      createConsumer(
+        `quickstart-${flavour}`,
+        flavour === 'esm' ? 'module' : 'commonjs',
+        [
+          ...['passport', 'express', 'express-session', 'typescript'].map(pinned),
+          ...types,
+          pinned('@types/express-session'),
+        ],
+        {
+          'src/app.ts': quickstartSource(),
+          // In a CommonJS project, `import` compiles to `require` only with verbatimModuleSyntax off.
+          'tsconfig.json': initTsconfig(flavour === 'esm' ? {} : { verbatimModuleSyntax: false }),
+        },
+      ),
+    ),
   ]);
   timings['setup total'] = Math.round(performance.now() - started);
 }, 240_000);
@@ -531,3 +591,76 @@ describe('installed into a consumer project', () => {
     }, 60_000);
   }
 });
+
+describe("the README's Quickstart, copied into an empty project", () => {
+  it.each(['esm', 'cjs'] as const)(
+    'compiles with tsc --init options and signs in against the emulator (%s)',
+    async (flavour) => {
+      const dir = expectInstalled(`quickstart-${flavour}`);
+      const compiled = await timed(`tsc quickstart ${flavour}`, () =>
+        run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', dir], dir),
+      );
+      expect(`${compiled.stdout}${compiled.stderr}`.trim()).toBe('');
+      expect(compiled.code).toBe(0);
+
+      const emulator = await startPersonaEmulator();
+      const port = await freePort();
+      const app = execFile(process.execPath, ['dist/app.js'], {
+        cwd: dir,
+        env: {
+          ...childEnv(),
+          PERSONA_API_KEY: emulator.recipient.apiKey,
+          PERSONA_BASE_URL: emulator.url,
+          SESSION_SECRET: 'a local secret for the quickstart',
+          PORT: String(port),
+        },
+      });
+      const output: string[] = [];
+      app.stdout?.on('data', (chunk) => output.push(String(chunk)));
+      app.stderr?.on('data', (chunk) => output.push(String(chunk)));
+      try {
+        await waitFor(() => output.join('').includes('Listening on'), `the Quickstart to listen:\n${output.join('')}`);
+        const base = `http://localhost:${port}`;
+        const inquiryId = emulator.owner.inquiries[0]?.id ?? '';
+        const start = await request(`${base}/auth/persona`);
+        await start.body.dump();
+        expect(start.statusCode).toBe(302);
+        const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+        let cookie = cookiesOf(start.headers['set-cookie']);
+        const { code } = emulator.createAuthorization({ scope: `inquiry.read:${inquiryId}` });
+        const callback = await request(
+          `${base}/auth/persona/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`,
+          { headers: { cookie } },
+        );
+        await callback.body.dump();
+        expect([callback.statusCode, callback.headers.location]).toEqual([303, '/profile']);
+        cookie = cookiesOf(callback.headers['set-cookie']) || cookie;
+        const profile = await request(`${base}/profile`, { headers: { cookie } });
+        expect(profile.statusCode).toBe(200);
+        expect(JSON.stringify(await profile.body.json())).toContain(inquiryId);
+        const inquiry = await request(`${base}/inquiries/${inquiryId}`, { headers: { cookie } });
+        expect(inquiry.statusCode).toBe(200);
+        await inquiry.body.dump();
+      } finally {
+        app.kill('SIGKILL');
+        await emulator.close();
+      }
+    },
+    60_000,
+  );
+});
+
+function cookiesOf(header: string | string[] | undefined): string {
+  return [header ?? []]
+    .flat()
+    .map((line) => line.split(';')[0] ?? '')
+    .join('; ');
+}
+
+async function waitFor(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,9 +1,12 @@
-// The README is code. Every ```ts and ```js block is extracted and type-checked against the built
-// package (imported by its own name, which resolves through package.json `exports` to dist/) with
-// the @types a user installs, under the options `tsc --init` writes (strict, plus
+// The README is code, and so are the docs it sends users to (docs/testing.md, docs/sample-app.md,
+// docs/module-formats.md). Every ```ts and ```js block is extracted and type-checked against the
+// built package (imported by its own name, which resolves through package.json `exports` to dist/)
+// with the @types a user installs, under the options `tsc --init` writes (strict, plus
 // noUncheckedIndexedAccess and exactOptionalPropertyTypes); JavaScript blocks through checkJs.
 // Blocks that are whole programs then run: Vitest files with Vitest, the Quickstart as a server
-// against the emulator, the rest with Node. Needs dist/ (`npm test` builds it first).
+// against the emulator, the rest with Node. The TypeScript blocks (but Vitest files, which Vitest
+// compiles itself) are also compiled as part of a CommonJS project (an `npm init -y` folder) and
+// the Quickstart runs there too. Needs dist/ (the global setup builds it when missing).
 //
 // A block that is a fragment (it uses names defined elsewhere in the README) carries, right above
 // its fence, a hidden comment with the declarations it needs, in the block's language:
@@ -16,21 +19,25 @@
 // the same way, with the decorator options `nest new` adds; their apps run in test/frameworks/.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../src/testing/index.js';
 import { freePort } from './example-app/helpers.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const README = readFileSync(join(root, 'README.md'), 'utf8');
+/** The Markdown files whose blocks are checked: the README first, then the docs it links to. */
+const DOCUMENTS = ['README.md', 'docs/testing.md', 'docs/sample-app.md', 'docs/module-formats.md'];
 
 interface Block {
-  /** 1-based README line of the opening fence. */
+  /** The Markdown file the block is in, e.g. `README.md`. */
+  doc: string;
+  /** 1-based line of the opening fence. */
   line: number;
   /** The heading the block sits under. */
   section: string;
@@ -43,14 +50,15 @@ interface Block {
 
 const LANGS: Record<string, 'ts' | 'js'> = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js' };
 
-function fileNameOf(line: number, lang: 'ts' | 'js', code: string): string {
+function fileNameOf(doc: string, line: number, lang: 'ts' | 'js', code: string): string {
   const usesVitest = /from 'vitest'/.test(code);
-  if (lang === 'ts') return `block-L${line}${usesVitest ? '.test' : ''}.ts`;
-  return `block-L${line}.${/\brequire\(/.test(code) && !/^import /m.test(code) ? 'cjs' : 'mjs'}`;
+  const base = `${doc.replace(/\.md$/, '').replace(/\W+/g, '-')}-L${line}`;
+  if (lang === 'ts') return `${base}${usesVitest ? '.test' : ''}.ts`;
+  return `${base}.${/\brequire\(/.test(code) && !/^import /m.test(code) ? 'cjs' : 'mjs'}`;
 }
 
-/** Every ts/js block of the README, with its marker comment if any. */
-function extractBlocks(markdown: string): Block[] {
+/** Every ts/js block of a Markdown file, with its marker comment if any. */
+function extractBlocks(markdown: string, doc = 'README.md'): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   let section = '(top)';
@@ -67,13 +75,14 @@ function extractBlocks(markdown: string): Block[] {
       const code = lines.slice(i + 1, end).join('\n');
       const marker = markerAbove(lines, i);
       blocks.push({
+        doc,
         line: i + 1,
         section,
         lang,
         code,
         prelude: marker?.prelude,
         server: marker?.server ?? false,
-        file: fileNameOf(i + 1, lang, code),
+        file: fileNameOf(doc, i + 1, lang, code),
       });
     }
     i = end;
@@ -92,12 +101,21 @@ function markerAbove(lines: string[], fenceIndex: number): { prelude?: string; s
   return match[1] ? { server: true } : { prelude: match[2] ?? '' };
 }
 
-const blocks = extractBlocks(README);
+const blocks = DOCUMENTS.flatMap((doc) => extractBlocks(readFileSync(join(root, doc), 'utf8'), doc));
+/** The blocks compiled again in a CommonJS project: TypeScript, not Vitest files. */
+const commonJsBlocks = blocks.filter((block) => block.lang === 'ts' && !block.file.endsWith('.test.ts'));
 const FRAMEWORKS_DOC = readFileSync(join(root, 'docs/frameworks.md'), 'utf8');
-const frameworkBlocks = extractBlocks(FRAMEWORKS_DOC).map((block) => ({ ...block, file: `frameworks-${block.file}` }));
+// Compiled on their own: NestJS's recipes need decorators, which no other block uses.
+const frameworkBlocks = extractBlocks(FRAMEWORKS_DOC, 'docs/frameworks.md').map((block) => ({
+  ...block,
+  file: `frameworks-${block.file}`,
+}));
 const work = join(root, 'test-output', `readme-${process.pid}`);
 const out = join(work, 'out');
-/** Type errors per block file, as README locations. */
+/** The same TypeScript blocks in a folder whose package.json says nothing of modules: CommonJS. */
+const cjsWork = join(work, 'commonjs');
+const cjsOut = join(cjsWork, 'out');
+/** Type errors per block file (`cjs:` in front for the CommonJS project), as Markdown locations. */
 const problems = new Map<string, string[]>();
 
 function preludeLines(block: Block): number {
@@ -128,29 +146,43 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   outDir: out,
 };
 
-function typeCheckAndEmit(): void {
-  const files = blocks.map((block) => join(work, block.file));
-  const program = ts.createProgram(files, COMPILER_OPTIONS);
+/**
+ * The same options in a CommonJS project, where `import` compiles to `require`: that needs
+ * `verbatimModuleSyntax` off (with it on, TypeScript refuses ESM syntax in a CommonJS file).
+ */
+const COMMONJS_OPTIONS: ts.CompilerOptions = {
+  ...COMPILER_OPTIONS,
+  verbatimModuleSyntax: false,
+  esModuleInterop: true,
+  rootDir: cjsWork,
+  outDir: cjsOut,
+};
+
+function typeCheckAndEmit(dir: string, checked: Block[], options: ts.CompilerOptions, key = ''): void {
+  const program = ts.createProgram(
+    checked.map((block) => join(dir, block.file)),
+    options,
+  );
   const diagnostics = [...ts.getPreEmitDiagnostics(program), ...program.emit().diagnostics];
   for (const diagnostic of diagnostics) {
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-    const block = blocks.find(
-      (candidate) => diagnostic.file?.fileName === join(work, candidate.file).replace(/\\/g, '/'),
+    const block = checked.find(
+      (candidate) => diagnostic.file?.fileName === join(dir, candidate.file).replace(/\\/g, '/'),
     );
     if (!block || !diagnostic.file || diagnostic.start === undefined) {
-      const list = problems.get('') ?? [];
+      const list = problems.get(key) ?? [];
       list.push(`TS${diagnostic.code}: ${message}`);
-      problems.set('', list);
+      problems.set(key, list);
       continue;
     }
     const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
     const inPrelude = line < preludeLines(block);
     const where = inPrelude
-      ? `the readme-check prelude above README.md:${block.line}`
-      : `README.md:${block.line + 1 + line - preludeLines(block)}`;
-    const list = problems.get(block.file) ?? [];
+      ? `the readme-check prelude above ${block.doc}:${block.line}`
+      : `${block.doc}:${block.line + 1 + line - preludeLines(block)}`;
+    const list = problems.get(key + block.file) ?? [];
     list.push(`${where}: TS${diagnostic.code}: ${message}`);
-    problems.set(block.file, list);
+    problems.set(key + block.file, list);
   }
 }
 
@@ -247,12 +279,19 @@ async function runVitestBlocks(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/esm/index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` first');
+  distFile('esm/index.d.ts'); // built by the global setup (test/setup/build.ts)
   await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  await mkdir(cjsWork, { recursive: true });
   for (const block of blocks) await writeFile(join(work, block.file), sourceOf(block));
   for (const block of frameworkBlocks) await writeFile(join(work, block.file), sourceOf(block));
-  typeCheckAndEmit();
+  // An `npm init -y` project: no "type", so .ts files are CommonJS.
+  await writeFile(join(cjsWork, 'package.json'), '{ "name": "commonjs-app", "version": "1.0.0" }\n');
+  // As installed: node_modules/passport-withpersona is the package (this checkout, built).
+  await mkdir(join(cjsWork, 'node_modules'));
+  await symlink(root, join(cjsWork, 'node_modules', 'passport-withpersona'), 'dir');
+  for (const block of commonJsBlocks) await writeFile(join(cjsWork, block.file), sourceOf(block));
+  typeCheckAndEmit(work, blocks, COMPILER_OPTIONS);
+  typeCheckAndEmit(cjsWork, commonJsBlocks, COMMONJS_OPTIONS, 'cjs:');
   frameworkProblems = typeCheckFrameworkDocs();
   await runVitestBlocks();
 }, 180_000);
@@ -261,18 +300,27 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const label = (block: Block): string => `README.md:${block.line} (${block.lang}, under "${block.section}")`;
+const label = (block: Block): string => `${block.doc}:${block.line} (${block.lang}, under "${block.section}")`;
 
 describe('README code blocks', () => {
   it('finds the blocks, the Quickstart server among them', () => {
     expect(blocks.length).toBeGreaterThan(10);
     expect(blocks.filter((block) => block.server)).toHaveLength(1);
     expect(problems.get(''), 'errors outside any block').toBeUndefined();
+    expect(problems.get('cjs:'), 'errors outside any block, in the CommonJS project').toBeUndefined();
+    expect(new Set(blocks.map((block) => block.doc))).toEqual(new Set(DOCUMENTS));
   });
 
   it.each(blocks.map((block) => [label(block), block] as const))('%s type-checks (strict)', (_label, block) => {
     expect(problems.get(block.file) ?? [], `${label(block)} does not compile`).toEqual([]);
   });
+
+  it.each(commonJsBlocks.map((block) => [label(block), block] as const))(
+    '%s type-checks (strict) in a CommonJS project',
+    (_label, block) => {
+      expect(problems.get(`cjs:${block.file}`) ?? [], `${label(block)} does not compile as CommonJS`).toEqual([]);
+    },
+  );
 
   const programs = blocks.filter((block) => block.prelude === undefined && !block.server);
   it.each(programs.map((block) => [label(block), block] as const))('%s runs', async (_label, block) => {
@@ -287,6 +335,15 @@ describe('README code blocks', () => {
     const run = await runNode(join(out, block.file.replace(/\.ts$/, '.js')));
     expect(run.code, `${label(block)} exited with ${run.code}:\n${run.output}`).toBe(0);
   });
+
+  const commonJsPrograms = commonJsBlocks.filter((block) => block.prelude === undefined && !block.server);
+  it.each(commonJsPrograms.map((block) => [label(block), block] as const))(
+    '%s runs in a CommonJS project',
+    async (_label, block) => {
+      const run = await runNode(join(cjsOut, block.file.replace(/\.ts$/, '.js')));
+      expect(run.code, `${label(block)} exited with ${run.code} as CommonJS:\n${run.output}`).toBe(0);
+    },
+  );
 });
 
 describe('docs/frameworks.md code blocks', () => {
@@ -306,19 +363,24 @@ describe('docs/frameworks.md code blocks', () => {
 });
 
 describe('docs/emulator.md', () => {
-  it('shows the same Vitest file as the README, which runs above', () => {
-    const firstVitestFile = (markdown: string): string | undefined =>
-      extractBlocks(markdown).find((block) => block.file.endsWith('.test.ts'))?.code;
-    const docs = readFileSync(join(root, 'docs/emulator.md'), 'utf8');
-    const inReadme = firstVitestFile(README);
-    expect(inReadme).toContain('startPersonaEmulator');
-    expect(firstVitestFile(docs), 'docs/emulator.md "Testing your own app" differs from the README\'s').toBe(inReadme);
+  it('shows the same Vitest file as docs/testing.md, which runs above', () => {
+    const firstVitestFile = (doc: string): string | undefined =>
+      extractBlocks(readFileSync(join(root, doc), 'utf8'), doc).find((block) => block.file.endsWith('.test.ts'))?.code;
+    const inTesting = firstVitestFile('docs/testing.md');
+    expect(inTesting).toContain('startPersonaEmulator');
+    expect(
+      firstVitestFile('docs/emulator.md'),
+      'docs/emulator.md "Testing your own app" differs from docs/testing.md',
+    ).toBe(inTesting);
   });
 });
 
-describe('the Quickstart, run as a server against the emulator', () => {
+describe.each([
+  ['an ES-module project', out, work],
+  ['a CommonJS project', cjsOut, cjsWork],
+])('the Quickstart, run as a server against the emulator in %s', (_project, outDir, cwd) => {
   const server = blocks.find((block) => block.server);
-  const script = join(out, (server?.file ?? '').replace(/\.ts$/, '.js'));
+  const script = join(outDir, (server?.file ?? '').replace(/\.ts$/, '.js'));
   let emulator: PersonaEmulator;
   let child: ChildProcess | undefined;
 
@@ -339,7 +401,7 @@ describe('the Quickstart, run as a server against the emulator', () => {
   it('signs in with a shared code (state checked), reads the shared inquiry, and refuses another with 403', async () => {
     const port = await freePort();
     child = spawn(process.execPath, [script], {
-      cwd: work,
+      cwd,
       env: {
         ...process.env,
         PERSONA_API_KEY: emulator.recipient.apiKey,
@@ -366,9 +428,15 @@ describe('the Quickstart, run as a server against the emulator', () => {
       `${base}/auth/persona/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state ?? '')}`,
       { headers: { cookie } },
     );
-    expect(callback.statusCode).toBe(302);
+    expect(callback.statusCode).toBe(303);
     expect(callback.headers.location).toBe('/profile');
+    expect(callback.headers['cache-control']).toBe('no-store');
+    expect(callback.headers['referrer-policy']).toBe('no-referrer');
     cookie = cookieOf(callback.headers['set-cookie']) || cookie;
+
+    const profile = await request(`${base}/profile`, { headers: { cookie } });
+    expect(profile.statusCode).toBe(200);
+    expect(JSON.stringify(await profile.body.json())).toContain(shared.id);
 
     const inquiry = await request(`${base}/inquiries/${shared.id}`, { headers: { cookie } });
     expect(inquiry.statusCode).toBe(200);

@@ -3,16 +3,16 @@
 // package.json `exports` to dist/), with the options `tsc --init` writes. Needs dist/ (`npm test`
 // builds it first).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from './helpers/build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 beforeAll(() => {
-  if (!existsSync(`${root}dist/esm/index.d.ts`)) throw new Error('dist/ is missing: run `npm run build` first');
+  distFile('esm/index.d.ts'); // built by the global setup (test/setup/build.ts)
 });
 
 describe('the published types in a strict app', () => {

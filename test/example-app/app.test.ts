@@ -109,9 +109,64 @@ describe('public pages', () => {
     expect(res.text).toContain('font-family');
   });
 
+  it('colours a passed check like an approved inquiry, and never breaks a permission mid-word', async () => {
+    const css = (await request(sample.app).get('/static/style.css').expect(200)).text;
+    const greenRule = /((?:\.badge-[a-z_]+,?\s*)+)\{\s*background: var\(--ok-soft\)/.exec(css)?.[1] ?? '';
+    expect(greenRule).toContain('.badge-approved');
+    expect(greenRule).toContain('.badge-passed');
+    expect(css).toMatch(/code\.permission \{[^}]*white-space: nowrap;/);
+    const agent = request.agent(sample.app);
+    await signIn(agent, ownerIds().slice(0, 1));
+    const profile = await agent.get('/profile').expect(200);
+    expect(profile.text).toContain('<code class="permission">inquiry.read</code>');
+  });
+
   it('an unknown page is a 404 page', async () => {
     const res = await request(sample.app).get('/nope').expect(404);
     expect(res.text).toContain('Page not found');
+  });
+
+  it('any unknown GET is a 404 page, signed in or not, and logs nothing', async () => {
+    const logged: string[] = [];
+    const { createApp } = await loadSample();
+    const app = createApp(sampleOptions(emulator, { log: (message) => logged.push(message) }));
+    opened.push(app);
+    const unknown = [
+      '/nope',
+      '/nope/',
+      '/a/b/c',
+      '/%ZZ',
+      '/%',
+      '/%00',
+      '/owner',
+      '/owner/share/x',
+      '/auth',
+      '/auth/persona/x',
+      '/profile/x',
+      '/inquiries',
+      '/static',
+      '/static/',
+      '/static/nope.css',
+      '/static/%ZZ',
+      '/static/%',
+      `/static/${'a'.repeat(300)}`,
+      '/static/style.css/x',
+      '/favicon.ico',
+      '/logout',
+      `/${'x/'.repeat(500)}`,
+      '/nope?a[b]=1&a=2',
+    ];
+    const signedIn = request.agent(app.app);
+    await signIn(signedIn, [ownerIds()[0] as string]);
+    for (const client of [request(app.app), signedIn]) {
+      for (const path of unknown) {
+        const res = await client.get(path);
+        expect([path, res.status]).toEqual([path, 404]);
+        expect(res.text).toContain('Page not found');
+        expectNoInternals(res.text);
+      }
+    }
+    expect(logged).toEqual([]);
   });
 });
 
@@ -343,6 +398,33 @@ describe('GET /auth/persona/callback', () => {
     await agent.get('/profile').expect(401);
   });
 
+  it('declining while signed in says the browser is still signed in and leads to the profile', async () => {
+    const agent = request.agent(sample.app);
+    await signIn(agent, ownerIds().slice(0, 1));
+    const { sharePath } = await startFlow(agent);
+    const declined = await submitShare(agent, sharePath, 'decline', []);
+    const res = await agent.get(pathOf(declined.headers.location as string)).expect(403);
+    expect(res.text).toContain('The data owner declined to share');
+    expect(res.text).toContain('You are still signed in with what was shared before.');
+    expect(res.text).not.toContain('you are not signed in');
+    expect(res.text).toMatch(/<a class="button" href="\/profile">Open your profile<\/a>/);
+    await agent.get('/profile').expect(200);
+  });
+
+  it('a replayed link while signed in offers "Open your profile"', async () => {
+    const agent = request.agent(sample.app);
+    const callback = await callbackFor(agent, ownerIds().slice(0, 1));
+    await agent.get(callback).expect(303);
+    const tokenCalls = requestsTo('token');
+    const replayed = await agent.get(callback).expect(403);
+    expect(replayed.text).toContain('This sign-in link is not valid here');
+    expect(replayed.text).toMatch(/<a class="button" href="\/profile">Open your profile<\/a>/);
+    expect(requestsTo('token')).toBe(tokenCalls);
+    // Not signed in, the same page has no way to a profile there is not.
+    const stranger = await request(sample.app).get(callback).expect(403);
+    expect(stranger.text).not.toContain('Open your profile');
+  });
+
   it('a code Persona rejects (expired) → 303 to the "link already used" page with the Request-Id; not signed in', async () => {
     const agent = request.agent(sample.app);
     const callback = await callbackFor(agent, ownerIds().slice(0, 1));
@@ -535,11 +617,12 @@ describe('not signed in', () => {
 describe('an expired token is never used', () => {
   let shortLived: PersonaEmulator;
   let app: SampleApp;
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     shortLived = await startPersonaEmulator({ tokenTtlSeconds: 1 });
     const { createApp } = await loadSample();
-    app = createApp(sampleOptions(shortLived));
+    app = createApp({ ...sampleOptions(shortLived), now: () => Date.now() + clockOffsetMs });
     opened.push(app);
   });
 
@@ -564,7 +647,8 @@ describe('an expired token is never used', () => {
     await agent.get(pathOf(shared.headers.location as string)).expect(303);
     await agent.get('/profile').expect(200);
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The token lives one second: move the app's clock past it instead of waiting.
+    clockOffsetMs = 2_000;
     shortLived.requests.length = 0;
     const profile = await agent.get('/profile').expect(401);
     expect(profile.text).toContain('Your access has expired: reconnect');

@@ -31,6 +31,8 @@ export function sampleOptions(emulator: PersonaEmulator, overrides: Partial<Samp
     sessionSecret: SESSION_SECRET,
     ...emulatorSides(emulator),
     log: () => undefined,
+    // Each suite signs in many times from one address; rate-limit.test.ts checks the limit.
+    signInLimit: Number.POSITIVE_INFINITY,
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distFile } from '../helpers/build.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { freePort } from './helpers.js';
 
@@ -142,7 +143,7 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(`${ROOT}dist/esm/index.js`)) throw new Error('dist/ is missing: run `npm run build` first');
+  distFile('esm/index.js'); // built by the global setup (test/setup/build.ts)
   emulator = await startPersonaEmulator();
 });
 

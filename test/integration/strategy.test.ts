@@ -7,6 +7,7 @@ import {
   type PersonaStrategyOptions,
   type PersonaTokenSet,
 } from '../../src/index.js';
+import { VERSION } from '../../src/version.js';
 import { startPersonaEmulator, type PersonaEmulator } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { tokenRequests, useEmulator } from '../helpers/emulator.js';
@@ -67,7 +68,7 @@ describe('successful exchange', () => {
     expect(sent?.headers.authorization).toBe(`Bearer ${emulator.recipient.apiKey}`);
     expect(sent?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent?.headers.accept).toBe('application/json');
-    expect(sent?.headers['user-agent']).toMatch(/^passport-withpersona\/0\.1\.0 /);
+    expect(sent?.headers['user-agent']).toMatch(new RegExp(`^passport-withpersona/${VERSION.replaceAll('.', '\\.')} `));
     expect(sent?.headers['idempotency-key']).toMatch(
       /^pwp3-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
