@@ -146,4 +146,12 @@ describe('callback parameters on node:http, where nothing parses the query', () 
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:9\/owner\/share(\?|$)/);
   });
+
+  it('takes a request URL that does not parse (//…) as carrying nothing: a new flow, no exchange, no throw', async () => {
+    const url = await nodeServer();
+    const res = await fetch(`${url}//?code=${readCode(emulator)}`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:9\/owner\/share(\?|$)/);
+    expect(tokenRequests(emulator)).toHaveLength(0);
+  });
 });
