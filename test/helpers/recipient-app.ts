@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import session, { type Store } from 'express-session';
 import { Passport } from 'passport';
 import { PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
+import type { PersonaEmulator } from '../../src/testing/index.js';
+import { closeAfterEach, useEmulator } from './emulator.js';
 
 export interface RecipientApp {
   app: Express;
@@ -69,4 +71,32 @@ export function stateFrom(location: string | undefined): string {
   const state = new URL(location ?? 'http://x.invalid').searchParams.get('state');
   if (!state) throw new Error(`no state in ${location}`);
   return state;
+}
+
+/** One emulator for the test file, and recipient apps on it whose strategies close after each test. */
+export interface RecipientApps {
+  readonly emulator: PersonaEmulator;
+  /** A recipient app (express-session, Passport, `/start`, `/callback`) with these strategy options. */
+  appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>): Express;
+}
+
+export function useRecipientApps(): RecipientApps {
+  let started: PersonaEmulator | undefined;
+  const strategies: PersonaStrategy[] = [];
+  useEmulator((emulator) => {
+    started = emulator;
+  });
+  closeAfterEach(strategies);
+  const apps: RecipientApps = {
+    get emulator() {
+      if (!started) throw new Error('the emulator is not started yet');
+      return started;
+    },
+    appWith(strategy) {
+      const made = recipientApp({ apiKey: apps.emulator.recipient.apiKey, url: apps.emulator.url }, { strategy });
+      strategies.push(made.strategy);
+      return made.app;
+    },
+  };
+  return apps;
 }

@@ -1,25 +1,12 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createStateStore, PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
-import type { PersonaRequest } from '../../src/index.js';
-import type { PersonaEmulator } from '../../src/testing/index.js';
-import { closeAfterEach, useEmulator } from '../helpers/emulator.js';
-import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
+import { createStateStore, PersonaStrategy, type PersonaRequest } from '../../src/index.js';
+import { stateFrom, useRecipientApps } from '../helpers/recipient-app.js';
 
 // Every option that exists can be reached, and none is dropped without a word.
 
-let emulator: PersonaEmulator;
-const strategies: PersonaStrategy[] = [];
-useEmulator((started) => {
-  emulator = started;
-});
-closeAfterEach(strategies);
-
-function appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>) {
-  const made = recipientApp({ apiKey: emulator.recipient.apiKey, url: emulator.url }, { strategy });
-  strategies.push(made.strategy);
-  return made.app;
-}
+const apps = useRecipientApps();
+const appWith = apps.appWith;
 
 describe('state: { session: { … } }', () => {
   it('keeps at most maxFlows pending flows per session, under the key given', async () => {
@@ -27,7 +14,9 @@ describe('state: { session: { … } }', () => {
     const browser = request.agent(app);
     const states: string[] = [];
     for (let i = 0; i < 3; i++) states.push(stateFrom((await browser.get('/start')).headers.location));
-    const code = emulator.createAuthorization({ scope: `inquiry.read:${emulator.owner.inquiries[0]?.id}` }).code;
+    const code = apps.emulator.createAuthorization({
+      scope: `inquiry.read:${apps.emulator.owner.inquiries[0]?.id}`,
+    }).code;
     // The oldest of three was evicted (maxFlows 2); the latest still works.
     const oldest = await browser.get('/callback').query({ code, state: states[0] });
     expect(oldest.status).toBe(403);

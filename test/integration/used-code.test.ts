@@ -1,28 +1,15 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import type { PersonaStrategy, PersonaStrategyOptions } from '../../src/index.js';
-import type { PersonaEmulator } from '../../src/testing/index.js';
-import { closeAfterEach, readCode, tokenRequests, useEmulator } from '../helpers/emulator.js';
-import { recipientApp, stateFrom } from '../helpers/recipient-app.js';
+import { readCode, tokenRequests } from '../helpers/emulator.js';
+import { stateFrom, useRecipientApps } from '../helpers/recipient-app.js';
 
 // A leaked authorization code (history, a proxy log, a screen share) must not sign anyone else
 // in: each exchange sends its own Idempotency-Key, so Persona refuses a used code instead of
 // replaying the answer it stored for the first exchange.
 
-let emulator: PersonaEmulator;
-const strategies: PersonaStrategy[] = [];
 const SECRET = `${'s'.repeat(16)}signing-secret-for-used-codes`;
-
-useEmulator((started) => {
-  emulator = started;
-});
-closeAfterEach(strategies);
-
-function appWith(strategy: Partial<Omit<PersonaStrategyOptions, 'passReqToCallback'>>) {
-  const made = recipientApp({ apiKey: emulator.recipient.apiKey, url: emulator.url }, { strategy });
-  strategies.push(made.strategy);
-  return made.app;
-}
+const apps = useRecipientApps();
+const appWith = apps.appWith;
 
 describe.each([
   ['session state', { state: true }],
@@ -32,7 +19,7 @@ describe.each([
     const app = appWith(options);
     const victim = request.agent(app);
     const attacker = request.agent(app);
-    const code = readCode(emulator);
+    const code = readCode(apps.emulator);
 
     const victimState = stateFrom((await victim.get('/start')).headers.location);
     const signedIn = await victim.get('/callback').query({ code, state: victimState });
@@ -45,7 +32,7 @@ describe.each([
     expect(replay.body.info.code).toBe('invalid_grant');
     expect(replay.text).not.toContain(signedIn.body.user.accessToken);
 
-    const sent = tokenRequests(emulator);
+    const sent = tokenRequests(apps.emulator);
     expect(sent.map((r) => r.status)).toEqual([201, 409]);
     expect(sent[0]?.headers['idempotency-key']).not.toBe(sent[1]?.headers['idempotency-key']);
   });
@@ -58,17 +45,21 @@ describe.each([
   // The thief saw the code (a proxy log, a shoulder) and sends it with a state of their own
   // while Persona still holds the victim's request: it must not join the victim's exchange.
   it.each([
-    ['Persona is slow', () => emulator.setFault('token', { kind: 'latency', ms: 200 }, { times: 1 })],
+    ['Persona is slow', () => apps.emulator.setFault('token', { kind: 'latency', ms: 200 }, { times: 1 })],
     [
       'Persona rate-limits the first attempt',
       () =>
-        emulator.setFault('token', { kind: 'status', status: 429, headers: { 'ratelimit-reset': '1' } }, { times: 1 }),
+        apps.emulator.setFault(
+          'token',
+          { kind: 'status', status: 429, headers: { 'ratelimit-reset': '1' } },
+          { times: 1 },
+        ),
     ],
   ])('%s: the thief never gets the victim’s token set', async (_case, disturb) => {
     const app = appWith(options);
     const victim = request.agent(app);
     const thief = request.agent(app);
-    const code = readCode(emulator);
+    const code = readCode(apps.emulator);
     const victimState = stateFrom((await victim.get('/start')).headers.location);
     const thiefState = stateFrom((await thief.get('/start')).headers.location);
     disturb();
@@ -86,23 +77,23 @@ describe.each([
     expect(thiefAnswer.body.info.code).toBe('invalid_grant');
     expect(thiefAnswer.text).not.toContain(signedIn.body.user.accessToken);
     // Persona saw the victim's exchange only (its retry after a 429 with the same key).
-    const keys = new Set(tokenRequests(emulator).map((r) => r.headers['idempotency-key']));
+    const keys = new Set(tokenRequests(apps.emulator).map((r) => r.headers['idempotency-key']));
     expect(keys.size).toBe(1);
   });
 
   it('a double click in the victim’s browser signs in both requests on one Persona request', async () => {
     const app = appWith(options);
     const victim = request.agent(app);
-    const code = readCode(emulator);
+    const code = readCode(apps.emulator);
     const state = stateFrom((await victim.get('/start')).headers.location);
-    emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
+    apps.emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
     const answers = await Promise.all([
       victim.get('/callback').query({ code, state }),
       victim.get('/callback').query({ code, state }),
     ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(answers[0]?.body.user.accessToken).toBe(answers[1]?.body.user.accessToken);
-    expect(tokenRequests(emulator)).toHaveLength(1);
+    expect(tokenRequests(apps.emulator)).toHaveLength(1);
   });
 });
 
@@ -110,28 +101,28 @@ describe('two instances sharing nothing race one code', () => {
   it('one signs in, the other fails cleanly with 401 invalid_grant', async () => {
     const one = appWith({});
     const two = appWith({});
-    const code = readCode(emulator);
+    const code = readCode(apps.emulator);
     // Both requests are in flight at once: the first to reach Persona is held back a little.
-    emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
+    apps.emulator.setFault('token', { kind: 'latency', ms: 150 }, { times: 1 });
     const answers = await Promise.all([
       request(one).get('/callback').query({ code }),
       request(two).get('/callback').query({ code }),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
     expect(answers.find((a) => a.status === 401)?.body.info.code).toBe('invalid_grant');
-    expect(tokenRequests(emulator)).toHaveLength(2);
+    expect(tokenRequests(apps.emulator)).toHaveLength(2);
   });
 });
 
 describe('Idempotency-Key', () => {
   it('is random (a UUID v4, 122 random bits), new for every exchange, and never derived from the code', async () => {
     const app = appWith({});
-    const code = readCode(emulator);
+    const code = readCode(apps.emulator);
     await request(app).get('/callback').query({ code });
     await request(app).get('/callback').query({ code });
     const other = appWith({});
     await request(other).get('/callback').query({ code });
-    const keys = tokenRequests(emulator).map((r) => String(r.headers['idempotency-key']));
+    const keys = tokenRequests(apps.emulator).map((r) => String(r.headers['idempotency-key']));
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);
     for (const key of keys) {
