@@ -240,7 +240,7 @@ function failSafe(out: Outlet, error: unknown): void {
     return;
   }
   const details = error instanceof Error ? error.message : String(error);
-  send(out, errorResponse(500, { title: 'Internal server error', details }));
+  send(out, errorResponse(500, 'Internal server error', details));
 }
 
 /**
@@ -281,7 +281,7 @@ interface ControlTarget {
 type Input = Record<string, unknown>;
 
 const ok = (): EmulatorResponse => jsonResponse(200, { ok: true });
-const bad = (details: string): EmulatorResponse => errorResponse(400, { title: 'Bad Request', details });
+const bad = (details: string): EmulatorResponse => errorResponse(400, 'Bad Request', details);
 
 type ReadInput = { ok: true; input: Input } | { ok: false; refusal: EmulatorResponse };
 
@@ -350,5 +350,5 @@ async function controlResponse(
   } catch (error) {
     return bad(error instanceof Error ? error.message : String(error));
   }
-  return errorResponse(404, { title: 'Not Found', details: `No control route ${method} ${pathname}` });
+  return errorResponse(404, 'Not Found', `No control route ${method} ${pathname}`);
 }

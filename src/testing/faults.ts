@@ -157,7 +157,7 @@ export function forcedResponse(fault: Extract<EmulatorFault, { kind: 'status' }>
   if (fault.body === undefined) {
     response =
       fault.status >= 400
-        ? errorResponse(fault.status, { title: statusTitle(fault.status), details: 'Injected by the emulator' })
+        ? errorResponse(fault.status, statusTitle(fault.status), 'Injected by the emulator')
         : jsonResponse(fault.status, {});
   } else if (typeof fault.body === 'string') {
     response = { status: fault.status, headers: { 'content-type': JSON_TYPE }, body: fault.body };
@@ -176,10 +176,7 @@ export function redirectResponse(
 ): EmulatorResponse {
   const location = fault.location ?? sameUrl;
   const status = fault.status ?? 302;
-  return {
-    ...errorResponse(status, { title: statusTitle(status), details: `Moved to ${location}` }),
-    headers: { 'content-type': JSON_TYPE, location },
-  };
+  return errorResponse(status, statusTitle(status), `Moved to ${location}`, { headers: { location } });
 }
 
 /**
@@ -210,10 +207,8 @@ export function withNullFields(
  * details are the emulator's own.
  */
 export function quotaExceededResponse(): EmulatorResponse {
-  return errorResponse(403, {
-    title: 'Quota exceeded',
-    details: "The environment's quota for this kind of request is used up; it resets with the quota's window",
-  });
+  const details = "The environment's quota for this kind of request is used up; it resets with the quota's window";
+  return errorResponse(403, 'Quota exceeded', details);
 }
 
 // ── Delivery: the answer as the fault lets it through ───────────────────────

@@ -91,10 +91,8 @@ export function countRequest(
   if (!rate.limited) return { headers: rate.headers };
   const which =
     rate.limited === 'api-key' ? `this API key's ${keyLimit}` : `the environment's ${state.settings.rateLimit}`;
-  const refusal = errorResponse(429, {
-    title: 'Rate limit exceeded',
-    details: `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`,
-  });
+  const details = `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`;
+  const refusal = errorResponse(429, 'Rate limit exceeded', details);
   return { headers: rate.headers, refusal };
 }
 
@@ -188,23 +186,12 @@ export function idempotent(
   decorate: Decorate,
 ): EmulatorResponse {
   const { credential, idempotencyKey, fingerprint } = key;
+  const refuse = (details: string): EmulatorResponse => decorate(errorResponse(400, 'Idempotency error', details));
   if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-      }),
-    );
+    return refuse(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   const found = state.idempotency.lookup(credential, idempotencyKey, fingerprint, state.clock.now());
-  if (found.kind === 'conflict') {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: 'This Idempotency-Key was already used with different parameters',
-      }),
-    );
-  }
+  if (found.kind === 'conflict') return refuse('This Idempotency-Key was already used with different parameters');
   if (found.kind === 'replay') return decorate(found.response, { 'idempotent-replayed': 'true' });
   const response = run();
   if (response.status !== 401 && response.status !== 429) {
