@@ -352,15 +352,12 @@ function sendDrip(out: Outlet, response: EmulatorResponse, intervalMs: number, c
 export class Timers {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly sleepers = new Set<(awake: boolean) => void>();
-  private closedFlag = false;
-
-  get closed(): boolean {
-    return this.closedFlag;
-  }
+  /** True once `close()` ran: nothing new is scheduled. */
+  closed = false;
 
   /** Runs `fn` after `ms`, unless closed first. */
   later(ms: number, fn: () => void): void {
-    if (this.closedFlag) return;
+    if (this.closed) return;
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       fn();
@@ -371,7 +368,7 @@ export class Timers {
   /** Resolves true after `ms`, or false as soon as the timers are closed. */
   sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      if (this.closedFlag) {
+      if (this.closed) {
         resolve(false);
         return;
       }
@@ -386,7 +383,7 @@ export class Timers {
 
   /** Cancels every timer and wakes every sleeper with false. */
   close(): void {
-    this.closedFlag = true;
+    this.closed = true;
     for (const timer of this.pending) clearTimeout(timer);
     this.pending.clear();
     for (const wake of this.sleepers) wake(false);
