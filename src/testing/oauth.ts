@@ -14,14 +14,6 @@ import type { EmulatedOrganization, EmulatorClock } from './types.js';
 
 // ── Codes and tokens ────────────────────────────────────────────────────────
 
-/**
- * An authorization code: 32 random bytes in base64url (43 characters of `A–Z a–z 0–9 - _`, no
- * padding), so it survives a URL, a query string or a form unencoded.
- */
-function authorizationCode(): string {
-  return randomBytes(32).toString('base64url');
-}
-
 /** An authorization code as issued by Create Authorization. */
 export interface CodeRecord {
   fromOrgId: string;
@@ -56,7 +48,8 @@ export class GrantStore {
 
   /** A new code from one organisation to another, living `codeTtlMs` from `now`. */
   issueCode(fromOrgId: string, toOrgId: string, scopes: string[], now: number): { code: string; expiresIn: number } {
-    const code = authorizationCode();
+    // base64url (43 characters of `A–Z a–z 0–9 - _`, no padding): it survives a URL, a query or a form unencoded.
+    const code = randomBytes(32).toString('base64url');
     this.codes.set(code, { fromOrgId, toOrgId, scopes, expiresAt: now + this.codeTtlMs, usedAt: undefined });
     return { code, expiresIn: this.codeTtlMs / 1000 };
   }
