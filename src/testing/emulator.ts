@@ -23,7 +23,6 @@ import {
   NO_ROUTE,
   pathnameOf,
   type PipelineState,
-  type RequestContext,
 } from './pipeline.js';
 import { OWNER_INQUIRIES, OWNER_VERIFICATIONS, RECIPIENT_INQUIRIES, RECIPIENT_VERIFICATIONS } from './seed-data.js';
 import {
@@ -220,16 +219,20 @@ class Emulator implements PersonaEmulator {
       // These come from in front of Persona: nothing is checked, processed, stored or counted.
       if (fault?.kind === 'redirect') send(out, redirectResponse(fault, `${this.url}${target}`));
       else if (fault?.kind === 'status' && fault.layer === 'edge') send(out, forcedResponse(fault));
-      else this.answer(req, out, { req, route, body: out.record.body, tooLarge: read.tooLarge, fault });
+      else {
+        const response = decideResponse(this.state, {
+          req,
+          route,
+          body: out.record.body,
+          tooLarge: read.tooLarge,
+          fault,
+        });
+        if (read.tooLarge) response.headers.connection = 'close';
+        deliver(req, out, response, fault, this.timers);
+      }
     } catch (error) {
       failSafe(out, error);
     }
-  }
-
-  private answer(req: IncomingMessage, out: Outlet, ctx: RequestContext): void {
-    const response = decideResponse(this.state, ctx);
-    if (ctx.tooLarge) response.headers.connection = 'close';
-    deliver(req, out, response, ctx.fault, this.timers);
   }
 }
 
@@ -240,7 +243,7 @@ function failSafe(out: Outlet, error: unknown): void {
     return;
   }
   const details = error instanceof Error ? error.message : String(error);
-  send(out, errorResponse(500, { title: 'Internal server error', details }));
+  send(out, errorResponse(500, 'Internal server error', details));
 }
 
 /**
@@ -281,24 +284,22 @@ interface ControlTarget {
 type Input = Record<string, unknown>;
 
 const ok = (): EmulatorResponse => jsonResponse(200, { ok: true });
-const bad = (details: string): EmulatorResponse => errorResponse(400, { title: 'Bad Request', details });
+const bad = (details: string): EmulatorResponse => errorResponse(400, 'Bad Request', details);
 
-type ReadInput = { ok: true; input: Input } | { ok: false; refusal: EmulatorResponse };
-
-/** A POST body as a JSON object (empty → `{}`), or the 400 saying why not. */
-async function readInput(req: IncomingMessage, maxBodyBytes: number): Promise<ReadInput> {
+/** A POST body as a JSON object (empty → `{}`); throws saying why not. */
+async function readInput(req: IncomingMessage, maxBodyBytes: number): Promise<Input> {
   const read = await readBody(req, maxBodyBytes, maxBodyBytes);
-  if ((req.method ?? 'GET') !== 'POST') return { ok: true, input: {} };
-  if (read.tooLarge) return { ok: false, refusal: bad('body too large') };
+  if ((req.method ?? 'GET') !== 'POST') return {};
+  if (read.tooLarge) throw new Error('body too large');
   const text = read.bytes.toString('utf8');
-  let value: unknown;
+  let value: unknown = {};
   try {
-    value = text.trim() === '' ? {} : JSON.parse(text);
+    if (text.trim() !== '') value = JSON.parse(text);
   } catch {
-    return { ok: false, refusal: bad('the body is not valid JSON') };
+    throw new Error('the body is not valid JSON');
   }
-  if (!isObject(value)) return { ok: false, refusal: bad('the body must be a JSON object') };
-  return { ok: true, input: value };
+  if (!isObject(value)) throw new Error('the body must be a JSON object');
+  return value;
 }
 
 function postFault(target: ControlTarget, input: Input): EmulatorResponse {
@@ -335,11 +336,9 @@ async function controlResponse(
   pathname: string,
   maxBodyBytes: number,
 ): Promise<EmulatorResponse> {
-  const read = await readInput(req, maxBodyBytes);
-  if (!read.ok) return read.refusal;
-  const { input } = read;
   const method = req.method ?? 'GET';
   try {
+    const input = await readInput(req, maxBodyBytes);
     if (pathname === '/__emulator/faults' && method === 'POST') return postFault(target, input);
     if (pathname === '/__emulator/faults' && method === 'DELETE') return deleteFaults(target, req.url ?? '/');
     if (pathname === '/__emulator/clock' && method === 'POST') return postClock(target, input);
@@ -350,5 +349,5 @@ async function controlResponse(
   } catch (error) {
     return bad(error instanceof Error ? error.message : String(error));
   }
-  return errorResponse(404, { title: 'Not Found', details: `No control route ${method} ${pathname}` });
+  return errorResponse(404, 'Not Found', `No control route ${method} ${pathname}`);
 }

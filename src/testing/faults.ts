@@ -157,7 +157,7 @@ export function forcedResponse(fault: Extract<EmulatorFault, { kind: 'status' }>
   if (fault.body === undefined) {
     response =
       fault.status >= 400
-        ? errorResponse(fault.status, { title: statusTitle(fault.status), details: 'Injected by the emulator' })
+        ? errorResponse(fault.status, statusTitle(fault.status), 'Injected by the emulator')
         : jsonResponse(fault.status, {});
   } else if (typeof fault.body === 'string') {
     response = { status: fault.status, headers: { 'content-type': JSON_TYPE }, body: fault.body };
@@ -176,10 +176,7 @@ export function redirectResponse(
 ): EmulatorResponse {
   const location = fault.location ?? sameUrl;
   const status = fault.status ?? 302;
-  return {
-    ...errorResponse(status, { title: statusTitle(status), details: `Moved to ${location}` }),
-    headers: { 'content-type': JSON_TYPE, location },
-  };
+  return errorResponse(status, statusTitle(status), `Moved to ${location}`, { headers: { location } });
 }
 
 /**
@@ -210,10 +207,8 @@ export function withNullFields(
  * details are the emulator's own.
  */
 export function quotaExceededResponse(): EmulatorResponse {
-  return errorResponse(403, {
-    title: 'Quota exceeded',
-    details: "The environment's quota for this kind of request is used up; it resets with the quota's window",
-  });
+  const details = "The environment's quota for this kind of request is used up; it resets with the quota's window";
+  return errorResponse(403, 'Quota exceeded', details);
 }
 
 // ── Delivery: the answer as the fault lets it through ───────────────────────
@@ -357,15 +352,12 @@ function sendDrip(out: Outlet, response: EmulatorResponse, intervalMs: number, c
 export class Timers {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly sleepers = new Set<(awake: boolean) => void>();
-  private closedFlag = false;
-
-  get closed(): boolean {
-    return this.closedFlag;
-  }
+  /** True once `close()` ran: nothing new is scheduled. */
+  closed = false;
 
   /** Runs `fn` after `ms`, unless closed first. */
   later(ms: number, fn: () => void): void {
-    if (this.closedFlag) return;
+    if (this.closed) return;
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       fn();
@@ -376,7 +368,7 @@ export class Timers {
   /** Resolves true after `ms`, or false as soon as the timers are closed. */
   sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      if (this.closedFlag) {
+      if (this.closed) {
         resolve(false);
         return;
       }
@@ -391,7 +383,7 @@ export class Timers {
 
   /** Cancels every timer and wakes every sleeper with false. */
   close(): void {
-    this.closedFlag = true;
+    this.closed = true;
     for (const timer of this.pending) clearTimeout(timer);
     this.pending.clear();
     for (const wake of this.sleepers) wake(false);

@@ -15,23 +15,20 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
   return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(value) };
 }
 
-/** One entry of Persona's `errors` array. */
-export interface PersonaErrorEntry {
-  title: string;
-  details?: string;
-  pointer?: string;
-}
-
-/** A response in Persona's error form: `{"errors":[{"title","details","source":{"pointer"}}]}`. */
+/**
+ * A response in Persona's error form: `{"errors":[{"title","details","source":{"pointer"}}]}`,
+ * with `headers` over the JSON content type.
+ */
 export function errorResponse(
   status: number,
-  error: PersonaErrorEntry,
-  headers: Record<string, string> = {},
+  title: string,
+  details?: string,
+  more: { pointer?: string; headers?: Record<string, string> } = {},
 ): EmulatorResponse {
-  const entry: Record<string, unknown> = { title: error.title };
-  if (error.details !== undefined) entry.details = error.details;
-  if (error.pointer !== undefined) entry.source = { pointer: error.pointer };
-  return jsonResponse(status, { errors: [entry] }, headers);
+  const entry: Record<string, unknown> = { title };
+  if (details !== undefined) entry.details = details;
+  if (more.pointer !== undefined) entry.source = { pointer: more.pointer };
+  return jsonResponse(status, { errors: [entry] }, more.headers);
 }
 
 /** The reason phrase of a status, used as a default error title. */

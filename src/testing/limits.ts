@@ -91,10 +91,8 @@ export function countRequest(
   if (!rate.limited) return { headers: rate.headers };
   const which =
     rate.limited === 'api-key' ? `this API key's ${keyLimit}` : `the environment's ${state.settings.rateLimit}`;
-  const refusal = errorResponse(429, {
-    title: 'Rate limit exceeded',
-    details: `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`,
-  });
+  const details = `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`;
+  const refusal = errorResponse(429, 'Rate limit exceeded', details);
   return { headers: rate.headers, refusal };
 }
 
@@ -132,19 +130,14 @@ export function requestFingerprint(
   return `${method} ${endpoint} ${params}`;
 }
 
-/** Stored answers per (credential, Idempotency-Key), each kept `ttlMs` on the emulated clock. */
+/** Stored answers per key (credential and Idempotency-Key), each kept `ttlMs` on the emulated clock. */
 export class IdempotencyStore {
   private readonly answers = new Map<string, StoredAnswer>();
 
   constructor(private readonly ttlMs: number) {}
 
-  private static key(credential: string, idempotencyKey: string): string {
-    return `${credential}\u0000${idempotencyKey}`;
-  }
-
   /** Looks a key up; an answer past its lifetime is dropped and counts as a miss. */
-  lookup(credential: string, idempotencyKey: string, fingerprint: string, now: number): IdempotencyLookup {
-    const key = IdempotencyStore.key(credential, idempotencyKey);
+  lookup(key: string, fingerprint: string, now: number): IdempotencyLookup {
     const stored = this.answers.get(key);
     if (!stored) return { kind: 'miss' };
     if (now - stored.storedAt >= this.ttlMs) {
@@ -155,14 +148,8 @@ export class IdempotencyStore {
     return { kind: 'replay', response: { ...stored.response, headers: { ...stored.response.headers } } };
   }
 
-  store(
-    credential: string,
-    idempotencyKey: string,
-    fingerprint: string,
-    response: EmulatorResponse,
-    now: number,
-  ): void {
-    this.answers.set(IdempotencyStore.key(credential, idempotencyKey), {
+  store(key: string, fingerprint: string, response: EmulatorResponse, now: number): void {
+    this.answers.set(key, {
       fingerprint,
       response: { ...response, headers: { ...response.headers } },
       storedAt: now,
@@ -188,27 +175,17 @@ export function idempotent(
   decorate: Decorate,
 ): EmulatorResponse {
   const { credential, idempotencyKey, fingerprint } = key;
+  const refuse = (details: string): EmulatorResponse => decorate(errorResponse(400, 'Idempotency error', details));
   if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-      }),
-    );
+    return refuse(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
-  const found = state.idempotency.lookup(credential, idempotencyKey, fingerprint, state.clock.now());
-  if (found.kind === 'conflict') {
-    return decorate(
-      errorResponse(400, {
-        title: 'Idempotency error',
-        details: 'This Idempotency-Key was already used with different parameters',
-      }),
-    );
-  }
+  const slot = `${credential}\u0000${idempotencyKey}`;
+  const found = state.idempotency.lookup(slot, fingerprint, state.clock.now());
+  if (found.kind === 'conflict') return refuse('This Idempotency-Key was already used with different parameters');
   if (found.kind === 'replay') return decorate(found.response, { 'idempotent-replayed': 'true' });
   const response = run();
   if (response.status !== 401 && response.status !== 429) {
-    state.idempotency.store(credential, idempotencyKey, fingerprint, response, state.clock.now());
+    state.idempotency.store(slot, fingerprint, response, state.clock.now());
   }
   return decorate(response);
 }

@@ -7,21 +7,12 @@ import {
   type EmulatorResponse,
   type KeyInflection,
   type Params,
-  type PersonaErrorEntry,
 } from './http.js';
 import { objectTypeOf, type ObjectRegistry } from './objects.js';
 import { secureRandom, uuid } from './settings.js';
 import type { EmulatedOrganization, EmulatorClock } from './types.js';
 
 // ── Codes and tokens ────────────────────────────────────────────────────────
-
-/**
- * An authorization code: 32 random bytes in base64url (43 characters of `A–Z a–z 0–9 - _`, no
- * padding), so it survives a URL, a query string or a form unencoded.
- */
-function authorizationCode(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 /** An authorization code as issued by Create Authorization. */
 export interface CodeRecord {
@@ -57,7 +48,8 @@ export class GrantStore {
 
   /** A new code from one organisation to another, living `codeTtlMs` from `now`. */
   issueCode(fromOrgId: string, toOrgId: string, scopes: string[], now: number): { code: string; expiresIn: number } {
-    const code = authorizationCode();
+    // base64url (43 characters of `A–Z a–z 0–9 - _`, no padding): it survives a URL, a query or a form unencoded.
+    const code = randomBytes(32).toString('base64url');
     this.codes.set(code, { fromOrgId, toOrgId, scopes, expiresAt: now + this.codeTtlMs, usedAt: undefined });
     return { code, expiresIn: this.codeTtlMs / 1000 };
   }
@@ -109,14 +101,8 @@ const MAX_SCOPE_ENTRIES = 100;
 const SCOPE_ENTRY = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*):(.+)$/;
 const OBJECT_ID = /^[a-z]+_[A-Za-z0-9]+$/;
 
-/** A failed check: the status and error entry to answer with. */
-export interface Refusal {
-  status: number;
-  error: PersonaErrorEntry;
-}
-
-/** A scope string that passed every check (its entries, deduplicated), or why not. */
-export type ScopeCheck = { ok: true; scopes: string[] } | ({ ok: false } & Refusal);
+/** A scope string that passed every check (its entries, deduplicated), or the status and reason it failed. */
+export type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; status: 400 | 404 | 422; details: string };
 
 interface ScopeEntry {
   permission: string;
@@ -124,25 +110,18 @@ interface ScopeEntry {
   object: string;
 }
 
-function refuse(status: number, title: string, details: string, pointer: string): ScopeCheck {
-  return { ok: false, status, error: { title, details, pointer } };
-}
+const refuse = (status: 400 | 404 | 422, details: string): ScopeCheck => ({ ok: false, status, details });
 
 /** Splits a scope string into its distinct entries and checks their grammar (400). */
-function parseEntries(raw: string, pointer: string): { entries: string[]; parsed: ScopeEntry[] } | ScopeCheck {
+function parseEntries(raw: string): { entries: string[]; parsed: ScopeEntry[] } | ScopeCheck {
   const entries = [...new Set(raw.split(/\s+/).filter((entry) => entry !== ''))];
-  if (entries.length === 0) {
-    return refuse(400, 'Invalid parameter', 'scope must list at least one permission:object pair', pointer);
-  }
-  if (entries.length > MAX_SCOPE_ENTRIES) {
-    return refuse(400, 'Invalid parameter', `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`, pointer);
-  }
+  if (entries.length === 0) return refuse(400, 'scope must list at least one permission:object pair');
+  if (entries.length > MAX_SCOPE_ENTRIES) return refuse(400, `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`);
   const parsed: ScopeEntry[] = [];
   for (const entry of entries) {
     const match = SCOPE_ENTRY.exec(entry);
     if (!match || !OBJECT_ID.test(match[3] ?? '')) {
-      const details = `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`;
-      return refuse(400, 'Invalid parameter', details, pointer);
+      return refuse(400, `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`);
     }
     parsed.push({ permission: `${match[1]}.${match[2]}`, resource: match[1] ?? '', object: match[3] ?? '' });
   }
@@ -154,18 +133,15 @@ function parseEntries(raw: string, pointer: string): { entries: string[]; parsed
  * type the emulator holds) existing and owned by `from` (404, the same answer whether it belongs
  * to someone else or to nobody), and the permission's resource matching the object's type (422).
  */
-export function checkScope(raw: string, from: EmulatedOrganization, inflection: KeyInflection): ScopeCheck {
-  const pointer = `/${inflectKey('scope', inflection)}`;
-  const grammar = parseEntries(raw, pointer);
+export function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck {
+  const grammar = parseEntries(raw);
   if ('ok' in grammar) return grammar;
   for (const { object } of grammar.parsed) {
-    if (!objectTypeOf(object)?.find(from, object)) {
-      return refuse(404, 'Record not found', `${object} was not found`, pointer);
-    }
+    if (!objectTypeOf(object)?.find(from, object)) return refuse(404, `${object} was not found`);
   }
   for (const { permission, resource, object } of grammar.parsed) {
     if (resource !== objectTypeOf(object)?.resource) {
-      return refuse(422, 'Invalid parameter', `permission ${permission} does not apply to ${object}`, pointer);
+      return refuse(422, `permission ${permission} does not apply to ${object}`);
     }
   }
   return { ok: true, scopes: grammar.entries };
@@ -180,13 +156,15 @@ export interface OAuthState {
   clock: EmulatorClock;
 }
 
-function invalid(status: number, title: string, details: string, pointer: string): EmulatorResponse {
-  return errorResponse(status, { title, details, pointer });
-}
-
 function missing(name: string, inflection: KeyInflection): EmulatorResponse {
   const spelled = inflectKey(name, inflection);
-  return invalid(400, 'Missing required parameter', `${spelled} is required`, `/${spelled}`);
+  return errorResponse(400, 'Missing required parameter', `${spelled} is required`, { pointer: `/${spelled}` });
+}
+
+/** The answer to a failed scope check, its pointer naming the `scope` parameter. */
+function scopeRefusal(check: { status: number; details: string }, inflection: KeyInflection): EmulatorResponse {
+  const title = check.status === 404 ? 'Record not found' : 'Invalid parameter';
+  return errorResponse(check.status, title, check.details, { pointer: `/${inflectKey('scope', inflection)}` });
 }
 
 /**
@@ -200,29 +178,27 @@ export function createAuthorization(
   params: Params,
   inflection: KeyInflection,
 ): EmulatorResponse {
-  const pointer = (name: string): string => `/${inflectKey(name, inflection)}`;
+  const pointer = { pointer: `/${inflectKey('client-id', inflection)}` };
   const clientId = params.get('client-id');
   // Create Authorization documents `response-type` as defaulting to `code`: absent is code.
   const responseType = params.get('response-type') ?? 'code';
   const scope = params.get('scope');
   if (!clientId) return missing('client-id', inflection);
   if (responseType !== 'code') {
-    const details = `${inflectKey('response-type', inflection)} must be code`;
-    return invalid(400, 'Invalid parameter', details, pointer('response-type'));
+    const spelled = inflectKey('response-type', inflection);
+    return errorResponse(400, 'Invalid parameter', `${spelled} must be code`, { pointer: `/${spelled}` });
   }
   if (scope === undefined || scope.trim() === '') return missing('scope', inflection);
 
-  const scopes = checkScope(scope, caller, inflection);
-  if (!scopes.ok && scopes.status === 400) return errorResponse(scopes.status, scopes.error);
+  const scopes = checkScope(scope, caller);
+  if (!scopes.ok && scopes.status === 400) return scopeRefusal(scopes, inflection);
   const recipient = state.registry.organization(clientId);
-  if (!recipient) {
-    return invalid(404, 'Record not found', `Organization ${clientId} was not found`, pointer('client-id'));
-  }
+  if (!recipient) return errorResponse(404, 'Record not found', `Organization ${clientId} was not found`, pointer);
   if (recipient.id === caller.id) {
     const details = `${inflectKey('client-id', inflection)} must name another organization than the caller`;
-    return invalid(422, 'Invalid parameter', details, pointer('client-id'));
+    return errorResponse(422, 'Invalid parameter', details, pointer);
   }
-  if (!scopes.ok) return errorResponse(scopes.status, scopes.error);
+  if (!scopes.ok) return scopeRefusal(scopes, inflection);
 
   const { code, expiresIn } = state.grants.issueCode(caller.id, recipient.id, scopes.scopes, state.clock.now());
   return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), {
@@ -264,11 +240,11 @@ export function createAccessToken(
 ): EmulatorResponse {
   const grantType = params.get('grant-type');
   const code = params.get('code');
-  const grantPointer = `/${inflectKey('grant-type', inflection)}`;
   if (!grantType) return missing('grant-type', inflection);
   if (grantType !== 'authorization_code') {
-    const details = `Unsupported ${inflectKey('grant-type', inflection)} ${JSON.stringify(grantType)}; the emulator supports authorization_code`;
-    return invalid(400, 'Invalid parameter', details, grantPointer);
+    const spelled = inflectKey('grant-type', inflection);
+    const details = `Unsupported ${spelled} ${JSON.stringify(grantType)}; the emulator supports authorization_code`;
+    return errorResponse(400, 'Invalid parameter', details, { pointer: `/${spelled}` });
   }
   if (!code) return missing('code', inflection);
   const now = state.clock.now();
@@ -276,7 +252,7 @@ export function createAccessToken(
   if (!redeemed.ok) {
     const refusal = REDEEM_REFUSALS[redeemed.reason];
     const hint = redeemed.reason === 'unknown' ? encodingHint(code) : '';
-    return invalid(refusal.status, refusal.title, `${refusal.details}${hint}`, '/code');
+    return errorResponse(refusal.status, refusal.title, `${refusal.details}${hint}`, { pointer: '/code' });
   }
   const body = {
     'access-token': redeemed.accessToken,
@@ -307,7 +283,7 @@ export function createAuthorizationDirect(
   const raw = Array.isArray(init.scope) ? init.scope.join(' ') : init.scope;
   if (typeof raw !== 'string')
     throw new TypeError('createAuthorization: scope must be a string or an array of strings');
-  const scopes = checkScope(raw, from, 'kebab');
-  if (!scopes.ok) throw new Error(`createAuthorization: ${scopes.error.details ?? scopes.error.title}`);
+  const scopes = checkScope(raw, from);
+  if (!scopes.ok) throw new Error(`createAuthorization: ${scopes.details}`);
   return state.grants.issueCode(from.id, to.id, scopes.scopes, state.clock.now());
 }

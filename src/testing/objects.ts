@@ -160,15 +160,12 @@ export function retrieveObject(
 ): EmulatorResponse {
   const { token } = reader;
   if (token && !token.scopes.includes(`${type.resource}.read:${id}`)) {
-    return errorResponse(403, {
-      title: 'Forbidden',
-      details: `The access token's scope does not grant ${type.resource}.read on ${id}`,
-    });
+    return errorResponse(403, 'Forbidden', `The access token's scope does not grant ${type.resource}.read on ${id}`);
   }
   const holder = token ? registry.organization(token.ownerOrgId) : reader.org;
   const data = holder && type.find(holder, id);
   if (!holder || !data) {
-    return errorResponse(404, { title: 'Record not found', details: `${type.label} ${id} was not found` });
+    return errorResponse(404, 'Record not found', `${type.label} ${id} was not found`);
   }
   const include = query.get('include');
   const paths =
@@ -176,7 +173,7 @@ export function retrieveObject(
   const unknown = paths.find((path) => !Object.hasOwn(data.relationships, path));
   if (unknown !== undefined) {
     const details = `include: ${JSON.stringify(unknown)} is not a relationship of ${data.type}`;
-    return errorResponse(400, { title: 'Bad Request', details, pointer: '/include' });
+    return errorResponse(400, 'Bad Request', details, { pointer: '/include' });
   }
   const readable = (related: Resource): boolean =>
     !token || token.scopes.includes(`${objectTypeOf(related.id)?.resource}.read:${related.id}`);

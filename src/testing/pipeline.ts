@@ -11,14 +11,7 @@ import {
 } from './http.js';
 import { countRequest, idempotent, IdempotencyStore, RateLimiter, requestFingerprint } from './limits.js';
 import { OBJECT_TYPES, retrieveObject, type ObjectRegistry, type ObjectType } from './objects.js';
-import {
-  createAccessToken,
-  createAuthorization,
-  GrantStore,
-  type OAuthState,
-  type Refusal,
-  type TokenRecord,
-} from './oauth.js';
+import { createAccessToken, createAuthorization, GrantStore, type OAuthState, type TokenRecord } from './oauth.js';
 import type { EmulatorSettings } from './settings.js';
 import type { EmulatedOrganization, EmulatorClock, EmulatorEndpoint, EmulatorFault } from './types.js';
 
@@ -76,7 +69,10 @@ export type Principal =
   | { kind: 'api-key'; credential: string; org: EmulatedOrganization }
   | { kind: 'access-token'; credential: string; org: EmulatedOrganization; token: TokenRecord };
 
-const TITLE = 'Must be authenticated to access this endpoint';
+const unauthenticated = (details: string): EmulatorResponse =>
+  errorResponse(401, 'Must be authenticated to access this endpoint', details, {
+    headers: { 'www-authenticate': 'Bearer' },
+  });
 
 /**
  * Reads `Authorization: Bearer <credential>`: an organisation's API key, or a live access token
@@ -87,22 +83,19 @@ export function authenticate(
   registry: ObjectRegistry,
   grants: GrantStore,
   now: number,
-): Principal | Refusal {
+): Principal | EmulatorResponse {
   const match = header === undefined ? null : /^\s*bearer\s+(\S+)\s*$/i.exec(header);
   const credential = match?.[1];
-  if (credential === undefined) {
-    return { status: 401, error: { title: TITLE, details: 'Send Authorization: Bearer <API key or access token>' } };
-  }
+  if (credential === undefined) return unauthenticated('Send Authorization: Bearer <API key or access token>');
   const org = registry.byApiKey(credential);
   if (org) return { kind: 'api-key', credential, org };
   const token = grants.token(credential);
   if (token) {
     const holder = registry.organization(token.orgId);
-    if (now >= token.expiresAt)
-      return { status: 401, error: { title: TITLE, details: 'The access token has expired' } };
+    if (now >= token.expiresAt) return unauthenticated('The access token has expired');
     if (holder) return { kind: 'access-token', credential, org: holder, token };
   }
-  return { status: 401, error: { title: TITLE, details: 'The API key or access token is not valid' } };
+  return unauthenticated('The API key or access token is not valid');
 }
 
 // ── The layers, in order ────────────────────────────────────────────────────
@@ -161,7 +154,7 @@ export function decideResponse(state: PipelineState, ctx: RequestContext): Emula
     state.grants,
     state.clock.now(),
   );
-  if ('status' in principal) return errorResponse(principal.status, principal.error, { 'www-authenticate': 'Bearer' });
+  if ('status' in principal) return principal;
 
   const rate = countRequest(state, principal);
   const common: Record<string, string> = {
@@ -203,23 +196,16 @@ function routingRefusal(ctx: RequestContext, maxBodyBytes: number): EmulatorResp
   const { req, route } = ctx;
   const method = req.method ?? 'GET';
   if (route.endpoint === 'other') {
-    return errorResponse(404, {
-      title: 'Not Found',
-      details: `No route matches ${method} ${pathnameOf(req.url ?? '/') ?? req.url ?? ''}`,
-    });
+    return errorResponse(404, 'Not Found', `No route matches ${method} ${pathnameOf(req.url ?? '/') ?? req.url ?? ''}`);
   }
   if (!route.methods.includes(method)) {
-    return errorResponse(
-      405,
-      { title: 'Method Not Allowed', details: `${method} is not supported here; use ${route.methods.join(', ')}` },
-      { allow: route.methods.join(', ') },
-    );
+    const allow = route.methods.join(', ');
+    return errorResponse(405, 'Method Not Allowed', `${method} is not supported here; use ${allow}`, {
+      headers: { allow },
+    });
   }
   if (ctx.tooLarge) {
-    return errorResponse(413, {
-      title: 'Payload Too Large',
-      details: `The request body is larger than ${maxBodyBytes} bytes`,
-    });
+    return errorResponse(413, 'Payload Too Large', `The request body is larger than ${maxBodyBytes} bytes`);
   }
   return undefined;
 }
@@ -232,16 +218,11 @@ function headerRefusal(
 ): EmulatorResponse | undefined {
   const version = headerValue(req.headers['persona-version']);
   if (version !== undefined && !versions.has(version.trim())) {
-    return errorResponse(400, {
-      title: 'Invalid Persona-Version',
-      details: `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`,
-    });
+    const details = `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`;
+    return errorResponse(400, 'Invalid Persona-Version', details);
   }
   if (inflection === null) {
-    return errorResponse(400, {
-      title: 'Invalid Key-Inflection',
-      details: 'Key-Inflection must be kebab, snake or camel',
-    });
+    return errorResponse(400, 'Invalid Key-Inflection', 'Key-Inflection must be kebab, snake or camel');
   }
   return undefined;
 }
@@ -251,10 +232,7 @@ function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
   try {
     return run();
   } catch (error) {
-    return errorResponse(500, {
-      title: 'Internal server error',
-      details: error instanceof Error ? error.message : String(error),
-    });
+    return errorResponse(500, 'Internal server error', error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -271,16 +249,11 @@ function runEndpoint(
     return retrieveObject(state.registry, route.objectType, route.objectId ?? '', reader, query, inflection);
   }
   if (principal.kind !== 'api-key') {
-    return errorResponse(403, {
-      title: 'Forbidden',
-      details: 'An OAuth access token cannot create authorizations or access tokens; use an API key',
-    });
+    const details = 'An OAuth access token cannot create authorizations or access tokens; use an API key';
+    return errorResponse(403, 'Forbidden', details);
   }
   if (!parsed?.ok) {
-    return errorResponse(400, {
-      title: 'Bad Request',
-      details: parsed?.details ?? 'The request body could not be read',
-    });
+    return errorResponse(400, 'Bad Request', parsed?.details ?? 'The request body could not be read');
   }
   return route.endpoint === 'authorize'
     ? createAuthorization(state, principal.org, parsed.params, inflection)

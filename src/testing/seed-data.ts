@@ -8,98 +8,76 @@ export type SeedInquiry = Omit<EmulatedInquiry, 'id' | 'createdAt' | 'completedA
   completedAfterMinutes: number | null;
 };
 
+type Details = Partial<SeedInquiry>;
+
+/** A full name split in first, middle (when three words) and last, with the birthdate. */
+function person(fullName: string, birthdate?: string): Details & { nameFirst: string; nameLast: string } {
+  const [nameFirst = '', ...rest] = fullName.split(' ');
+  const nameLast = rest.pop() ?? '';
+  return { nameFirst, ...(rest.length > 0 ? { nameMiddle: rest.join(' ') } : {}), nameLast, birthdate };
+}
+
+function contact(referenceId: string, emailAddress: string, phoneNumber: string): Details {
+  return { referenceId, emailAddress, phoneNumber };
+}
+
+function address(street: string, city: string, subdivision: string, postalCode: string, countryCode: string): Details {
+  return {
+    addressStreet1: street,
+    addressCity: city,
+    addressSubdivision: subdivision,
+    addressPostalCode: postalCode,
+    addressCountryCode: countryCode,
+  };
+}
+
 /** The data owner's inquiries: one of each common status, fictional people and example.com addresses. */
 export const OWNER_INQUIRIES: readonly SeedInquiry[] = [
   {
     status: 'approved',
-    nameFirst: 'Jane',
-    nameMiddle: 'Amelia',
-    nameLast: 'Doe',
-    birthdate: '1990-04-12',
-    referenceId: 'customer-1001',
-    emailAddress: 'jane.doe@example.com',
-    phoneNumber: '+14155550101',
-    addressStreet1: '123 Market Street',
-    addressCity: 'San Francisco',
-    addressSubdivision: 'California',
-    addressPostalCode: '94105',
-    addressCountryCode: 'US',
+    ...person('Jane Amelia Doe', '1990-04-12'),
+    ...contact('customer-1001', 'jane.doe@example.com', '+14155550101'),
+    ...address('123 Market Street', 'San Francisco', 'California', '94105', 'US'),
     tags: ['vip'],
     ageHours: 240,
     completedAfterMinutes: 7,
   },
   {
     status: 'completed',
-    nameFirst: 'Rahul',
-    nameLast: 'Mehta',
-    birthdate: '1985-11-02',
-    referenceId: 'customer-1002',
-    emailAddress: 'rahul.mehta@example.com',
-    phoneNumber: '+442079460958',
-    addressStreet1: '221B Baker Street',
-    addressCity: 'London',
-    addressSubdivision: 'England',
-    addressPostalCode: 'NW1 6XE',
-    addressCountryCode: 'GB',
+    ...person('Rahul Mehta', '1985-11-02'),
+    ...contact('customer-1002', 'rahul.mehta@example.com', '+442079460958'),
+    ...address('221B Baker Street', 'London', 'England', 'NW1 6XE', 'GB'),
     ageHours: 120,
     completedAfterMinutes: 4,
   },
   {
     status: 'pending',
-    nameFirst: 'María',
-    nameMiddle: 'José',
-    nameLast: 'García',
-    birthdate: '1978-02-28',
-    referenceId: 'customer-1003',
-    emailAddress: 'maria.garcia@example.com',
-    phoneNumber: '+34915550123',
-    addressStreet1: 'Calle de Alcalá 42',
-    addressCity: 'Madrid',
-    addressSubdivision: 'Madrid',
-    addressPostalCode: '28014',
-    addressCountryCode: 'ES',
+    ...person('María José García', '1978-02-28'),
+    ...contact('customer-1003', 'maria.garcia@example.com', '+34915550123'),
+    ...address('Calle de Alcalá 42', 'Madrid', 'Madrid', '28014', 'ES'),
     ageHours: 2,
     completedAfterMinutes: null,
   },
   {
     status: 'declined',
-    nameFirst: 'Kenji',
-    nameLast: 'Sato',
-    birthdate: '2001-07-19',
-    referenceId: 'customer-1004',
-    emailAddress: 'kenji.sato@example.com',
-    phoneNumber: '+81355550199',
-    addressStreet1: '1-1 Marunouchi',
-    addressCity: 'Tokyo',
-    addressSubdivision: 'Tokyo',
-    addressPostalCode: '100-0005',
-    addressCountryCode: 'JP',
+    ...person('Kenji Sato', '2001-07-19'),
+    ...contact('customer-1004', 'kenji.sato@example.com', '+81355550199'),
+    ...address('1-1 Marunouchi', 'Tokyo', 'Tokyo', '100-0005', 'JP'),
     tags: ['manual-review'],
     ageHours: 72,
     completedAfterMinutes: 12,
   },
   {
     status: 'needs_review',
-    nameFirst: 'Amara',
-    nameMiddle: 'Chioma',
-    nameLast: 'Okafor',
-    birthdate: '1995-09-30',
-    referenceId: 'customer-1005',
-    emailAddress: 'amara.okafor@example.com',
-    phoneNumber: '+2348055550111',
-    addressStreet1: '15 Awolowo Road',
-    addressCity: 'Lagos',
-    addressSubdivision: 'Lagos',
-    addressPostalCode: '106104',
-    addressCountryCode: 'NG',
+    ...person('Amara Chioma Okafor', '1995-09-30'),
+    ...contact('customer-1005', 'amara.okafor@example.com', '+2348055550111'),
+    ...address('15 Awolowo Road', 'Lagos', 'Lagos', '106104', 'NG'),
     ageHours: 30,
     completedAfterMinutes: 9,
   },
   {
     status: 'expired',
-    nameFirst: 'Lukas',
-    nameLast: 'Schmidt',
-    birthdate: '1969-12-01',
+    ...person('Lukas Schmidt', '1969-12-01'),
     addressCountryCode: 'DE',
     ageHours: 400,
     completedAfterMinutes: null,
@@ -110,24 +88,15 @@ export const OWNER_INQUIRIES: readonly SeedInquiry[] = [
 export const RECIPIENT_INQUIRIES: readonly SeedInquiry[] = [
   {
     status: 'approved',
-    nameFirst: 'Chloé',
-    nameLast: 'Martin',
-    birthdate: '1992-03-08',
-    referenceId: 'applicant-77',
-    emailAddress: 'chloe.martin@example.com',
-    phoneNumber: '+33155550142',
-    addressStreet1: '8 Rue de Rivoli',
-    addressCity: 'Paris',
-    addressSubdivision: 'Île-de-France',
-    addressPostalCode: '75004',
-    addressCountryCode: 'FR',
+    ...person('Chloé Martin', '1992-03-08'),
+    ...contact('applicant-77', 'chloe.martin@example.com', '+33155550142'),
+    ...address('8 Rue de Rivoli', 'Paris', 'Île-de-France', '75004', 'FR'),
     ageHours: 50,
     completedAfterMinutes: 5,
   },
   {
     status: 'created',
-    nameFirst: 'Noah',
-    nameLast: 'Williams',
+    ...person('Noah Williams'),
     referenceId: 'applicant-78',
     ageHours: 1,
     completedAfterMinutes: null,
