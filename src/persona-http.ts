@@ -79,49 +79,83 @@ function retryDelay(attempt: number, waitSeconds?: number): number {
   return base + Math.random() * Math.min(250, base / 2 + 50);
 }
 
-/** Reads `body` to its end, or stops (closing the connection) once it passes `limit` bytes. */
-function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | TooLarge> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        discard(body);
-        resolve(new TooLarge());
-      }
-    });
-    body.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
-    body.on('error', reject);
-  });
-}
-
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
 /**
- * `pending`, or the abort's reason as soon as `signal` aborts: undici settles a request aborted
- * while it waits for a connection only once that connection is made or fails (nodejs/undici#386).
+ * One attempt's response, collected through `dispatch()`: the status, the headers, and the body
+ * up to `limit` bytes. A redirect or a body declared or received over the limit ends the request
+ * (its connection closed) without reading more. `end()` ends it from outside (the call's
+ * signal), at once, even while it still waits for a connection: undici settles a request
+ * aborted there only once that connection is made or fails (nodejs/undici#386), and then
+ * `onRequestStart` aborts it before anything is sent.
  */
-function raceAbort<T extends Dispatcher.ResponseData>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (response) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) discard(response.body);
-        else resolve(response);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+class Collector implements Dispatcher.DispatchHandler {
+  readonly answer: Promise<PersonaAnswer>;
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #done = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #settle: (answer: PersonaAnswer | undefined, error?: unknown) => void = () => {};
+
+  constructor(
+    readonly limit: number,
+    readonly record: CallRecord,
+  ) {
+    this.answer = new Promise((resolve, reject) => {
+      this.#settle = (answer, error) => (answer ? resolve(answer) : reject(error));
+    });
+  }
+
+  end(reason: unknown): void {
+    this.#finish(undefined, reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#done) controller.abort(new errors.RequestAbortedError());
+    else this.#controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.#status = status;
+    this.#headers = headers;
+    this.record.last = { status, headers };
+    const declared = header(headers, 'content-length');
+    // A redirect is never followed; a body declared over the cap is never read.
+    if (status >= 300 && status < 400) this.#finish({ status, headers, body: EMPTY });
+    else if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > this.limit) {
+      this.#finish({ status, headers, body: new TooLarge() });
+    }
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return;
+    this.#size += chunk.length;
+    if (this.#size <= this.limit) this.#chunks.push(chunk);
+    else this.#finish({ status: this.#status, headers: this.#headers, body: new TooLarge() });
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    const chunks = this.#chunks;
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#size);
+    // Complete: nothing to abort.
+    this.#controller = undefined;
+    this.#finish({ status: this.#status, headers: this.#headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.#controller = undefined;
+    this.#finish(undefined, error);
+  }
+
+  // Settles once; a request still running (a cut-off body, an end from outside) is aborted.
+  #finish(answer: PersonaAnswer | undefined, error?: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#chunks = [];
+    this.#controller?.abort(new errors.RequestAbortedError());
+    this.#settle(answer, error);
+  }
 }
 
 // What buildConnector's connector returns at run time (its declared type says void): the socket.
@@ -214,13 +248,13 @@ export class PersonaHttp {
     caller?: AbortSignal,
   ): Promise<PersonaAnswer> {
     const endsAt = performance.now() + this.#settings.timeoutMs;
-    const options = this.#options(call, abort);
+    const options = this.#options(call);
     for (;;) {
       if (abort.aborted) throw this.#aborted(call, record, abort.reason, caller);
       record.attempts += 1;
       let answer: PersonaAnswer;
       try {
-        answer = await this.#attempt(options, record);
+        answer = await this.#attempt(options, record, abort);
       } catch (error) {
         if (abort.aborted) throw this.#aborted(call, record, abort.reason, caller, error);
         const failure = this.#failure(call, record, error);
@@ -242,35 +276,32 @@ export class PersonaHttp {
     return true;
   }
 
-  async #attempt(options: Dispatcher.RequestOptions, record: CallRecord): Promise<PersonaAnswer> {
-    const signal = options.signal as AbortSignal;
-    const { statusCode: status, headers, body } = await raceAbort(this.#dispatcher.request(options), signal);
-    record.last = { status, headers };
-    const declared = header(headers, 'content-length');
-    const limit = this.#settings.maxResponseBytes;
-    // A redirect is never followed; a body declared over the cap is never read.
-    if (
-      (status >= 300 && status < 400) ||
-      (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit)
-    ) {
-      discard(body);
-      return { status, headers, body: status >= 300 && status < 400 ? EMPTY : new TooLarge() };
+  /** One attempt: its answer, or why it ended without one (the call's signal, the network). */
+  #attempt(options: Dispatcher.DispatchOptions, record: CallRecord, signal: AbortSignal): Promise<PersonaAnswer> {
+    const collector = new Collector(this.#settings.maxResponseBytes, record);
+    const onAbort = () => collector.end(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.#dispatcher.dispatch(options, collector);
+    } catch (error) {
+      collector.end(error);
     }
-    return { status, headers, body: await readCapped(body, limit) };
+    const done = () => signal.removeEventListener('abort', onAbort);
+    collector.answer.then(done, done);
+    return collector.answer;
   }
 
-  #options(call: PersonaCall, signal: AbortSignal): Dispatcher.RequestOptions {
+  #options(call: PersonaCall): Dispatcher.DispatchOptions {
     const url = this.#urls.get(call.path) ?? this.#resolve(call.path);
     const headers: Record<string, string> = {
       ...this.#headers,
       authorization: call.bearer === undefined ? this.#keyAuthorization : `Bearer ${call.bearer}`,
     };
-    const options: Dispatcher.RequestOptions = {
+    const options: Dispatcher.DispatchOptions = {
       origin: url.origin,
       path: url.path,
       method: call.method,
       headers,
-      signal,
       // The deadline ends the call; these only stop undici's own 300 s defaults.
       headersTimeout: this.#settings.timeoutMs + 1000,
       bodyTimeout: this.#settings.timeoutMs + 1000,

@@ -32,7 +32,7 @@ export interface CodeExchangerOptions {
   maxResponseBytes?: number | undefined;
   /** Retries after a connection failure or a 429, each with the same Idempotency-Key (default 2). */
   retries?: number | undefined;
-  /** An undici 7 Dispatcher (proxy, custom pool, MockAgent), used through its `request()`. Default: one keep-alive Agent per exchanger. */
+  /** An undici 7 Dispatcher (proxy, custom pool, MockAgent), used through its `dispatch()`. Default: one keep-alive Agent per exchanger. */
   dispatcher?: Dispatcher | undefined;
 }
 
