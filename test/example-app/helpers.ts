@@ -104,7 +104,7 @@ export class Browser {
       const [pair = '', ...attributes] = line.split(';');
       const at = pair.indexOf('=');
       const name = pair.slice(0, at).trim();
-      const expired = attributes.some((a) => /expires=thu, 01 jan 1970/i.test(a.trim()));
+      const expired = attributes.some((a) => /^(expires=thu, 01 jan 1970|max-age=0$)/i.test(a.trim()));
       if (expired) this.#jar.delete(name);
       else this.#jar.set(name, pair.slice(at + 1));
     }

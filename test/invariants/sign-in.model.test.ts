@@ -16,6 +16,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
+import { Browser } from '../example-app/helpers.js';
 import { readCode, useEmulator } from '../helpers/emulator.js';
 
 let emulator: PersonaEmulator;
@@ -88,24 +89,9 @@ const scenarios: fc.Arbitrary<Scenario> = fc
     }));
   });
 
-/** A browser: a cookie jar shared by its tabs, whichever instance a request reaches. */
-class Browser {
-  readonly jar = new Map<string, string>();
+/** A browser (the sample app tests' cookie jar) and the states it started. */
+class ModelBrowser extends Browser {
   readonly startedStates: string[] = [];
-
-  async get(app: Express, path: string): Promise<request.Response> {
-    const cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const test = request(app).get(path);
-    const res = await (cookie ? test.set('cookie', cookie) : test);
-    for (const line of [(res.headers['set-cookie'] as string[] | string | undefined) ?? []].flat()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      if (attributes.some((a) => /max-age=0|expires=thu, 01 jan 1970/i.test(a.trim()))) this.jar.delete(name);
-      else this.jar.set(name, pair.slice(at + 1));
-    }
-    return res;
-  }
 }
 
 interface Instance {
@@ -156,7 +142,12 @@ interface Answer {
   text: string;
 }
 
-function pickState(scenario: Scenario, browsers: Browser[], flowStates: string[], c: Callback): string | undefined {
+function pickState(
+  scenario: Scenario,
+  browsers: ModelBrowser[],
+  flowStates: string[],
+  c: Callback,
+): string | undefined {
   const others = browsers.filter((_, i) => i !== c.browser).flatMap((b) => b.startedStates);
   switch (c.state) {
     case 'flow':
@@ -174,13 +165,13 @@ function pickState(scenario: Scenario, browsers: Browser[], flowStates: string[]
   }
 }
 
-async function run(scenario: Scenario): Promise<{ answers: Answer[]; codes: string[]; browsers: Browser[] }> {
+async function run(scenario: Scenario): Promise<{ answers: Answer[]; codes: string[]; browsers: ModelBrowser[] }> {
   const apps = instances(scenario);
   try {
-    const browsers = Array.from({ length: BROWSERS }, () => new Browser());
+    const browsers = Array.from({ length: BROWSERS }, () => new ModelBrowser());
     const flowStates: string[] = [];
     for (const [flow, owner] of scenario.flowOwners.entries()) {
-      const browser = browsers[owner] as Browser;
+      const browser = browsers[owner] as ModelBrowser;
       const started = await browser.get((apps[flow % apps.length] as Instance).app, '/start');
       const state = new URL(String(started.headers.location)).searchParams.get('state');
       if (!state) throw new Error(`no state in ${started.headers.location}`);
@@ -202,7 +193,7 @@ async function run(scenario: Scenario): Promise<{ answers: Answer[]; codes: stri
         const query = new URLSearchParams({ code: codes[c.flow] as string });
         if (state !== undefined) query.set('state', state);
         await new Promise((resolve) => setTimeout(resolve, c.delayMs));
-        const res = await (browsers[c.browser] as Browser).get(
+        const res = await (browsers[c.browser] as ModelBrowser).get(
           (apps[c.instance] as Instance).app,
           `/callback?${query}`,
         );
