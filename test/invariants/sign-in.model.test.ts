@@ -12,7 +12,6 @@ import express, { type Express } from 'express';
 import session from 'express-session';
 import fc from 'fast-check';
 import { Passport } from 'passport';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { PersonaStrategy, type PersonaStrategyOptions } from '../../src/index.js';
 import type { PersonaEmulator } from '../../src/testing/index.js';
