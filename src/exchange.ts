@@ -1,17 +1,16 @@
 // The authorization-code exchange: one POST to Persona's token endpoint (through PersonaHttp,
 // which owns the deadline, the retries and the body cap), its answer read into a token set or
 // the error its status means, redacted and reported.
-import { reportExchange } from './diagnostics.js';
-import { PersonaOAuthError, Redactor, redactError } from './errors.js';
-import { type CallRecord, PersonaHttp } from './persona-http.js';
-import { type ClientSettings, type CodeExchangerOptions, resolveClientSettings } from './settings.js';
+import { Redactor } from './errors.js';
+import { reportedCall } from './persona-call.js';
+import { PersonaHttp } from './persona-http.js';
+import { type CodeExchangerOptions, resolveClientSettings } from './settings.js';
 import type { PersonaTokenSet } from './token.js';
-import { readRateLimitRemaining, readTokenResponse } from './token-response.js';
+import { readTokenResponse } from './token-response.js';
 
 export { DEFAULT_BASE_URL, type CodeExchangerOptions } from './settings.js';
 
 const TOKEN_PATH = 'api/v1/oauth/token';
-const TOKEN_ENDPOINT = "Persona's token endpoint";
 
 /** Options of one {@link CodeExchanger.exchange} call. */
 export interface ExchangeOptions {
@@ -42,48 +41,6 @@ export interface CodeExchanger {
   close(): Promise<void>;
 }
 
-/** Exchanges `code` on `http`; every failure comes out redacted of the key, the code and the token. */
-async function exchangeCode(
-  http: PersonaHttp,
-  settings: ClientSettings,
-  keyRedactor: Redactor,
-  code: string,
-  signal?: AbortSignal,
-): Promise<PersonaTokenSet> {
-  const secrets = keyRedactor.with([code]);
-  const record: CallRecord = { attempts: 0 };
-  const startedAt = performance.now();
-  const report = (failure?: PersonaOAuthError, requestId?: string) => {
-    reportExchange({
-      outcome: failure ? 'error' : 'success',
-      ...(failure ? { code: failure.code } : {}),
-      personaStatus: record.last?.status,
-      requestId: failure ? failure.requestId : requestId,
-      durationMs: performance.now() - startedAt,
-      attempts: record.attempts,
-      rateLimitRemaining: record.last ? readRateLimitRemaining(record.last.headers) : undefined,
-    });
-  };
-  try {
-    const form = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
-    const answer = await http.send({ method: 'POST', path: TOKEN_PATH, form, what: TOKEN_ENDPOINT }, record, signal);
-    const result = readTokenResponse(answer, secrets, settings.maxResponseBytes);
-    if ('error' in result) throw result.error;
-    report(undefined, result.requestId);
-    return result;
-  } catch (error) {
-    // Whatever Persona echoed of the key, the code or the token, in any part of the error.
-    const failure = redactError(
-      error instanceof PersonaOAuthError
-        ? error
-        : new PersonaOAuthError('network', 'The token exchange failed unexpectedly', { cause: error }),
-      secrets,
-    );
-    report(failure);
-    throw failure;
-  }
-}
-
 /**
  * Builds a {@link CodeExchanger} from `options`: the token endpoint under `baseURL`, the headers
  * every exchange sends (API key, `User-Agent`, `Persona-Version`, `Key-Inflection`), the deadline,
@@ -100,8 +57,17 @@ export function createCodeExchanger(options: CodeExchangerOptions): CodeExchange
   const http = new PersonaHttp(settings, options.dispatcher);
   // The API key's echo forms, worked out once rather than on every exchange.
   const keyRedactor = new Redactor([settings.apiKey]);
-  return {
-    exchange: (code, exchangeOptions) => exchangeCode(http, settings, keyRedactor, code, exchangeOptions?.signal),
-    close: () => http.close(),
+  const exchange = (code: string, options?: ExchangeOptions) => {
+    // Whatever Persona echoes of the key, the code or the token, in any part of an error.
+    const secrets = keyRedactor.with([code]);
+    return reportedCall('exchange', secrets, async (record) => {
+      const form = `code=${encodeURIComponent(code)}&grant-type=authorization_code`;
+      const call = { method: 'POST', path: TOKEN_PATH, form, what: "Persona's token endpoint" } as const;
+      const answer = await http.send(call, record, options?.signal);
+      const result = readTokenResponse(answer, secrets, settings.maxResponseBytes);
+      if ('error' in result) throw result.error;
+      return { value: result, requestId: result.requestId };
+    });
   };
+  return { exchange, close: () => http.close() };
 }

@@ -1,7 +1,8 @@
-// What Create Authorization and a read of a shared object share around PersonaHttp.send(): one
-// report per call on the diagnostics channel, and every failure redacted of the call's secrets.
-import { reportCall, type PersonaCallReport } from './diagnostics.js';
-import { PersonaOAuthError, redactError } from './errors.js';
+// What the exchange, Create Authorization and a read of a shared object share around
+// PersonaHttp.send(): one report per call on its diagnostics channel, and every failure redacted
+// of the call's secrets.
+import { type ExchangeReport, reportCall, reportExchange } from './diagnostics.js';
+import { PersonaOAuthError, type Redactor, redactError } from './errors.js';
 import type { CallRecord } from './persona-http.js';
 import { readRateLimitRemaining } from './token-response.js';
 
@@ -12,20 +13,20 @@ export interface Reported<T> {
 }
 
 /**
- * Runs `run` with a fresh {@link CallRecord}, reports the outcome as `call`, and turns any failure
- * into a {@link PersonaOAuthError} redacted of `secrets` (read when the failure is caught, so a
- * secret the answer carried, such as the code it issued, is redacted too).
+ * Runs `run` with a fresh {@link CallRecord}, reports the outcome as `call` (the exchange on
+ * EXCHANGE_CHANNEL, the others on CALL_CHANNEL), and turns any failure into a
+ * {@link PersonaOAuthError} redacted of `secrets` (read when the failure is caught, so a secret
+ * the answer carried, such as the code it issued, is redacted too).
  */
 export async function reportedCall<T>(
-  call: PersonaCallReport['call'],
-  secrets: readonly string[],
+  call: 'exchange' | 'authorize' | 'read',
+  secrets: readonly string[] | Redactor,
   run: (record: CallRecord) => Promise<Reported<T>>,
 ): Promise<T> {
   const record: CallRecord = { attempts: 0 };
   const startedAt = performance.now();
   const report = (failure: PersonaOAuthError | undefined, requestId: string | undefined) => {
-    reportCall({
-      call,
+    const report: ExchangeReport = {
       outcome: failure ? 'error' : 'success',
       ...(failure ? { code: failure.code } : {}),
       personaStatus: record.last?.status,
@@ -33,7 +34,9 @@ export async function reportedCall<T>(
       durationMs: performance.now() - startedAt,
       attempts: record.attempts,
       rateLimitRemaining: record.last ? readRateLimitRemaining(record.last.headers) : undefined,
-    });
+    };
+    if (call === 'exchange') reportExchange(report);
+    else reportCall({ call, ...report });
   };
   try {
     const { value, requestId } = await run(record);
