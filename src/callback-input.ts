@@ -71,15 +71,16 @@ function hasAnyParam(source: Record<string, unknown>): boolean {
 
 /**
  * Picks where the callback parameters are: the form body of a POST that carries any of them,
- * otherwise the query string (`req.query` as parsed by Express, or the raw URL).
+ * otherwise the query string (`req.query` as parsed by Express, or the raw URL when that has none).
  */
 export function callbackParams(
   req: Pick<PersonaRequest, 'method' | 'body' | 'query' | 'url'>,
 ): Record<string, unknown> {
   if (req.method === 'POST' && isRecord(req.body) && hasAnyParam(req.body)) return req.body;
-  // Express 5 parses the query string on every read of req.query: read it once.
+  // Express 5 parses the query string on every read of req.query: read it once. With its query
+  // parser turned off, req.query is always `{}`: the raw URL is read then.
   const query = req.query;
-  if (isRecord(query)) return query;
+  if (isRecord(query) && hasAnyParam(query)) return query;
   return fromURL(req.url);
 }
 

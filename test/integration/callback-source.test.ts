@@ -75,6 +75,15 @@ describe('callback parameters in Express', () => {
     expect(tokenRequests(emulator)).toHaveLength(0);
   });
 
+  it("reads the raw URL when Express's query parser is turned off (req.query is always empty)", async () => {
+    const { app } = expressApp();
+    app.set('query parser', false);
+    const code = readCode(emulator);
+    const res = await request(app).get('/callback').query({ code });
+    expect(res.status).toBe(200);
+    expect(new URLSearchParams(tokenRequests(emulator)[0]?.body).get('code')).toBe(code);
+  });
+
   it('a POST whose body carries none of them is read from the query', async () => {
     const { app } = expressApp();
     const code = readCode(emulator);
