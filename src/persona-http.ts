@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { PersonaOAuthError } from './errors.js';
+import { header, requestIdOf, retryAfter } from './headers.js';
 import type { ClientSettings } from './settings.js';
 
 /** One request to Persona: `path` is under the base URL (no leading slash), with its query. */
@@ -48,22 +49,6 @@ const RETRYABLE = new Set([
 ]);
 const BASE_BACKOFF_MS = 200;
 const EMPTY = Buffer.alloc(0);
-
-/** A response header's first value. */
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Seconds from a header holding a small non-negative integer; undefined otherwise. */
-export function readSeconds(value: string | undefined): number | undefined {
-  return value !== undefined && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : undefined;
-}
-
-/** How long Persona asks a rate-limited client to wait, in seconds, when it says. */
-export function retryAfter(headers: IncomingHttpHeaders): number | undefined {
-  return readSeconds(header(headers, 'ratelimit-reset')) ?? readSeconds(header(headers, 'retry-after'));
-}
 
 /** Exponential backoff with jitter before retry `attempt`, or Persona's own wait after a 429. */
 function retryDelay(attempt: number, waitSeconds: number | undefined): number {
@@ -318,7 +303,8 @@ function stopped(
 /** What the last response said of Persona's side, for an error (redacted by the caller). */
 function seen(record: CallRecord): { personaStatus?: number; requestId?: string } {
   if (!record.last) return {};
-  const id = header(record.last.headers, 'request-id');
-  const valid = id !== undefined && /^[\x21-\x7e]{1,128}$/.test(id);
-  return valid ? { personaStatus: record.last.status, requestId: id } : { personaStatus: record.last.status };
+  const requestId = requestIdOf(record.last.headers);
+  return requestId === undefined
+    ? { personaStatus: record.last.status }
+    : { personaStatus: record.last.status, requestId };
 }
