@@ -200,7 +200,7 @@ export interface PersonaEmulator {
   addOrganization(init?: OrganizationInit): EmulatedOrganization;
   /** Adds an inquiry; throws on an unknown organisation or a bad or taken id. */
   addInquiry(orgId: string, init?: Partial<EmulatedInquiry>): EmulatedInquiry;
-  /** Adds a verification (default: a passed `government-id`); throws as `addInquiry` does or on a foreign `inquiryId`. */
+  /** Adds a verification (default: a passed `government-id`); throws as `addInquiry` does, or on a foreign inquiry. */
   addVerification(orgId: string, init?: Partial<EmulatedVerification>): EmulatedVerification;
   /** A code without HTTP, under the rules of Create Authorization; throws saying what is wrong. */
   createAuthorization(init: { scope: string | string[]; from?: string; clientId?: string }): {
