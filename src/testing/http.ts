@@ -175,12 +175,16 @@ export function inflectDeep(value: unknown, inflection: KeyInflection): unknown 
   return value;
 }
 
+/** A camelCase name in kebab-case: `addressStreet1` becomes `address-street-1`. */
+export function kebabCase(name: string): string {
+  return name.replace(/[A-Z]|\d+/g, (part) => `-${part.toLowerCase()}`);
+}
+
 /**
  * Brings a request parameter name in any inflection to kebab-case:
  * `grant_type`, `grantType` and `grant-type` all become `grant-type`.
  */
 export function normalizeParamKey(key: string): string {
   if (key.includes('_')) return key.replace(/_/g, '-');
-  if (/^[a-z][a-zA-Z0-9]*$/.test(key)) return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return key;
+  return /^[a-z][a-zA-Z0-9]*$/.test(key) ? kebabCase(key) : key;
 }

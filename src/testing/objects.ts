@@ -2,6 +2,7 @@ import {
   errorResponse,
   inflectDeep,
   jsonResponse,
+  kebabCase,
   normalizeParamKey,
   type EmulatorResponse,
   type KeyInflection,
@@ -46,69 +47,67 @@ export interface ObjectType {
   find(org: EmulatedOrganization, id: string): Resource | undefined;
 }
 
+/** An inquiry's attribute fields, in the order Persona answers them (`nameFirst` as `name-first`). */
+const INQUIRY_FIELDS = [
+  'status',
+  'referenceId',
+  'nameFirst',
+  'nameMiddle',
+  'nameLast',
+  'birthdate',
+  'emailAddress',
+  'phoneNumber',
+  'addressStreet1',
+  'addressCity',
+  'addressSubdivision',
+  'addressPostalCode',
+  'addressCountryCode',
+  'createdAt',
+  'completedAt',
+  'tags',
+] as const;
+/** A verification's: a subset of Persona's, those every type has, then those a government ID adds. */
+const VERIFICATION_FIELDS = ['status', 'createdAt', 'submittedAt', 'completedAt', 'countryCode', 'checks'] as const;
+const GOVERNMENT_ID_FIELDS = ['idClass', 'nameFirst', 'nameLast', 'birthdate'] as const;
+
+/** The named fields of `object`, each null where it is unset (a list: empty). */
+function pick<T extends object>(object: Partial<T>, fields: readonly (keyof T & string)[]): Record<string, unknown> {
+  const list = (field: string): boolean => field === 'tags' || field === 'checks';
+  return Object.fromEntries(fields.map((field) => [field, object[field] ?? (list(field) ? [] : null)]));
+}
+
+/** The named fields of `object` as kebab-case attributes, copied: a later change to it is not an answer's. */
+function attributes<T extends object>(object: T, fields: readonly (keyof T & string)[]): Record<string, unknown> {
+  return structuredClone(Object.fromEntries(Object.entries(pick(object, fields)).map(([k, v]) => [kebabCase(k), v])));
+}
+
 function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): Resource {
   const verifications = org.verifications
     .filter((verification) => verification.inquiryId === inquiry.id)
     .map((verification) => ({ type: `verification/${verification.type}`, id: verification.id }));
+  const template = inquiry.inquiryTemplateId;
   return {
     type: 'inquiry',
     id: inquiry.id,
-    attributes: {
-      status: inquiry.status,
-      'reference-id': inquiry.referenceId ?? null,
-      'name-first': inquiry.nameFirst,
-      'name-middle': inquiry.nameMiddle ?? null,
-      'name-last': inquiry.nameLast,
-      birthdate: inquiry.birthdate ?? null,
-      'email-address': inquiry.emailAddress ?? null,
-      'phone-number': inquiry.phoneNumber ?? null,
-      'address-street-1': inquiry.addressStreet1 ?? null,
-      'address-city': inquiry.addressCity ?? null,
-      'address-subdivision': inquiry.addressSubdivision ?? null,
-      'address-postal-code': inquiry.addressPostalCode ?? null,
-      'address-country-code': inquiry.addressCountryCode ?? null,
-      'created-at': inquiry.createdAt,
-      'completed-at': inquiry.completedAt ?? null,
-      tags: [...(inquiry.tags ?? [])],
-    },
+    attributes: attributes(inquiry, INQUIRY_FIELDS),
     relationships: {
-      'inquiry-template': {
-        data: inquiry.inquiryTemplateId ? { type: 'inquiry-template', id: inquiry.inquiryTemplateId } : null,
-      },
+      'inquiry-template': { data: template ? { type: 'inquiry-template', id: template } : null },
       reports: { data: [] },
       verifications: { data: verifications },
     },
   };
 }
 
-/**
- * A verification (`verification/<type>`), linked to its inquiry. The attributes are a subset of
- * Persona's: those common to every type, and a government ID's class, name and birthdate.
- */
 function verificationResource(verification: EmulatedVerification): Resource {
-  const attributes: Record<string, unknown> = {
-    status: verification.status,
-    'created-at': verification.createdAt,
-    'submitted-at': verification.submittedAt ?? null,
-    'completed-at': verification.completedAt ?? null,
-    'country-code': verification.countryCode ?? null,
-    checks: (verification.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
-  };
-  if (verification.type === 'government-id') {
-    Object.assign(attributes, {
-      'id-class': verification.idClass ?? null,
-      'name-first': verification.nameFirst ?? null,
-      'name-last': verification.nameLast ?? null,
-      birthdate: verification.birthdate ?? null,
-    });
-  }
+  const { inquiryId, accountId } = verification;
+  const governmentId = verification.type === 'government-id';
   return {
     type: `verification/${verification.type}`,
     id: verification.id,
-    attributes,
+    attributes: attributes(verification, [...VERIFICATION_FIELDS, ...(governmentId ? GOVERNMENT_ID_FIELDS : [])]),
     relationships: {
-      inquiry: { data: verification.inquiryId ? { type: 'inquiry', id: verification.inquiryId } : null },
-      account: { data: verification.accountId ? { type: 'account', id: verification.accountId } : null },
+      inquiry: { data: inquiryId ? { type: 'inquiry', id: inquiryId } : null },
+      account: { data: accountId ? { type: 'account', id: accountId } : null },
     },
   };
 }
@@ -268,22 +267,13 @@ export class ObjectRegistry {
     const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
     const inquiry: EmulatedInquiry = {
       id,
+      ...pick(init, INQUIRY_FIELDS),
       status,
       nameFirst: init.nameFirst ?? 'Alex',
-      nameMiddle: init.nameMiddle ?? null,
       nameLast: init.nameLast ?? 'Rivera',
-      birthdate: init.birthdate ?? null,
-      referenceId: init.referenceId ?? null,
-      emailAddress: init.emailAddress ?? null,
-      phoneNumber: init.phoneNumber ?? null,
-      addressStreet1: init.addressStreet1 ?? null,
-      addressCity: init.addressCity ?? null,
-      addressSubdivision: init.addressSubdivision ?? null,
-      addressPostalCode: init.addressPostalCode ?? null,
-      addressCountryCode: init.addressCountryCode ?? null,
       createdAt,
       completedAt: init.completedAt !== undefined ? init.completedAt : FINISHED_STATUSES.has(status) ? createdAt : null,
-      tags: init.tags ? [...init.tags] : [],
+      tags: [...(init.tags ?? [])],
       inquiryTemplateId: init.inquiryTemplateId ?? this.templates.get(org.id) ?? prefixedId(this.random, 'itmpl_'),
     };
     org.inquiries.push(inquiry);
