@@ -36,6 +36,11 @@ export function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
+/** A thrown error as a 500 in Persona's form. */
+export function internalError(error: unknown): EmulatorResponse {
+  return errorResponse(500, 'Internal server error', error instanceof Error ? error.message : String(error));
+}
+
 /** A request body read up to a cap. */
 export interface ReadBody {
   bytes: Buffer;
@@ -87,6 +92,17 @@ export type ParsedParams = { ok: true; params: Params } | { ok: false; details: 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A request body as a JSON object (empty: `{}`), or a string saying why it is not one. */
+export function parseJsonObject(raw: string): Record<string, unknown> | string {
+  if (raw.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isObject(value) ? value : 'The request body must be a JSON object';
+  } catch {
+    return 'The request body is not valid JSON';
+  }
+}
+
 /**
  * Parses a POST body: `application/json` (an object of strings) or
  * `application/x-www-form-urlencoded` (also assumed when there is no Content-Type).
@@ -94,51 +110,30 @@ export const isObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function parseParams(raw: string, contentTypeHeader: string | undefined): ParsedParams {
   const contentType = (contentTypeHeader ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const params: Params = new Map();
-  const add = (key: string, value: string): string | undefined => {
-    const name = normalizeParamKey(key);
-    if (params.has(name)) return `parameter ${name} is given more than once`;
-    params.set(name, value);
-    return undefined;
-  };
-
+  let entries: [string, unknown][];
   if (contentType === 'application/json' || contentType.endsWith('+json')) {
-    if (raw.trim() === '') return { ok: true, params };
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      return { ok: false, details: 'The request body is not valid JSON' };
-    }
-    if (!isObject(value)) {
-      return { ok: false, details: 'The request body must be a JSON object' };
-    }
-    for (const [key, inner] of Object.entries(value)) {
-      if (inner === null || inner === undefined) continue;
-      if (typeof inner !== 'string')
-        return { ok: false, details: `parameter ${normalizeParamKey(key)} must be a string` };
-      const problem = add(key, inner);
-      if (problem) return { ok: false, details: problem };
-    }
-    return { ok: true, params };
+    const body = parseJsonObject(raw);
+    if (typeof body === 'string') return { ok: false, details: body };
+    entries = Object.entries(body).filter(([, value]) => value !== null && value !== undefined);
+  } else if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
+    entries = [...new URLSearchParams(raw)];
+  } else {
+    const details = `Unsupported Content-Type ${contentType}: use application/x-www-form-urlencoded or application/json`;
+    return { ok: false, details };
   }
-
-  if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
-    for (const [key, value] of new URLSearchParams(raw)) {
-      const problem = add(key, value);
-      if (problem) return { ok: false, details: problem };
-    }
-    return { ok: true, params };
+  const params: Params = new Map();
+  for (const [key, value] of entries) {
+    const name = normalizeParamKey(key);
+    if (typeof value !== 'string') return { ok: false, details: `parameter ${name} must be a string` };
+    if (params.has(name)) return { ok: false, details: `parameter ${name} is given more than once` };
+    params.set(name, value);
   }
-
-  return {
-    ok: false,
-    details: `Unsupported Content-Type ${contentType}: use application/x-www-form-urlencoded or application/json`,
-  };
+  return { ok: true, params };
 }
 
-/** A header as one string (the first value when repeated). */
-export function headerValue(value: string | string[] | undefined): string | undefined {
+/** A request header as one string (the first value when repeated). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 

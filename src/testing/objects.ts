@@ -8,7 +8,7 @@ import {
   type KeyInflection,
 } from './http.js';
 import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
-import { prefixedId, uuid, type RandomSource } from './settings.js';
+import { isPositiveInteger, prefixedId, uuid, type RandomSource } from './settings.js';
 import type {
   EmulatedInquiry,
   EmulatedOrganization,
@@ -240,7 +240,7 @@ export class ObjectRegistry {
     }
     if (this.byApiKey(apiKey)) throw new Error('apiKey is already used by another organization');
     const { apiKeyRateLimit, apiKeyInflection } = init;
-    if (apiKeyRateLimit !== undefined && (!Number.isInteger(apiKeyRateLimit) || apiKeyRateLimit <= 0)) {
+    if (apiKeyRateLimit !== undefined && !isPositiveInteger(apiKeyRateLimit)) {
       throw new TypeError('apiKeyRateLimit must be a positive integer');
     }
     if (apiKeyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(apiKeyInflection)) {

@@ -43,6 +43,8 @@ function acceptedVersions(extra: readonly string[] | undefined): ReadonlySet<str
 
 /** The emulator's options, checked and with their defaults filled in. */
 export interface EmulatorSettings {
+  port: number;
+  host: string;
   rateLimit: number;
   codeTtlMs: number;
   tokenTtlMs: number;
@@ -56,10 +58,11 @@ export interface EmulatorSettings {
   freezeClock: boolean;
 }
 
+export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
-  return value;
+  if (value !== undefined && !isPositiveInteger(value)) throw new RangeError(`${name} must be a positive integer`);
+  return value ?? fallback;
 }
 
 // Enough for any test's assertions, and a bound on what a long-running emulator holds.
@@ -75,7 +78,12 @@ function recordCap(value: number | undefined): number {
 export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings {
   const start = options.now ?? Date.now();
   if (!isClockInstant(start)) throw new RangeError(`now must be an epoch ms from 0 to ${LATEST_INSTANT}`);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new RangeError('port must be an integer from 0 to 65535');
   return {
+    port,
+    host: options.host ?? '127.0.0.1',
     rateLimit: positiveInteger(options.rateLimit, 300, 'rateLimit'),
     codeTtlMs: positiveInteger(options.codeTtlSeconds, 600, 'codeTtlSeconds') * 1000,
     tokenTtlMs: positiveInteger(options.tokenTtlSeconds, 3600, 'tokenTtlSeconds') * 1000,
