@@ -8,25 +8,40 @@ import { startPersonaEmulator } from './emulator.js';
 import { isVersionDate } from './settings.js';
 import type { EmulatedOrganization, PersonaEmulator, PersonaEmulatorOptions } from './types.js';
 
-const USAGE = `Usage: persona-emulator [options]
+/** The options, each with its value's name (none for a flag) and its line of help. */
+const OPTIONS = {
+  port: { type: 'string', value: '<n>', help: 'TCP port (default 4010; 0 picks a free one)' },
+  host: { type: 'string', value: '<address>', help: 'interface to listen on (default 127.0.0.1)' },
+  'rate-limit': { type: 'string', value: '<n>', help: 'requests per minute for the environment (default 300)' },
+  'code-ttl': { type: 'string', value: '<s>', help: 'authorization code lifetime in seconds (default 600)' },
+  'token-ttl': { type: 'string', value: '<s>', help: 'access token lifetime in seconds (default 3600)' },
+  seed: { type: 'string', value: '<text>', help: 'same organisation ids, API keys and inquiry ids on every start' },
+  'persona-version': {
+    type: 'string',
+    multiple: true,
+    value: '<YYYY-MM-DD>',
+    help: 'accept this Persona-Version besides the documented ones (repeatable)',
+  },
+  control: { type: 'boolean', help: 'expose the control endpoints under /__emulator/ (faults, clock, rate limit)' },
+  json: { type: 'boolean', help: 'print the startup summary as one JSON line' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const;
+
+function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, option]) => {
+    const short = 'short' in option ? `-${option.short}, ` : '';
+    const value = 'value' in option ? ` ${option.value}` : '';
+    return `  ${`${short}--${name}${value}`.padEnd(19)} ${option.help}`;
+  });
+  return `Usage: persona-emulator [options]
 
 Runs a local Persona (OAuth authorize/token, GET /api/v1/inquiries/:id and
 GET /api/v1/verifications/:id) until Ctrl-C.
 
 Options:
-  --port <n>          TCP port (default 4010; 0 picks a free one)
-  --host <address>    interface to listen on (default 127.0.0.1)
-  --rate-limit <n>    requests per minute for the environment (default 300)
-  --code-ttl <s>      authorization code lifetime in seconds (default 600)
-  --token-ttl <s>     access token lifetime in seconds (default 3600)
-  --seed <text>       same organisation ids, API keys and inquiry ids on every start
-  --persona-version <YYYY-MM-DD>
-                      accept this Persona-Version too (repeatable); every documented
-                      version is accepted already
-  --control           expose the control endpoints under /__emulator/ (faults, clock, rate limit)
-  --json              print the startup summary as one JSON line
-  -h, --help          show this help
+${lines.join('\n')}
 `;
+}
 
 class UsageError extends Error {}
 
@@ -73,23 +88,7 @@ function readCommandLine(argv: string[]): { emulator: PersonaEmulatorOptions; js
 }
 
 function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'code-ttl': { type: 'string' },
-      'token-ttl': { type: 'string' },
-      seed: { type: 'string' },
-      'persona-version': { type: 'string', multiple: true },
-      control: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS });
 }
 
 const role = (emulator: PersonaEmulator, org: EmulatedOrganization): string =>
@@ -150,7 +149,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (options.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return;
   }
 
