@@ -1,4 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { JSON_TYPE, type EmulatorResponse } from './http.js';
 import type { EmulatedRequest, EmulatorFault } from './types.js';
 
@@ -34,37 +37,57 @@ export function deliver(
   fault: EmulatorFault | undefined,
   timers: Timers,
 ): void {
-  switch (fault?.kind) {
-    case 'malformed':
-      send(out, {
-        status: 201,
-        headers: { ...response.headers, 'content-type': JSON_TYPE },
-        body: '{"access-token": "persona_access_token_',
-      });
-      return;
-    case 'oversized':
-      sendOversized(out, response.headers, fault.bytes, fault.chunked === true, timers);
-      return;
-    case 'no-headers':
-      return;
-    case 'drip':
-      sendDrip(out, response, fault.intervalMs, fault.chunks ?? 10, timers);
-      return;
-    case 'reset':
-      if (fault.when === 'after-headers') resetAfterHeaders(req, out, response, timers);
-      else req.socket.resetAndDestroy();
-      return;
-    default:
-      send(out, response);
+  const { status, headers, body } = response;
+  if (fault?.kind === 'malformed') {
+    send(out, {
+      status: 201,
+      headers: { ...headers, 'content-type': JSON_TYPE },
+      body: '{"access-token": "persona_access_token_',
+    });
+  } else if (fault?.kind === 'oversized') {
+    const { 'content-length': _, ...rest } = headers;
+    writeHead(out, 201, {
+      ...rest,
+      'content-type': JSON_TYPE,
+      ...(fault.chunked ? {} : { 'content-length': `${fault.bytes}` }),
+    });
+    // Streamed as the socket drains, so a client that stops reading never makes the emulator buffer gigabytes.
+    pipeline(Readable.from(oversizedBody(fault.bytes)), out.res, () => undefined);
+  } else if (fault?.kind === 'drip') {
+    sendDrip(out, response, fault, timers);
+  } else if (fault?.kind === 'reset' && fault.when === 'after-headers') {
+    const bytes = Buffer.from(body, 'utf8');
+    writeHead(out, status, { ...headers, 'content-length': String(Math.max(bytes.length, 1)) });
+    out.res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+      timers.later(25, () => req.socket.resetAndDestroy());
+    });
+  } else if (fault?.kind === 'reset') {
+    req.socket.resetAndDestroy();
+  } else if (fault?.kind !== 'no-headers') {
+    send(out, response);
   }
 }
 
-function resetAfterHeaders(req: IncomingMessage, out: Outlet, response: EmulatorResponse, timers: Timers): void {
-  const body = Buffer.from(response.body, 'utf8');
-  writeHead(out, response.status, { ...response.headers, 'content-length': String(Math.max(body.length, 1)) });
-  out.res.write(body.subarray(0, Math.floor(body.length / 2)), () => {
-    timers.later(25, () => req.socket.resetAndDestroy());
-  });
+/** Sends the headers at once, then the body in `chunks` pieces, one every `intervalMs`. */
+function sendDrip(
+  out: Outlet,
+  response: EmulatorResponse,
+  fault: Extract<EmulatorFault, { kind: 'drip' }>,
+  timers: Timers,
+): void {
+  const bytes = Buffer.from(response.body, 'utf8');
+  writeHead(out, response.status, { ...response.headers, 'content-length': String(bytes.length) });
+  out.res.flushHeaders();
+  const size = Math.ceil(bytes.length / Math.max(1, Math.min(fault.chunks ?? 10, bytes.length)));
+  const step = (sent: number): void => {
+    if (out.res.destroyed) return;
+    if (sent + size >= bytes.length) out.res.end(bytes.subarray(sent));
+    else {
+      out.res.write(bytes.subarray(sent, sent + size));
+      timers.later(fault.intervalMs, () => step(sent + size));
+    }
+  };
+  timers.later(fault.intervalMs, () => step(0));
 }
 
 /** A JSON-looking token body of exactly `bytes` bytes, in pieces of at most 64 KiB. */
@@ -82,100 +105,42 @@ function* oversizedBody(bytes: number): Generator<Buffer> {
   yield tail;
 }
 
-function sendOversized(
-  out: Outlet,
-  headers: Record<string, string>,
-  bytes: number,
-  chunked: boolean,
-  timers: Timers,
-): void {
-  const whole = oversizedBody(bytes);
-  const outHeaders: Record<string, string> = { ...headers, 'content-type': JSON_TYPE };
-  delete outHeaders['content-length'];
-  if (!chunked) outHeaders['content-length'] = String(bytes);
-  writeHead(out, 201, outHeaders);
-  const { res } = out;
-  // Written as the socket drains, so a client that stops reading never makes the emulator buffer gigabytes.
-  const pump = (): void => {
-    for (;;) {
-      if (res.destroyed || timers.closed) return;
-      const next = whole.next();
-      if (next.done) {
-        res.end();
-        return;
-      }
-      if (!res.write(next.value)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-  };
-  pump();
-}
-
-function sendDrip(out: Outlet, response: EmulatorResponse, intervalMs: number, chunks: number, timers: Timers): void {
-  const body = Buffer.from(response.body, 'utf8');
-  writeHead(out, response.status, { ...response.headers, 'content-length': String(body.length) });
-  const { res } = out;
-  res.flushHeaders();
-  const count = Math.max(1, Math.min(chunks, body.length));
-  const size = Math.ceil(body.length / count);
-  let sent = 0;
-  const step = (): void => {
-    if (res.destroyed) return;
-    const piece = body.subarray(sent, sent + size);
-    sent += piece.length;
-    if (sent >= body.length) res.end(piece);
-    else {
-      res.write(piece);
-      timers.later(intervalMs, step);
-    }
-  };
-  timers.later(intervalMs, step);
-}
-
 /**
  * The emulator's own timers (latency, drip, delayed resets), all cancelled by `close()` so a
  * closed emulator leaves nothing behind to keep the process alive.
  */
 export class Timers {
-  private readonly pending = new Set<NodeJS.Timeout>();
-  private readonly sleepers = new Set<(awake: boolean) => void>();
-  /** True once `close()` ran: nothing new is scheduled. */
-  closed = false;
+  private readonly stop = new AbortController();
 
-  /** Runs `fn` after `ms`, unless closed first. */
-  later(ms: number, fn: () => void): void {
-    if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      fn();
-    }, ms);
-    this.pending.add(timer);
+  constructor() {
+    // One listener per pending timer: as many as there are requests in flight.
+    setMaxListeners(0, this.stop.signal);
+  }
+
+  /** True once `close()` ran: nothing new is scheduled. */
+  get closed(): boolean {
+    return this.stop.signal.aborted;
   }
 
   /** Resolves true after `ms`, or false as soon as the timers are closed. */
-  sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (this.closed) {
-        resolve(false);
-        return;
-      }
-      const wake = (awake: boolean): void => {
-        this.sleepers.delete(wake);
-        resolve(awake);
-      };
-      this.sleepers.add(wake);
-      this.later(ms, () => wake(true));
+  async sleep(ms: number): Promise<boolean> {
+    try {
+      await delay(ms, undefined, { signal: this.stop.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs `fn` after `ms`, unless closed first. */
+  later(ms: number, fn: () => void): void {
+    void this.sleep(ms).then((awake) => {
+      if (awake) fn();
     });
   }
 
   /** Cancels every timer and wakes every sleeper with false. */
   close(): void {
-    this.closed = true;
-    for (const timer of this.pending) clearTimeout(timer);
-    this.pending.clear();
-    for (const wake of this.sleepers) wake(false);
-    this.sleepers.clear();
+    this.stop.abort();
   }
 }
