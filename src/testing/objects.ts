@@ -7,7 +7,7 @@ import {
   type EmulatorResponse,
   type KeyInflection,
 } from './http.js';
-import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
+import type { SeedInquiry, SeedVerification } from './seed-data.js';
 import { isPositiveInteger, prefixedId, uuid, type RandomSource } from './settings.js';
 import type {
   EmulatedInquiry,
@@ -46,6 +46,9 @@ export interface ObjectType {
   /** Object `id` of `org` as a resource object, or undefined when `org` holds none. */
   find(org: EmulatedOrganization, id: string): Resource | undefined;
 }
+
+/** Statuses after which an inquiry has a completion time. */
+const FINISHED_STATUSES = new Set(['completed', 'approved', 'declined', 'failed', 'needs_review']);
 
 /** An inquiry's attribute fields, in the order Persona answers them (`nameFirst` as `name-first`). */
 const INQUIRY_FIELDS = [

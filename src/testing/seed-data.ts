@@ -103,15 +103,6 @@ export const RECIPIENT_INQUIRIES: readonly SeedInquiry[] = [
   },
 ];
 
-/** Statuses after which an inquiry has a completion time. */
-export const FINISHED_STATUSES: ReadonlySet<string> = new Set([
-  'completed',
-  'approved',
-  'declined',
-  'failed',
-  'needs_review',
-]);
-
 /** A verification to seed on one of an organisation's seeded inquiries. */
 export type SeedVerification = Omit<
   EmulatedVerification,
@@ -136,47 +127,42 @@ const GOVERNMENT_ID_CHECKS = [
 ];
 const SELFIE_CHECKS = ['selfie_face_covering_detection', 'selfie_suspicious_entity_detection'];
 
-/** Every named check passed, except `failed` (with its reason). */
-function checks(names: readonly string[], failed?: { name: string; reason: string }): VerificationCheck[] {
-  return names.map((name) => ({
-    name,
-    status: name === failed?.name ? 'failed' : 'passed',
-    reasons: name === failed?.name ? [failed.reason] : [],
-    requirement: 'required',
-  }));
-}
+type Failure = { name: string; reason: string };
 
-function governmentId(
+/** A step of a seeded inquiry, checked once passed or failed: every check passed but `failed`. */
+function step(
+  type: 'government-id' | 'selfie',
   inquiryIndex: number,
   status: string,
-  idClass: string,
-  countryCode: string,
-  failed?: { name: string; reason: string },
+  failed?: Failure,
 ): SeedVerification {
   const done = status === 'passed' || status === 'failed';
+  const selfie = type === 'selfie';
+  const checks: VerificationCheck[] = (selfie ? SELFIE_CHECKS : GOVERNMENT_ID_CHECKS).map((name) => {
+    const passed = name !== failed?.name;
+    return {
+      name,
+      status: passed ? 'passed' : 'failed',
+      reasons: passed ? [] : [failed.reason],
+      requirement: 'required',
+    };
+  });
   return {
     inquiryIndex,
-    type: 'government-id',
+    type,
     status,
-    idClass,
-    countryCode,
-    checks: done ? checks(GOVERNMENT_ID_CHECKS, failed) : [],
-    submittedAfterMinutes: status === 'initiated' ? null : 2,
-    completedAfterMinutes: done ? 3 : null,
+    checks: done ? checks : [],
+    submittedAfterMinutes: status === 'initiated' ? null : selfie ? 4 : 2,
+    completedAfterMinutes: done ? (selfie ? 5 : 3) : null,
   };
 }
 
-function selfie(inquiryIndex: number, status: string, failed?: { name: string; reason: string }): SeedVerification {
-  const done = status === 'passed' || status === 'failed';
-  return {
-    inquiryIndex,
-    type: 'selfie',
-    status,
-    checks: done ? checks(SELFIE_CHECKS, failed) : [],
-    submittedAfterMinutes: status === 'initiated' ? null : 4,
-    completedAfterMinutes: done ? 5 : null,
-  };
-}
+const governmentId = (inquiry: number, status: string, idClass: string, countryCode: string, failed?: Failure) => ({
+  ...step('government-id', inquiry, status, failed),
+  idClass,
+  countryCode,
+});
+const selfie = (inquiry: number, status: string, failed?: Failure) => step('selfie', inquiry, status, failed);
 
 /**
  * The steps the owner's inquiries ran, in the order of {@link OWNER_INQUIRIES}: a government ID
