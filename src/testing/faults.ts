@@ -12,7 +12,7 @@ import { OBJECT_TYPES } from './objects.js';
 import type { EmulatorEndpoint, EmulatorFault } from './types.js';
 
 // The OAuth endpoints, then each object type's retrieval endpoint.
-const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', ...OBJECT_TYPES.map((type) => type.endpoint)];
+const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', ...OBJECT_TYPES.map((type) => type.resource)];
 
 const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
 

@@ -59,12 +59,9 @@ export function readBody(req: IncomingMessage, cap: number, drainLimit: number):
     const chunks: Buffer[] = [];
     let kept = 0;
     let seen = 0;
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
+    // The first of these events settles it; the later ones change nothing.
+    const finish = (): void =>
       resolve({ bytes: Buffer.concat(chunks), tooLarge: seen > cap, complete: req.complete || seen > drainLimit });
-    };
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
       if (kept < cap) {

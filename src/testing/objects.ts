@@ -33,14 +33,12 @@ export interface Resource {
  * {@link EmulatedOrganization}, its {@link EmulatorEndpoint} name, a handle method to add one).
  */
 export interface ObjectType {
-  /** The resource of its permissions: `inquiry` in `inquiry.read`. */
-  readonly resource: string;
+  /** The resource of its permissions (`inquiry` in `inquiry.read`), and the name of its endpoint. */
+  readonly resource: Exclude<EmulatorEndpoint, 'authorize' | 'token'>;
   /** The prefix of its ids: `inq_`. */
   readonly idPrefix: string;
   /** Its retrieval path under `/api/v1/`: `inquiries`. */
   readonly path: string;
-  /** The endpoint name faults attach to. */
-  readonly endpoint: EmulatorEndpoint;
   /** Its name in error messages: `Inquiry`. */
   readonly label: string;
   /** Object `id` of `org` as a resource object, or undefined when `org` holds none. */
@@ -121,7 +119,6 @@ export const OBJECT_TYPES: readonly ObjectType[] = Object.freeze([
     resource: 'inquiry',
     idPrefix: 'inq_',
     path: 'inquiries',
-    endpoint: 'inquiry',
     label: 'Inquiry',
     find(org: EmulatedOrganization, id: string) {
       const inquiry = org.inquiries.find((object) => object.id === id);
@@ -132,7 +129,6 @@ export const OBJECT_TYPES: readonly ObjectType[] = Object.freeze([
     resource: 'verification',
     idPrefix: 'ver_',
     path: 'verifications',
-    endpoint: 'verification',
     label: 'Verification',
     find(org: EmulatedOrganization, id: string) {
       const verification = org.verifications.find((object) => object.id === id);
@@ -324,7 +320,6 @@ export class ObjectRegistry {
     const created = start - ageHours * 3_600_000;
     this.addInquiry(org.id, {
       ...fields,
-      tags: [...(fields.tags ?? [])],
       createdAt: new Date(created).toISOString(),
       completedAt:
         completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),

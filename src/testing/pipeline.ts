@@ -69,7 +69,7 @@ export function matchRoute(target: string): Route {
   const objectType = OBJECT_TYPES.find((type) => type.path === retrieval?.[1]);
   if (objectType && retrieval?.[2] !== undefined) {
     const objectId = decodeId(retrieval[2]);
-    return { endpoint: objectType.endpoint, method: 'GET', pathname, query, objectType, objectId };
+    return { endpoint: objectType.resource, method: 'GET', pathname, query, objectType, objectId };
   }
   return { endpoint: 'other', pathname, query };
 }
@@ -137,9 +137,16 @@ export function decideResponse(state: EmulatorState, ctx: RequestContext): Emula
   if (rate.refusal) return decorate(rate.refusal);
   if (fault?.kind === 'quota-exceeded') return decorate(quotaExceededResponse());
 
+  const { versions } = state.settings;
+  const version = header(req, 'persona-version');
+  if (version !== undefined && !versions.has(version.trim())) {
+    const details = `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`;
+    return decorate(errorResponse(400, 'Invalid Persona-Version', details));
+  }
   const requestedInflection = parseKeyInflection(header(req, 'key-inflection'));
-  const headerProblem = headerRefusal(req, state.settings.versions, requestedInflection);
-  if (headerProblem) return decorate(headerProblem);
+  if (requestedInflection === null) {
+    return decorate(errorResponse(400, 'Invalid Key-Inflection', 'Key-Inflection must be kebab, snake or camel'));
+  }
   // Without the header, an API key answers in the inflection its dashboard setting gives it.
   const keyDefault = principal.kind === 'api-key' ? parseKeyInflection(principal.org.apiKeyInflection) : undefined;
   const inflection: KeyInflection = requestedInflection ?? keyDefault ?? 'kebab';
@@ -173,23 +180,6 @@ function routingRefusal({ req, route, tooLarge }: RequestContext, maxBodyBytes: 
     return errorResponse(405, 'Method Not Allowed', details, { headers: { allow: route.method } });
   }
   if (tooLarge) return errorResponse(413, 'Payload Too Large', `The request body is larger than ${maxBodyBytes} bytes`);
-  return undefined;
-}
-
-/** 400 for a `Persona-Version` not accepted or a `Key-Inflection` not kebab, snake or camel. */
-function headerRefusal(
-  req: IncomingMessage,
-  versions: ReadonlySet<string>,
-  inflection: KeyInflection | null | undefined,
-): EmulatorResponse | undefined {
-  const version = header(req, 'persona-version');
-  if (version !== undefined && !versions.has(version.trim())) {
-    const details = `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`;
-    return errorResponse(400, 'Invalid Persona-Version', details);
-  }
-  if (inflection === null) {
-    return errorResponse(400, 'Invalid Key-Inflection', 'Key-Inflection must be kebab, snake or camel');
-  }
   return undefined;
 }
 

@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { controlResponse } from './control.js';
 import { deliver, send, Timers, type Outlet } from './delivery.js';
 import { forcedResponse, redirectResponse } from './faults.js';
@@ -36,33 +37,19 @@ export class EmulatorServer {
     });
   }
 
-  listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        const address = this.server.address();
-        if (address === null || typeof address === 'string') {
-          reject(new Error('the emulator is not listening on a TCP port'));
-          return;
-        }
-        const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        this.url = `http://${hostPart}:${address.port}`;
-        resolve();
-      });
-    });
+  /** Listens, and sets `url`; rejects with the listen error (EADDRINUSE, say). */
+  async listen(port: number, host: string): Promise<void> {
+    this.server.listen(port, host);
+    await once(this.server, 'listening');
+    const { address, family, port: bound } = this.server.address() as AddressInfo;
+    this.url = `http://${family === 'IPv6' ? `[${address}]` : address}:${bound}`;
   }
 
   /** Stops listening and destroys every open socket; cancels every timer. Safe to call twice. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
     this.timers.close();
-    this.closing = new Promise((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
+    this.closing ??= new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.server.closeAllConnections();
