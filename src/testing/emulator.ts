@@ -3,7 +3,7 @@ import { IdempotencyStore, RateLimiter } from './limits.js';
 import { ObjectRegistry } from './objects.js';
 import { createAuthorizationDirect, GrantStore } from './oauth.js';
 import type { EmulatorState } from './pipeline.js';
-import { OWNER_INQUIRIES, OWNER_VERIFICATIONS, RECIPIENT_INQUIRIES, RECIPIENT_VERIFICATIONS } from './seed-data.js';
+import { plantSeeds } from './seed-data.js';
 import { EmulatorServer } from './server.js';
 import { createClock, prefixedId, readSettings, secureRandom, seededRandom } from './settings.js';
 import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
@@ -25,10 +25,7 @@ export async function startPersonaEmulator(options: PersonaEmulatorOptions = {})
   const registry = new ObjectRegistry(dataRandom, clock);
   const owner = registry.addOrganization({ name: 'Northwind Identity' });
   const recipient = registry.addOrganization({ name: 'Contoso Lending' });
-  for (const seed of OWNER_INQUIRIES) registry.seedInquiry(owner, seed, settings.start);
-  for (const seed of RECIPIENT_INQUIRIES) registry.seedInquiry(recipient, seed, settings.start);
-  for (const seed of OWNER_VERIFICATIONS) registry.seedVerification(owner, seed);
-  for (const seed of RECIPIENT_VERIFICATIONS) registry.seedVerification(recipient, seed);
+  plantSeeds(registry, owner, recipient, settings.start);
   const state: EmulatorState = {
     settings,
     environmentId,

@@ -7,7 +7,6 @@ import {
   type EmulatorResponse,
   type KeyInflection,
 } from './http.js';
-import type { SeedInquiry, SeedVerification } from './seed-data.js';
 import { isPositiveInteger, prefixedId, uuid, type RandomSource } from './settings.js';
 import type {
   EmulatedInquiry,
@@ -220,8 +219,6 @@ function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resour
 export class ObjectRegistry {
   readonly organizations: EmulatedOrganization[] = [];
   private readonly templates = new Map<string, string>();
-  // The account each seeded inquiry's person has, shared by that inquiry's verifications.
-  private readonly accounts = new Map<string, string>();
 
   constructor(
     private readonly random: RandomSource,
@@ -314,42 +311,9 @@ export class ObjectRegistry {
     return verification;
   }
 
-  /** Adds a seeded inquiry, its times counted back from `start`. */
-  seedInquiry(org: EmulatedOrganization, seed: SeedInquiry, start: number): void {
-    const { ageHours, completedAfterMinutes, ...fields } = seed;
-    const created = start - ageHours * 3_600_000;
-    this.addInquiry(org.id, {
-      ...fields,
-      createdAt: new Date(created).toISOString(),
-      completedAt:
-        completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),
-    });
-  }
-
-  /** Adds a seeded verification to one of `org`'s inquiries, its times counted from the inquiry's creation. */
-  seedVerification(org: EmulatedOrganization, seed: SeedVerification): void {
-    const { inquiryIndex, submittedAfterMinutes, completedAfterMinutes, ...fields } = seed;
-    const inquiry = org.inquiries[inquiryIndex];
-    if (!inquiry) throw new Error(`seed: ${org.name} has no inquiry #${inquiryIndex}`);
-    const created = Date.parse(inquiry.createdAt) + 60_000;
-    const at = (minutes: number | null): string | null =>
-      minutes === null ? null : new Date(created + minutes * 60_000).toISOString();
-    let accountId = this.accounts.get(inquiry.id);
-    if (!accountId) {
-      accountId = prefixedId(this.random, 'act_');
-      this.accounts.set(inquiry.id, accountId);
-    }
-    this.addVerification(org.id, {
-      ...fields,
-      inquiryId: inquiry.id,
-      accountId,
-      createdAt: new Date(created).toISOString(),
-      submittedAt: at(submittedAfterMinutes),
-      completedAt: at(completedAfterMinutes),
-      ...(fields.type === 'government-id'
-        ? { nameFirst: inquiry.nameFirst, nameLast: inquiry.nameLast, birthdate: inquiry.birthdate ?? null }
-        : {}),
-    });
+  /** A new id with this prefix, from the emulator's source of data ids. */
+  newId(prefix: string): string {
+    return prefixedId(this.random, prefix);
   }
 
   /** Where a new object goes and its id; throws on an unknown organisation or a malformed or taken id. */
