@@ -145,20 +145,15 @@ export class FaultBoard {
  * Persona error document for 4xx/5xx and `{}` otherwise), with its headers over the emulator's.
  */
 export function forcedResponse(fault: Extract<EmulatorFault, { kind: 'status' }>): EmulatorResponse {
-  let response: EmulatorResponse;
-  if (fault.body === undefined) {
-    response =
-      fault.status >= 400
-        ? errorResponse(fault.status, statusTitle(fault.status), 'Injected by the emulator')
-        : jsonResponse(fault.status, {});
-  } else if (typeof fault.body === 'string') {
-    response = { status: fault.status, headers: { 'content-type': JSON_TYPE }, body: fault.body };
-  } else {
-    response = jsonResponse(fault.status, fault.body);
-  }
-  const headers = { ...response.headers };
-  for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
-  return { ...response, headers };
+  const { status, body } = fault;
+  const response =
+    typeof body === 'string'
+      ? { status, headers: { 'content-type': JSON_TYPE }, body }
+      : body === undefined && status >= 400
+        ? errorResponse(status, statusTitle(status), 'Injected by the emulator')
+        : jsonResponse(status, body === undefined ? {} : body);
+  const forced = Object.entries(fault.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]);
+  return { ...response, headers: { ...response.headers, ...Object.fromEntries(forced) } };
 }
 
 /** The answer of a `redirect` fault: `status` (default 302) to `location` (default: the same URL). */

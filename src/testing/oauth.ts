@@ -8,9 +8,10 @@ import {
   type KeyInflection,
   type Params,
 } from './http.js';
-import { objectTypeOf, type ObjectRegistry } from './objects.js';
+import { objectTypeOf } from './objects.js';
+import type { EmulatorState } from './pipeline.js';
 import { secureRandom, uuid } from './settings.js';
-import type { EmulatedOrganization, EmulatorClock } from './types.js';
+import type { EmulatedOrganization } from './types.js';
 
 // ── Codes and tokens ────────────────────────────────────────────────────────
 
@@ -133,11 +134,7 @@ export function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck 
 // ── The two endpoints ───────────────────────────────────────────────────────
 
 /** What the OAuth endpoints read and change. */
-export interface OAuthState {
-  registry: ObjectRegistry;
-  grants: GrantStore;
-  clock: EmulatorClock;
-}
+type OAuthState = Pick<EmulatorState, 'registry' | 'grants' | 'clock'>;
 
 /** An error about one parameter, pointing at it as the request spells it; `details` gets that spelling. */
 function paramError(
