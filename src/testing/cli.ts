@@ -95,30 +95,28 @@ const role = (emulator: PersonaEmulator, org: EmulatedOrganization): string =>
   org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
 
 function summary(emulator: PersonaEmulator, control: boolean): string {
+  const { url, owner } = emulator;
   const lines = [
-    `Persona emulator listening on ${emulator.url}`,
+    `Persona emulator listening on ${url}`,
     `environment  ${emulator.environmentId}`,
     'organizations:',
-  ];
-  for (const org of emulator.organizations) {
-    lines.push(`  ${role(emulator, org).padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);
-  }
-  lines.push("owner's inquiries:");
-  for (const inquiry of emulator.owner.inquiries) {
-    lines.push(`  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`);
-  }
-  lines.push("owner's verifications:");
-  for (const verification of emulator.owner.verifications) {
-    lines.push(
-      `  ${verification.id}  ${verification.type.padEnd(14)} ${verification.status.padEnd(10)} of ${verification.inquiryId ?? '-'}`,
-    );
-  }
-  lines.push(
+    ...emulator.organizations.flatMap((org) => [
+      `  ${role(emulator, org).padEnd(10)} ${org.id}  ${org.name}`,
+      `             API key: ${org.apiKey}`,
+    ]),
+    "owner's inquiries:",
+    ...owner.inquiries.map(
+      (inquiry) => `  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`,
+    ),
+    "owner's verifications:",
+    ...owner.verifications.map(
+      ({ id, type, status, inquiryId }) => `  ${id}  ${type.padEnd(14)} ${status.padEnd(10)} of ${inquiryId ?? '-'}`,
+    ),
     control
-      ? `control: POST/DELETE ${emulator.url}/__emulator/faults, POST ${emulator.url}/__emulator/clock, POST ${emulator.url}/__emulator/rate-limit/reset`
+      ? `control: POST/DELETE ${url}/__emulator/faults, POST ${url}/__emulator/clock, POST ${url}/__emulator/rate-limit/reset`
       : 'control endpoints: off (start with --control to inject faults)',
     'Press Ctrl-C to stop.',
-  );
+  ];
   return `${lines.join('\n')}\n`;
 }
 

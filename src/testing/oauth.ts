@@ -87,11 +87,8 @@ export class GrantStore {
    * same 404/401 it would get for an unknown one.
    */
   sweep(now: number, graceMs: number): void {
-    for (const [code, record] of this.codes) {
-      if (now - record.expiresAt >= graceMs) this.codes.delete(code);
-    }
-    for (const [token, record] of this.tokens) {
-      if (now - record.expiresAt >= graceMs) this.tokens.delete(token);
+    for (const records of [this.codes, this.tokens]) {
+      for (const [key, record] of records) if (now - record.expiresAt >= graceMs) records.delete(key);
     }
   }
 }
@@ -189,9 +186,7 @@ export function createAuthorization(
   if (!scopes.ok) return scopeRefusal(scopes);
 
   const { code, expiresIn } = state.grants.issueCode(caller.id, recipient.id, scopes.scopes, state.clock.now());
-  return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), {
-    'cache-control': 'no-store',
-  });
+  return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), { 'cache-control': 'no-store' });
 }
 
 const REDEEM_REFUSALS = {

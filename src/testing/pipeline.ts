@@ -155,14 +155,14 @@ export function decideResponse(state: EmulatorState, ctx: RequestContext): Emula
   const parsed = method === 'POST' ? parseParams(ctx.body, header(req, 'content-type')) : undefined;
   const run = (): EmulatorResponse => {
     if (fault?.kind === 'status') return forcedResponse(fault);
-    let response: EmulatorResponse;
     try {
-      response = runEndpoint(state, route, principal, parsed, inflection);
+      const response = runEndpoint(state, route, principal, parsed, inflection);
+      const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
+      return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
     } catch (error) {
+      // An exception is a 500 in Persona's form, stored like any answer.
       return internalError(error);
     }
-    const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
-    return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
   };
   const idempotencyKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;
   if (idempotencyKey === undefined) return decorate(run());
@@ -173,8 +173,9 @@ export function decideResponse(state: EmulatorState, ctx: RequestContext): Emula
 /** 404 for an unknown path, 405 for a wrong method, 413 for a body over the cap. */
 function routingRefusal({ req, route, tooLarge }: RequestContext, maxBodyBytes: number): EmulatorResponse | undefined {
   const method = req.method ?? 'GET';
-  if (route.method === undefined)
+  if (route.method === undefined) {
     return errorResponse(404, 'Not Found', `No route matches ${method} ${route.pathname}`);
+  }
   if (method !== route.method) {
     const details = `${method} is not supported here; use ${route.method}`;
     return errorResponse(405, 'Method Not Allowed', details, { headers: { allow: route.method } });
@@ -191,8 +192,7 @@ function runEndpoint(
   inflection: KeyInflection,
 ): EmulatorResponse {
   if (route.objectType) {
-    const reader = principal.kind === 'access-token' ? { org: principal.org, token: principal.token } : principal;
-    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', reader, route.query, inflection);
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, route.query, inflection);
   }
   if (principal.kind !== 'api-key') {
     const details = 'An OAuth access token cannot create authorizations or access tokens; use an API key';

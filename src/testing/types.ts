@@ -104,13 +104,7 @@ export type EmulatorEndpoint = 'authorize' | 'token' | 'inquiry' | 'verification
  */
 export type EmulatorFault =
   | { kind: 'latency'; ms: number }
-  | {
-      kind: 'status';
-      status: number;
-      body?: unknown;
-      headers?: Record<string, string>;
-      layer?: 'persona' | 'edge';
-    }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; layer?: 'persona' | 'edge' }
   | { kind: 'malformed' }
   | { kind: 'oversized'; bytes: number; chunked?: boolean }
   | { kind: 'no-headers' }
