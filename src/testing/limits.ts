@@ -1,4 +1,4 @@
-import { errorResponse, type EmulatorResponse, type ParsedParams } from './http.js';
+import { errorResponse, type EmulatorResponse } from './http.js';
 import type { Principal } from './pipeline.js';
 import { isPositiveInteger } from './settings.js';
 import type { EmulatorClock } from './types.js';
@@ -68,23 +68,6 @@ export class RateLimiter {
 /** Longest `Idempotency-Key` accepted. */
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-/**
- * What makes two requests "the same" for an Idempotency-Key: the method, the endpoint and the
- * parameters after normalisation (names to kebab-case, sorted), so JSON and form bodies in any
- * inflection compare equal. An unparseable body is compared by its raw text.
- */
-export function requestFingerprint(
-  method: string,
-  endpoint: string,
-  parsed: ParsedParams | undefined,
-  body: string,
-): string {
-  const params = parsed?.ok
-    ? JSON.stringify([...parsed.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : `raw:${body}`;
-  return `${method} ${endpoint} ${params}`;
-}
-
 interface StoredAnswer {
   fingerprint: string;
   response: EmulatorResponse;
@@ -103,8 +86,8 @@ export class IdempotencyStore {
   ) {}
 
   /**
-   * Runs a POST under its Idempotency-Key: replays the answer stored for the same request,
-   * refuses another request, and stores what `run` answers (except 401 and 429).
+   * Runs a POST under its Idempotency-Key: replays the answer stored for the same request (the
+   * same `fingerprint`), refuses another request, and stores what `run` answers (except 401 and 429).
    */
   run(credential: string, key: string, fingerprint: string, run: () => EmulatorResponse): EmulatorResponse {
     if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {

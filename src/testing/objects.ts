@@ -81,17 +81,19 @@ function attributes<T extends object>(object: T, fields: readonly (keyof T & str
   return structuredClone(Object.fromEntries(Object.entries(pick(object, fields)).map(([k, v]) => [kebabCase(k), v])));
 }
 
+/** A to-one relationship: a reference, or null. */
+const toOne = (type: string, id: string | null | undefined) => ({ data: id ? { type, id } : null });
+
 function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): Resource {
   const verifications = org.verifications
     .filter((verification) => verification.inquiryId === inquiry.id)
     .map((verification) => ({ type: `verification/${verification.type}`, id: verification.id }));
-  const template = inquiry.inquiryTemplateId;
   return {
     type: 'inquiry',
     id: inquiry.id,
     attributes: attributes(inquiry, INQUIRY_FIELDS),
     relationships: {
-      'inquiry-template': { data: template ? { type: 'inquiry-template', id: template } : null },
+      'inquiry-template': toOne('inquiry-template', inquiry.inquiryTemplateId),
       reports: { data: [] },
       verifications: { data: verifications },
     },
@@ -99,15 +101,14 @@ function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): R
 }
 
 function verificationResource(verification: EmulatedVerification): Resource {
-  const { inquiryId, accountId } = verification;
   const governmentId = verification.type === 'government-id';
   return {
     type: `verification/${verification.type}`,
     id: verification.id,
     attributes: attributes(verification, [...VERIFICATION_FIELDS, ...(governmentId ? GOVERNMENT_ID_FIELDS : [])]),
     relationships: {
-      inquiry: { data: inquiryId ? { type: 'inquiry', id: inquiryId } : null },
-      account: { data: accountId ? { type: 'account', id: accountId } : null },
+      inquiry: toOne('inquiry', verification.inquiryId),
+      account: toOne('account', verification.accountId),
     },
   };
 }
@@ -225,10 +226,7 @@ export class ObjectRegistry {
     private readonly clock: EmulatorClock,
   ) {}
 
-  /**
-   * Adds an organisation. Throws TypeError on an empty or spaced API key, a key rate limit that
-   * is not a positive integer or an unknown inflection; Error on an API key in use.
-   */
+  /** The handle's `addOrganization`: TypeError on an invalid field, Error on an API key in use. */
   addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
     const apiKey = init.apiKey ?? `persona_sandbox_${uuid(this.random)}`;
     if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
@@ -256,7 +254,7 @@ export class ObjectRegistry {
     return org;
   }
 
-  /** Adds an inquiry to an organisation. Throws on an unknown organisation or a bad or taken id. */
+  /** The handle's `addInquiry`: every field it is not told is null, or a realistic default. */
   addInquiry(orgId: string, init: Partial<EmulatedInquiry> = {}): EmulatedInquiry {
     const { org, id } = this.placeFor(orgId, init.id, 'inq_', 'inquiry');
     const status = init.status ?? 'approved';
@@ -276,11 +274,7 @@ export class ObjectRegistry {
     return inquiry;
   }
 
-  /**
-   * Adds a verification to an organisation: by default a passed `government-id` verification
-   * on its own, created now. Throws on an unknown organisation, a bad or taken id, or an
-   * `inquiryId` the organisation does not hold.
-   */
+  /** The handle's `addVerification`: by default a passed `government-id` on its own, created now. */
   addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
     const { org, id } = this.placeFor(orgId, init.id, 'ver_', 'verification');
     const inquiryId = init.inquiryId ?? null;

@@ -10,7 +10,7 @@ import {
   type KeyInflection,
   type ParsedParams,
 } from './http.js';
-import { requestFingerprint, type IdempotencyStore, type RateLimiter } from './limits.js';
+import type { IdempotencyStore, RateLimiter } from './limits.js';
 import { OBJECT_TYPES, retrieveObject, type ObjectRegistry, type ObjectType } from './objects.js';
 import { createAccessToken, createAuthorization, type GrantStore, type TokenRecord } from './oauth.js';
 import type { EmulatorSettings } from './settings.js';
@@ -166,7 +166,10 @@ export function decideResponse(state: EmulatorState, ctx: RequestContext): Emula
   };
   const idempotencyKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;
   if (idempotencyKey === undefined) return decorate(run());
-  const fingerprint = requestFingerprint(method, route.endpoint, parsed, ctx.body);
+  // The same request for an Idempotency-Key: the same method, endpoint and parameters (names in
+  // kebab-case, sorted, so JSON and form bodies in any inflection compare equal), or the same raw body.
+  const params = parsed?.ok ? JSON.stringify([...parsed.params].sort()) : `raw:${ctx.body}`;
+  const fingerprint = `${method} ${route.endpoint} ${params}`;
   return decorate(state.idempotency.run(principal.credential, idempotencyKey, fingerprint, run));
 }
 
