@@ -10,12 +10,11 @@ import type { PersonaEmulator, PersonaEmulatorOptions } from './types.js';
 
 /**
  * Starts a Persona emulator: a real HTTP server (127.0.0.1, a free port unless told otherwise)
- * speaking Persona's OAuth endpoints, `GET /api/v1/inquiries/:id` and
- * `GET /api/v1/verifications/:id`, seeded with an owner organisation (six inquiries and the
- * eleven verifications they ran) and a recipient (two inquiries and a verification of its own).
- * Resolves once it listens.
- * Rejects with a RangeError on an invalid option (TypeError on a `personaVersions` entry that is
- * not a date), or with the listen error when the port cannot be bound.
+ * speaking Persona's OAuth endpoints, `GET /api/v1/inquiries/:id` and `GET /api/v1/verifications/:id`,
+ * seeded with an owner organisation (six inquiries and the eleven verifications they ran) and a
+ * recipient (two inquiries and a verification of its own). Resolves once it listens; rejects with a
+ * RangeError on an invalid option (TypeError on a `personaVersions` entry that is not a date), or
+ * with the listen error when the port cannot be bound.
  */
 export async function startPersonaEmulator(options: PersonaEmulatorOptions = {}): Promise<PersonaEmulator> {
   const settings = readSettings(options);

@@ -1,10 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import {
   errorResponse,
   inflectKey,
   isObject,
   JSON_TYPE,
   jsonResponse,
-  statusTitle,
   type EmulatorResponse,
   type KeyInflection,
 } from './http.js';
@@ -15,6 +15,9 @@ import type { EmulatorEndpoint, EmulatorFault } from './types.js';
 const ENDPOINTS: readonly EmulatorEndpoint[] = ['authorize', 'token', ...OBJECT_TYPES.map((type) => type.resource)];
 
 const ENDPOINT_NAMES = `${ENDPOINTS.slice(0, -1).join(', ')} or ${ENDPOINTS.at(-1)}`;
+
+/** The reason phrase of a status, as an error title. */
+const statusTitle = (status: number): string => STATUS_CODES[status] ?? 'Error';
 
 /** A check of one field of a fault: what it must be, or undefined when `value` is fine. */
 type Check = (value: unknown) => string | undefined;
@@ -92,15 +95,10 @@ function validateFault(input: unknown): EmulatorFault {
   return clean as EmulatorFault;
 }
 
-interface Armed {
-  fault: EmulatorFault;
-  /** Requests left; undefined: until cleared. */
-  remaining: number | undefined;
-}
-
 /** The faults armed on each endpoint, used up one request at a time. */
 export class FaultBoard {
-  private readonly armed = new Map<EmulatorEndpoint, Armed>();
+  // With the requests it has left; undefined: until cleared.
+  private readonly armed = new Map<EmulatorEndpoint, { fault: EmulatorFault; remaining: number | undefined }>();
 
   /** Arms (or with null, clears) an endpoint's fault, for `times` requests or until cleared; TypeError if invalid. */
   set(endpoint: unknown, fault: unknown, times?: unknown): void {

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 
 /** A response as the emulator decides it, before any fault disturbs its delivery. */
 export interface EmulatorResponse {
@@ -29,11 +28,6 @@ export function errorResponse(
   if (details !== undefined) entry.details = details;
   if (more.pointer !== undefined) entry.source = { pointer: more.pointer };
   return jsonResponse(status, { errors: [entry] }, more.headers);
-}
-
-/** The reason phrase of a status, used as a default error title. */
-export function statusTitle(status: number): string {
-  return STATUS_CODES[status] ?? 'Error';
 }
 
 /** A thrown error as a 500 in Persona's form. */
@@ -120,7 +114,7 @@ export function parseParams(raw: string, contentTypeHeader: string | undefined):
   }
   const params: Params = new Map();
   for (const [key, value] of entries) {
-    const name = normalizeParamKey(key);
+    const name = kebabCase(key);
     if (typeof value !== 'string') return { ok: false, details: `parameter ${name} must be a string` };
     if (params.has(name)) return { ok: false, details: `parameter ${name} is given more than once` };
     params.set(name, value);
@@ -167,16 +161,12 @@ export function inflectDeep(value: unknown, inflection: KeyInflection): unknown 
   return value;
 }
 
-/** A camelCase name in kebab-case: `addressStreet1` becomes `address-street-1`. */
-export function kebabCase(name: string): string {
-  return name.replace(/[A-Z]|\d+/g, (part) => `-${part.toLowerCase()}`);
-}
-
 /**
- * Brings a request parameter name in any inflection to kebab-case:
- * `grant_type`, `grantType` and `grant-type` all become `grant-type`.
+ * A name in any inflection in kebab-case: `grant_type`, `grantType` and `grant-type` all become
+ * `grant-type`, and `addressStreet1` becomes `address-street-1`.
  */
-export function normalizeParamKey(key: string): string {
-  if (key.includes('_')) return key.replace(/_/g, '-');
-  return /^[a-z][a-zA-Z0-9]*$/.test(key) ? kebabCase(key) : key;
+export function kebabCase(name: string): string {
+  if (name.includes('_')) return name.replace(/_/g, '-');
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) return name;
+  return name.replace(/[A-Z]|\d+/g, (part) => `-${part.toLowerCase()}`);
 }

@@ -3,7 +3,6 @@ import {
   inflectDeep,
   jsonResponse,
   kebabCase,
-  normalizeParamKey,
   type EmulatorResponse,
   type KeyInflection,
 } from './http.js';
@@ -166,8 +165,7 @@ export function retrieveObject(
     return errorResponse(404, 'Record not found', `${type.label} ${id} was not found`);
   }
   const include = query.get('include');
-  const paths =
-    include === null || include.trim() === '' ? [] : include.split(',').map((p) => normalizeParamKey(p.trim()));
+  const paths = include === null || include.trim() === '' ? [] : include.split(',').map((p) => kebabCase(p.trim()));
   const unknown = paths.find((path) => !Object.hasOwn(data.relationships, path));
   if (unknown !== undefined) {
     const details = `include: ${JSON.stringify(unknown)} is not a relationship of ${data.type}`;
@@ -175,23 +173,19 @@ export function retrieveObject(
   }
   const readable = (related: Resource): boolean =>
     !token || token.scopes.includes(`${objectTypeOf(related.id)?.resource}.read:${related.id}`);
-  const included = paths
-    .flatMap((path) => references(data.relationships[path]?.data))
-    .map((ref) => objectTypeOf(ref.id)?.find(holder, ref.id))
+  const ids = new Set(paths.flatMap((path) => referencedIds(data.relationships[path]?.data)));
+  const included = [...ids]
+    .map((relatedId) => objectTypeOf(relatedId)?.find(holder, relatedId))
     .filter((related): related is Resource => related !== undefined && readable(related));
   const sparse = sparseFieldsets(query);
-  const document = { data: sparse(data), ...(include === null ? {} : { included: unique(included).map(sparse) }) };
+  const document = { data: sparse(data), ...(include === null ? {} : { included: included.map(sparse) }) };
   return jsonResponse(200, inflectDeep(document, inflection));
 }
 
-/** The `{ type, id }` references of a relationship's `data`: one, many or none. */
-function references(data: unknown): { id: string }[] {
-  const list = Array.isArray(data) ? data : data ? [data] : [];
-  return list.filter((ref): ref is { id: string } => typeof (ref as { id?: unknown }).id === 'string');
-}
-
-function unique(resources: Resource[]): Resource[] {
-  return resources.filter((resource, index) => resources.findIndex((r) => r.id === resource.id) === index);
+/** The ids a relationship's `data` references: one, many or none. */
+function referencedIds(data: unknown): string[] {
+  const list: unknown[] = Array.isArray(data) ? data : data ? [data] : [];
+  return list.map((ref) => (ref as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
 }
 
 /**
@@ -203,7 +197,7 @@ function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resour
   const wanted = new Map<string, Set<string>>();
   for (const [key, value] of query) {
     const type = /^fields\[([^\]]+)\]$/.exec(key)?.[1];
-    if (type) wanted.set(type, new Set(value.split(',').map((name) => normalizeParamKey(name.trim()))));
+    if (type) wanted.set(type, new Set(value.split(',').map((name) => kebabCase(name.trim()))));
   }
   return (resource) => {
     const keep = wanted.get(resource.type) ?? wanted.get(resource.type.split('/')[0] ?? '');

@@ -61,10 +61,8 @@ export class EmulatorServer {
   private record(record: EmulatedRequest): void {
     const { settings, clock, idempotency, grants } = this.state;
     const cap = settings.maxRecordedRequests;
-    if (cap > 0) {
-      this.requests.push(record);
-      if (this.requests.length > cap) this.requests.splice(0, this.requests.length - cap);
-    }
+    this.requests.push(record);
+    if (this.requests.length > cap) this.requests.splice(0, this.requests.length - cap);
     this.sinceSweep += 1;
     if (this.sinceSweep < SWEEP_EVERY) return;
     // Stored idempotent answers past their lifetime, and codes and tokens expired for longer than that.
@@ -85,8 +83,7 @@ export class EmulatorServer {
         send(out, await controlResponse(this.state, req, route));
         return;
       }
-      const maxBody = settings.maxBodyBytes;
-      const read = await readBody(req, maxBody, Math.max(maxBody * 16, 1024 * 1024));
+      const read = await readBody(req, settings.maxBodyBytes, Math.max(settings.maxBodyBytes * 16, 1024 * 1024));
       if (this.timers.closed) return;
       const body = read.bytes.toString('utf8');
       out.record = {

@@ -65,22 +65,19 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   return value ?? fallback;
 }
 
-// Enough for any test's assertions, and a bound on what a long-running emulator holds.
-function recordCap(value: number | undefined): number {
-  const cap = value ?? 1000;
-  if (!(Number.isInteger(cap) || cap === Number.POSITIVE_INFINITY) || cap < 0) {
-    throw new RangeError('maxRecordedRequests must be a whole number');
-  }
-  return cap;
-}
-
 /** Reads {@link PersonaEmulatorOptions}. Throws RangeError on an invalid value (TypeError for `personaVersions`). */
 export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings {
   const start = options.now ?? Date.now();
   if (!isClockInstant(start)) throw new RangeError(`now must be an epoch ms from 0 to ${LATEST_INSTANT}`);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError('port must be an integer from 0 to 65535');
+  }
+  // Enough for any test's assertions, and a bound on what a long-running emulator holds.
+  const maxRecordedRequests = options.maxRecordedRequests ?? 1000;
+  if (!(Number.isInteger(maxRecordedRequests) || maxRecordedRequests === Infinity) || maxRecordedRequests < 0) {
+    throw new RangeError('maxRecordedRequests must be a whole number');
+  }
   return {
     port,
     host: options.host ?? '127.0.0.1',
@@ -92,7 +89,7 @@ export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings 
     start,
     versions: acceptedVersions(options.personaVersions),
     control: options.control === true,
-    maxRecordedRequests: recordCap(options.maxRecordedRequests),
+    maxRecordedRequests,
     freezeClock: options.freezeClock === true,
   };
 }
