@@ -99,14 +99,14 @@ const MAX_SCOPE_ENTRIES = 100;
 const SCOPE_ENTRY = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*):([a-z]+_[A-Za-z0-9]+)$/;
 
 /** A scope string that passed every check (its entries, deduplicated), or the status and reason it failed. */
-export type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; status: 400 | 404 | 422; details: string };
+type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; status: 400 | 404 | 422; details: string };
 
 /**
  * Checks a scope string: well-formed `permission:object` pairs (400), each object (of any
  * type the emulator holds) existing and owned by `from` (404, the same answer whether it belongs
  * to someone else or to nobody), and the permission's resource matching the object's type (422).
  */
-export function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck {
+function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck {
   const refuse = (status: 400 | 404 | 422, details: string): ScopeCheck => ({ ok: false, status, details });
   const scopes = [...new Set(raw.split(/\s+/).filter((entry) => entry !== ''))];
   if (scopes.length === 0) return refuse(400, 'scope must list at least one permission:object pair');

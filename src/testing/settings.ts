@@ -11,7 +11,7 @@ import type { EmulatorClock, PersonaEmulatorOptions } from './types.js';
  * documentation index names besides. What Persona answers to a version it does not know is not
  * documented: the emulator's 400 is its own choice.
  */
-export const KNOWN_VERSIONS: readonly string[] = Object.freeze([
+const KNOWN_VERSIONS: readonly string[] = Object.freeze([
   '2020-05-18',
   '2021-02-21',
   '2021-05-14',
@@ -100,7 +100,7 @@ export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings 
 const LATEST_INSTANT = 8_640_000_000_000_000;
 
 /** True for an epoch-ms time the emulated clock may show: from 0 to {@link LATEST_INSTANT}. */
-export function isClockInstant(ms: unknown): ms is number {
+function isClockInstant(ms: unknown): ms is number {
   return typeof ms === 'number' && ms >= 0 && ms <= LATEST_INSTANT;
 }
 
