@@ -38,11 +38,10 @@ export async function controlResponse(
       else faults.set(endpoint, null);
       return ok();
     },
-    'POST /__emulator/clock': (input) => {
-      if (typeof input.advance === 'number') clock.advance(input.advance);
-      else if (typeof input.set === 'number') clock.set(input.set);
-      else if (input.advance !== undefined || input.set !== undefined)
-        throw new Error('advance and set must be numbers');
+    'POST /__emulator/clock': ({ advance, set }) => {
+      if (typeof advance === 'number') clock.advance(advance);
+      else if (typeof set === 'number') clock.set(set);
+      else if (advance !== undefined || set !== undefined) throw new Error('advance and set must be numbers');
       return jsonResponse(200, { now: clock.now() });
     },
     'POST /__emulator/rate-limit/reset': () => {

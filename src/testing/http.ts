@@ -109,8 +109,8 @@ export function parseParams(raw: string, contentTypeHeader: string | undefined):
   } else if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
     entries = [...new URLSearchParams(raw)];
   } else {
-    const details = `Unsupported Content-Type ${contentType}: use application/x-www-form-urlencoded or application/json`;
-    return { ok: false, details };
+    const supported = 'application/x-www-form-urlencoded or application/json';
+    return { ok: false, details: `Unsupported Content-Type ${contentType}: use ${supported}` };
   }
   const params: Params = new Map();
   for (const [key, value] of entries) {

@@ -36,12 +36,12 @@ export class RateLimiter {
    */
   count(now: number, principal: Principal): { headers: Record<string, string>; refusal?: EmulatorResponse } {
     this.environment = tick(this.environment, now);
-    const counted = [{ window: this.environment, limit: this.limit, whose: "the environment's" }];
+    const counted = [{ window: this.environment, limit: this.limit, name: "the environment's" }];
     const keyLimit = principal.kind === 'api-key' ? principal.org.apiKeyRateLimit : undefined;
     if (isPositiveInteger(keyLimit)) {
       const window = tick(this.keys.get(principal.credential), now);
       this.keys.set(principal.credential, window);
-      counted.unshift({ window, limit: keyLimit, whose: "this API key's" });
+      counted.unshift({ window, limit: keyLimit, name: "this API key's" });
     }
     const remaining = ({ window, limit }: (typeof counted)[number]) => Math.max(0, limit - window.count);
     const shown = counted.reduce((closest, next) => (remaining(next) < remaining(closest) ? next : closest));
@@ -50,9 +50,9 @@ export class RateLimiter {
       'ratelimit-remaining': String(remaining(shown)),
       'ratelimit-reset': String(Math.max(1, Math.ceil((shown.window.start + WINDOW_MS - now) / 1000))),
     };
-    const passed = counted.find(({ window, limit }) => window.count > limit);
-    if (!passed) return { headers };
-    const details = `More than ${passed.whose} ${passed.limit} requests in this minute; retry after RateLimit-Reset seconds`;
+    const over = counted.find(({ window, limit }) => window.count > limit);
+    if (!over) return { headers };
+    const details = `More than ${over.name} ${over.limit} requests in this minute; retry after RateLimit-Reset seconds`;
     return { headers, refusal: errorResponse(429, 'Rate limit exceeded', details) };
   }
 
