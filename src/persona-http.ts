@@ -51,7 +51,7 @@ const BASE_BACKOFF_MS = 200;
 const EMPTY = Buffer.alloc(0);
 
 /** Exponential backoff with jitter before retry `attempt`, or Persona's own wait after a 429. */
-function retryDelay(attempt: number, waitSeconds: number | undefined): number {
+export function retryDelay(attempt: number, waitSeconds: number | undefined): number {
   if (waitSeconds === undefined) return BASE_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
   return waitSeconds * 1000 + Math.random() * Math.min(250, waitSeconds * 500 + 50);
 }
@@ -215,13 +215,17 @@ export class PersonaHttp {
       return true;
     };
     const options = this.#options(call);
+    // The attempt in flight, ended at once when the call's signal aborts.
+    let current: Collector | undefined;
+    abort.signal.addEventListener('abort', () => current?.end(abort.signal.reason));
     try {
       for (;;) {
         if (abort.signal.aborted) throw stopped(call, record, abort.signal.reason, timeoutMs, signal);
         record.attempts += 1;
         let answer: PersonaAnswer;
         try {
-          answer = await this.#attempt(options, new Collector(maxResponseBytes, record), abort.signal);
+          current = new Collector(maxResponseBytes, record);
+          answer = await this.#attempt(options, current);
         } catch (error) {
           if (abort.signal.aborted) throw stopped(call, record, abort.signal.reason, timeoutMs, signal);
           const code = (error as { code?: unknown } | null)?.code;
@@ -249,16 +253,12 @@ export class PersonaHttp {
   }
 
   /** One attempt: its answer, or why it ended without one (the call's signal, the network). */
-  #attempt(options: Dispatcher.DispatchOptions, collector: Collector, signal: AbortSignal): Promise<PersonaAnswer> {
-    const onAbort = () => collector.end(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+  #attempt(options: Dispatcher.DispatchOptions, collector: Collector): Promise<PersonaAnswer> {
     try {
       this.#dispatcher.dispatch(options, collector);
     } catch (error) {
       collector.end(error);
     }
-    const done = () => signal.removeEventListener('abort', onAbort);
-    collector.answer.then(done, done);
     return collector.answer;
   }
 
