@@ -5,7 +5,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CALL_CHANNEL,
@@ -225,5 +226,25 @@ describe('what a finished call leaves behind', () => {
       unsubscribe(CALL_CHANNEL, onCall);
     }
     expect(seen).toEqual(['call', 'exchange']);
+  });
+});
+
+describe('a connection attempt that times out', () => {
+  it("is retried, in the caller's dispatcher, when its connect timeout is shorter than the deadline", async () => {
+    // Accepts TCP connections and never answers the TLS handshake.
+    const sockets: Socket[] = [];
+    const stall = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+    const { port } = stall.address() as AddressInfo;
+    const dispatcher = new Agent({ connect: { timeout: 100 } });
+    try {
+      const error = await failure(exchange(`https://127.0.0.1:${port}`, { dispatcher, retries: 1, timeoutMs: 5000 }));
+      expect(error.code).toBe('network');
+      expect(sockets).toHaveLength(2);
+    } finally {
+      await dispatcher.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => stall.close(() => resolve()));
+    }
   });
 });
