@@ -1,5 +1,5 @@
 // The README is code, and so are the docs it sends users to (docs/testing.md, docs/sample-app.md,
-// docs/module-formats.md). Every ```ts and ```js block is extracted and type-checked against the
+// docs/module-formats.md, docs/exchange.md, docs/both-sides.md). Every ```ts and ```js block is extracted and type-checked against the
 // built package (imported by its own name, which resolves through package.json `exports` to dist/)
 // with the @types a user installs, under the options `tsc --init` writes (strict, plus
 // noUncheckedIndexedAccess and exactOptionalPropertyTypes); JavaScript blocks through checkJs.
@@ -32,7 +32,14 @@ import { freePort } from './example-app/helpers.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 /** The Markdown files whose blocks are checked: the README first, then the docs it links to. */
-const DOCUMENTS = ['README.md', 'docs/testing.md', 'docs/sample-app.md', 'docs/module-formats.md'];
+const DOCUMENTS = [
+  'README.md',
+  'docs/testing.md',
+  'docs/sample-app.md',
+  'docs/module-formats.md',
+  'docs/exchange.md',
+  'docs/both-sides.md',
+];
 
 interface Block {
   /** The Markdown file the block is in, e.g. `README.md`. */
