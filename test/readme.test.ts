@@ -18,7 +18,7 @@
 // docs/frameworks.md's blocks (the Fastify, Koa, NestJS and node:http recipes) are type-checked
 // the same way, with the decorator options `nest new` adds; their apps run in test/frameworks/.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -251,7 +251,8 @@ let vitestOutput = '';
 async function runVitestBlocks(): Promise<void> {
   const files = blocks.filter((block) => block.file.endsWith('.test.ts') && block.prelude === undefined);
   if (files.length === 0) return;
-  await writeFile(join(work, 'vitest.config.mjs'), "export default { test: { include: ['*.test.ts'] } };\n");
+  // Written synchronously, so the child starts before this function first yields (see beforeAll).
+  writeFileSync(join(work, 'vitest.config.mjs'), "export default { test: { include: ['*.test.ts'] } };\n");
   const report = join(work, 'vitest-report.json');
   const vitest = join(root, 'node_modules/vitest/vitest.mjs');
   const run = await new Promise<Run>((resolve) => {
@@ -297,10 +298,12 @@ beforeAll(async () => {
   await mkdir(join(cjsWork, 'node_modules'));
   await symlink(root, join(cjsWork, 'node_modules', 'passport-withpersona'), 'dir');
   for (const block of commonJsBlocks) await writeFile(join(cjsWork, block.file), sourceOf(block));
+  // The child Vitest compiles the Vitest blocks itself: it runs while this process type-checks.
+  const vitestBlocks = runVitestBlocks();
   typeCheckAndEmit(work, blocks, COMPILER_OPTIONS);
   typeCheckAndEmit(cjsWork, commonJsBlocks, COMMONJS_OPTIONS, 'cjs:');
   frameworkProblems = typeCheckFrameworkDocs();
-  await runVitestBlocks();
+  await vitestBlocks;
 }, 180_000);
 
 afterAll(async () => {
