@@ -9,7 +9,7 @@
 //   node scripts/test.mjs -- <args>  extra arguments for Vitest (a file, -t <name>, …)
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 
 const require = createRequire(import.meta.url);
 const vitest = require.resolve('vitest/package.json').replace(/package\.json$/, 'vitest.mjs');
@@ -30,7 +30,7 @@ function run(name, argv, { quiet = false, background = false } = {}) {
     const child = spawn(process.execPath, argv, { stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
     if (background && child.pid !== undefined) {
       try {
-        setPriority(child.pid, 10);
+        setPriority(child.pid, Math.min(getPriority() + 10, 19)); // ten steps below this process
       } catch {
         // It already ended, or the system refuses: it runs at the normal priority.
       }
