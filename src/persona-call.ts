@@ -4,7 +4,7 @@
 import { type ExchangeReport, reportCall, reportExchange } from './diagnostics.js';
 import { PersonaOAuthError, type Redactor, redactError } from './errors.js';
 import type { CallRecord } from './persona-http.js';
-import { readRateLimitRemaining } from './token-response.js';
+import { readRateLimitRemaining } from './headers.js';
 
 /** What a call's body resolves to: its result, and the Request-Id to report with it. */
 export interface Reported<T> {

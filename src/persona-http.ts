@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { PersonaOAuthError } from './errors.js';
+import { header, requestIdOf, retryAfter } from './headers.js';
 import type { ClientSettings } from './settings.js';
 
 /** One request to Persona: `path` is under the base URL (no leading slash), with its query. */
@@ -49,24 +50,8 @@ const RETRYABLE = new Set([
 const BASE_BACKOFF_MS = 200;
 const EMPTY = Buffer.alloc(0);
 
-/** A response header's first value. */
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Seconds from a header holding a small non-negative integer; undefined otherwise. */
-export function readSeconds(value: string | undefined): number | undefined {
-  return value !== undefined && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : undefined;
-}
-
-/** How long Persona asks a rate-limited client to wait, in seconds, when it says. */
-export function retryAfter(headers: IncomingHttpHeaders): number | undefined {
-  return readSeconds(header(headers, 'ratelimit-reset')) ?? readSeconds(header(headers, 'retry-after'));
-}
-
 /** Exponential backoff with jitter before retry `attempt`, or Persona's own wait after a 429. */
-function retryDelay(attempt: number, waitSeconds: number | undefined): number {
+export function retryDelay(attempt: number, waitSeconds: number | undefined): number {
   if (waitSeconds === undefined) return BASE_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
   return waitSeconds * 1000 + Math.random() * Math.min(250, waitSeconds * 500 + 50);
 }
@@ -230,13 +215,17 @@ export class PersonaHttp {
       return true;
     };
     const options = this.#options(call);
+    // The attempt in flight, ended at once when the call's signal aborts.
+    let current: Collector | undefined;
+    abort.signal.addEventListener('abort', () => current?.end(abort.signal.reason));
     try {
       for (;;) {
         if (abort.signal.aborted) throw stopped(call, record, abort.signal.reason, timeoutMs, signal);
         record.attempts += 1;
         let answer: PersonaAnswer;
         try {
-          answer = await this.#attempt(options, new Collector(maxResponseBytes, record), abort.signal);
+          current = new Collector(maxResponseBytes, record);
+          answer = await this.#attempt(options, current);
         } catch (error) {
           if (abort.signal.aborted) throw stopped(call, record, abort.signal.reason, timeoutMs, signal);
           const code = (error as { code?: unknown } | null)?.code;
@@ -264,16 +253,12 @@ export class PersonaHttp {
   }
 
   /** One attempt: its answer, or why it ended without one (the call's signal, the network). */
-  #attempt(options: Dispatcher.DispatchOptions, collector: Collector, signal: AbortSignal): Promise<PersonaAnswer> {
-    const onAbort = () => collector.end(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+  #attempt(options: Dispatcher.DispatchOptions, collector: Collector): Promise<PersonaAnswer> {
     try {
       this.#dispatcher.dispatch(options, collector);
     } catch (error) {
       collector.end(error);
     }
-    const done = () => signal.removeEventListener('abort', onAbort);
-    collector.answer.then(done, done);
     return collector.answer;
   }
 
@@ -318,7 +303,8 @@ function stopped(
 /** What the last response said of Persona's side, for an error (redacted by the caller). */
 function seen(record: CallRecord): { personaStatus?: number; requestId?: string } {
   if (!record.last) return {};
-  const id = header(record.last.headers, 'request-id');
-  const valid = id !== undefined && /^[\x21-\x7e]{1,128}$/.test(id);
-  return valid ? { personaStatus: record.last.status, requestId: id } : { personaStatus: record.last.status };
+  const requestId = requestIdOf(record.last.headers);
+  return requestId === undefined
+    ? { personaStatus: record.last.status }
+    : { personaStatus: record.last.status, requestId };
 }

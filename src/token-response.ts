@@ -10,7 +10,8 @@ import {
   type PersonaOAuthErrorInit,
 } from './errors.js';
 import { parseTokenResponse, sentAccessToken, TokenResponseError, type PersonaTokenSet } from './token.js';
-import { header, readSeconds, retryAfter, TooLarge } from './persona-http.js';
+import { requestIdOf, retryAfter } from './headers.js';
+import { TooLarge } from './persona-http.js';
 
 const MAX_PERSONA_ERRORS = 10;
 const MAX_ERROR_TEXT = 500;
@@ -33,20 +34,14 @@ export interface TokenResponse {
   body: Buffer | TooLarge;
 }
 
-// Request ids go into logs and error messages: keep them short and printable, and free of any
-// echo of what was sent (or, once a token was received, of that token).
+/** The Request-Id (see {@link requestIdOf}) redacted of any echo of what was sent, or received. */
 export function readRequestId(headers: IncomingHttpHeaders, secrets: Redactor | readonly string[]): string | undefined {
-  const value = header(headers, 'request-id');
-  return value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value) ? redactorOf(secrets).text(value) : undefined;
+  const value = requestIdOf(headers);
+  return value === undefined ? undefined : redactorOf(secrets).text(value);
 }
 
 function redactorOf(secrets: Redactor | readonly string[]): Redactor {
   return secrets instanceof Redactor ? secrets : new Redactor(secrets);
-}
-
-/** Persona's `RateLimit-Remaining`: requests left in the current window, when sent. */
-export function readRateLimitRemaining(headers: IncomingHttpHeaders): number | undefined {
-  return readSeconds(header(headers, 'ratelimit-remaining'));
 }
 
 function clip(text: string): string {

@@ -1,7 +1,7 @@
 // The public surface is exactly what the README documents: every export of the two entry points
 // has a row in the README's "API at a glance" table of its entry point, and every name there is
 // exported. Read from the sources with the TypeScript compiler (values and types alike).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -15,12 +15,19 @@ const ENTRY_POINTS = {
 type EntryPoint = keyof typeof ENTRY_POINTS;
 
 function exportedNames(): Record<EntryPoint, string[]> {
-  const files = Object.values(ENTRY_POINTS).map((file) => join(root, file));
+  // Every source file, and nothing else: the entry points name what they export, so the program
+  // needs neither the standard library nor the dependencies' declarations (five times the work).
+  // Whether each export resolves is the type-check's job (scripts/typecheck.mjs).
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(root, 'src', file));
   const program = ts.createProgram(files, {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022,
-    types: ['node'],
+    noResolve: true,
+    noLib: true,
+    types: [],
     noEmit: true,
     skipLibCheck: true,
   });

@@ -31,20 +31,23 @@ function slug(heading: string): string {
     .replace(/\s/g, '-');
 }
 
-/** The files `npm pack` would put in the tarball (without building: `--ignore-scripts`). */
+let packed: string[] | undefined;
+
+/** The files `npm pack` would put in the tarball (without building: `--ignore-scripts`), asked once. */
 function packedFiles(): string[] {
+  if (packed) return packed;
   const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const [report] = JSON.parse(output) as Array<{ files: Array<{ path: string }> }>;
-  return (report?.files ?? []).map((file) => file.path);
+  packed = (report?.files ?? []).map((file) => file.path);
+  return packed;
 }
 
 describe("the README's links", () => {
   const targets = linkTargets(prose);
-  const packed = packedFiles();
 
   it('finds the links, relative, into the repository and anchors', () => {
     expect(targets.length).toBeGreaterThan(20);
@@ -54,7 +57,8 @@ describe("the README's links", () => {
 
   it('links relatively only to files the tarball ships', () => {
     const relative = targets.filter((target) => !/^[a-z][a-z+.-]*:/i.test(target) && !target.startsWith('#'));
-    const missing = relative.map((target) => target.split('#')[0] ?? '').filter((path) => !packed.includes(path));
+    const files = packedFiles();
+    const missing = relative.map((target) => target.split('#')[0] ?? '').filter((path) => !files.includes(path));
     expect(missing, 'relative links to files npm pack leaves out: make them absolute or ship the file').toEqual([]);
   });
 

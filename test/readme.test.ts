@@ -1,5 +1,5 @@
 // The README is code, and so are the docs it sends users to (docs/testing.md, docs/sample-app.md,
-// docs/module-formats.md). Every ```ts and ```js block is extracted and type-checked against the
+// docs/module-formats.md, docs/exchange.md, docs/both-sides.md). Every ```ts and ```js block is extracted and type-checked against the
 // built package (imported by its own name, which resolves through package.json `exports` to dist/)
 // with the @types a user installs, under the options `tsc --init` writes (strict, plus
 // noUncheckedIndexedAccess and exactOptionalPropertyTypes); JavaScript blocks through checkJs.
@@ -18,7 +18,7 @@
 // docs/frameworks.md's blocks (the Fastify, Koa, NestJS and node:http recipes) are type-checked
 // the same way, with the decorator options `nest new` adds; their apps run in test/frameworks/.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -32,7 +32,14 @@ import { freePort } from './example-app/helpers.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 /** The Markdown files whose blocks are checked: the README first, then the docs it links to. */
-const DOCUMENTS = ['README.md', 'docs/testing.md', 'docs/sample-app.md', 'docs/module-formats.md'];
+const DOCUMENTS = [
+  'README.md',
+  'docs/testing.md',
+  'docs/sample-app.md',
+  'docs/module-formats.md',
+  'docs/exchange.md',
+  'docs/both-sides.md',
+];
 
 interface Block {
   /** The Markdown file the block is in, e.g. `README.md`. */
@@ -244,7 +251,8 @@ let vitestOutput = '';
 async function runVitestBlocks(): Promise<void> {
   const files = blocks.filter((block) => block.file.endsWith('.test.ts') && block.prelude === undefined);
   if (files.length === 0) return;
-  await writeFile(join(work, 'vitest.config.mjs'), "export default { test: { include: ['*.test.ts'] } };\n");
+  // Written synchronously, so the child starts before this function first yields (see beforeAll).
+  writeFileSync(join(work, 'vitest.config.mjs'), "export default { test: { include: ['*.test.ts'] } };\n");
   const report = join(work, 'vitest-report.json');
   const vitest = join(root, 'node_modules/vitest/vitest.mjs');
   const run = await new Promise<Run>((resolve) => {
@@ -290,10 +298,12 @@ beforeAll(async () => {
   await mkdir(join(cjsWork, 'node_modules'));
   await symlink(root, join(cjsWork, 'node_modules', 'passport-withpersona'), 'dir');
   for (const block of commonJsBlocks) await writeFile(join(cjsWork, block.file), sourceOf(block));
+  // The child Vitest compiles the Vitest blocks itself: it runs while this process type-checks.
+  const vitestBlocks = runVitestBlocks();
   typeCheckAndEmit(work, blocks, COMPILER_OPTIONS);
   typeCheckAndEmit(cjsWork, commonJsBlocks, COMMONJS_OPTIONS, 'cjs:');
   frameworkProblems = typeCheckFrameworkDocs();
-  await runVitestBlocks();
+  await vitestBlocks;
 }, 180_000);
 
 afterAll(async () => {

@@ -8,25 +8,40 @@ import { startPersonaEmulator } from './emulator.js';
 import { isVersionDate } from './settings.js';
 import type { EmulatedOrganization, PersonaEmulator, PersonaEmulatorOptions } from './types.js';
 
-const USAGE = `Usage: persona-emulator [options]
+/** The options, each with its value's name (none for a flag) and its line of help. */
+const OPTIONS = {
+  port: { type: 'string', value: '<n>', help: 'TCP port (default 4010; 0 picks a free one)' },
+  host: { type: 'string', value: '<address>', help: 'interface to listen on (default 127.0.0.1)' },
+  'rate-limit': { type: 'string', value: '<n>', help: 'requests per minute for the environment (default 300)' },
+  'code-ttl': { type: 'string', value: '<s>', help: 'authorization code lifetime in seconds (default 600)' },
+  'token-ttl': { type: 'string', value: '<s>', help: 'access token lifetime in seconds (default 3600)' },
+  seed: { type: 'string', value: '<text>', help: 'same organisation ids, API keys and inquiry ids on every start' },
+  'persona-version': {
+    type: 'string',
+    multiple: true,
+    value: '<YYYY-MM-DD>',
+    help: 'accept this Persona-Version besides the documented ones (repeatable)',
+  },
+  control: { type: 'boolean', help: 'expose the control endpoints under /__emulator/ (faults, clock, rate limit)' },
+  json: { type: 'boolean', help: 'print the startup summary as one JSON line' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const;
+
+function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, option]) => {
+    const short = 'short' in option ? `-${option.short}, ` : '';
+    const value = 'value' in option ? ` ${option.value}` : '';
+    return `  ${`${short}--${name}${value}`.padEnd(19)} ${option.help}`;
+  });
+  return `Usage: persona-emulator [options]
 
 Runs a local Persona (OAuth authorize/token, GET /api/v1/inquiries/:id and
 GET /api/v1/verifications/:id) until Ctrl-C.
 
 Options:
-  --port <n>          TCP port (default 4010; 0 picks a free one)
-  --host <address>    interface to listen on (default 127.0.0.1)
-  --rate-limit <n>    requests per minute for the environment (default 300)
-  --code-ttl <s>      authorization code lifetime in seconds (default 600)
-  --token-ttl <s>     access token lifetime in seconds (default 3600)
-  --seed <text>       same organisation ids, API keys and inquiry ids on every start
-  --persona-version <YYYY-MM-DD>
-                      accept this Persona-Version too (repeatable); every documented
-                      version is accepted already
-  --control           expose the control endpoints under /__emulator/ (faults, clock, rate limit)
-  --json              print the startup summary as one JSON line
-  -h, --help          show this help
+${lines.join('\n')}
 `;
+}
 
 class UsageError extends Error {}
 
@@ -73,53 +88,35 @@ function readCommandLine(argv: string[]): { emulator: PersonaEmulatorOptions; js
 }
 
 function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'code-ttl': { type: 'string' },
-      'token-ttl': { type: 'string' },
-      seed: { type: 'string' },
-      'persona-version': { type: 'string', multiple: true },
-      control: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS });
 }
 
 const role = (emulator: PersonaEmulator, org: EmulatedOrganization): string =>
   org === emulator.owner ? 'owner' : org === emulator.recipient ? 'recipient' : 'other';
 
 function summary(emulator: PersonaEmulator, control: boolean): string {
+  const { url, owner } = emulator;
   const lines = [
-    `Persona emulator listening on ${emulator.url}`,
+    `Persona emulator listening on ${url}`,
     `environment  ${emulator.environmentId}`,
     'organizations:',
-  ];
-  for (const org of emulator.organizations) {
-    lines.push(`  ${role(emulator, org).padEnd(10)} ${org.id}  ${org.name}`, `             API key: ${org.apiKey}`);
-  }
-  lines.push("owner's inquiries:");
-  for (const inquiry of emulator.owner.inquiries) {
-    lines.push(`  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`);
-  }
-  lines.push("owner's verifications:");
-  for (const verification of emulator.owner.verifications) {
-    lines.push(
-      `  ${verification.id}  ${verification.type.padEnd(14)} ${verification.status.padEnd(10)} of ${verification.inquiryId ?? '-'}`,
-    );
-  }
-  lines.push(
+    ...emulator.organizations.flatMap((org) => [
+      `  ${role(emulator, org).padEnd(10)} ${org.id}  ${org.name}`,
+      `             API key: ${org.apiKey}`,
+    ]),
+    "owner's inquiries:",
+    ...owner.inquiries.map(
+      (inquiry) => `  ${inquiry.id}  ${inquiry.status.padEnd(12)} ${inquiry.nameFirst} ${inquiry.nameLast}`,
+    ),
+    "owner's verifications:",
+    ...owner.verifications.map(
+      ({ id, type, status, inquiryId }) => `  ${id}  ${type.padEnd(14)} ${status.padEnd(10)} of ${inquiryId ?? '-'}`,
+    ),
     control
-      ? `control: POST/DELETE ${emulator.url}/__emulator/faults, POST ${emulator.url}/__emulator/clock, POST ${emulator.url}/__emulator/rate-limit/reset`
+      ? `control: POST/DELETE ${url}/__emulator/faults, POST ${url}/__emulator/clock, POST ${url}/__emulator/rate-limit/reset`
       : 'control endpoints: off (start with --control to inject faults)',
     'Press Ctrl-C to stop.',
-  );
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -150,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (options.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return;
   }
 

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 
 /** A response as the emulator decides it, before any fault disturbs its delivery. */
 export interface EmulatorResponse {
@@ -31,9 +30,9 @@ export function errorResponse(
   return jsonResponse(status, { errors: [entry] }, more.headers);
 }
 
-/** The reason phrase of a status, used as a default error title. */
-export function statusTitle(status: number): string {
-  return STATUS_CODES[status] ?? 'Error';
+/** A thrown error as a 500 in Persona's form. */
+export function internalError(error: unknown): EmulatorResponse {
+  return errorResponse(500, 'Internal server error', error instanceof Error ? error.message : String(error));
 }
 
 /** A request body read up to a cap. */
@@ -54,12 +53,9 @@ export function readBody(req: IncomingMessage, cap: number, drainLimit: number):
     const chunks: Buffer[] = [];
     let kept = 0;
     let seen = 0;
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
+    // The first of these events settles it; the later ones change nothing.
+    const finish = (): void =>
       resolve({ bytes: Buffer.concat(chunks), tooLarge: seen > cap, complete: req.complete || seen > drainLimit });
-    };
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
       if (kept < cap) {
@@ -87,6 +83,17 @@ export type ParsedParams = { ok: true; params: Params } | { ok: false; details: 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A request body as a JSON object (empty: `{}`), or a string saying why it is not one. */
+export function parseJsonObject(raw: string): Record<string, unknown> | string {
+  if (raw.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isObject(value) ? value : 'The request body must be a JSON object';
+  } catch {
+    return 'The request body is not valid JSON';
+  }
+}
+
 /**
  * Parses a POST body: `application/json` (an object of strings) or
  * `application/x-www-form-urlencoded` (also assumed when there is no Content-Type).
@@ -94,51 +101,30 @@ export const isObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function parseParams(raw: string, contentTypeHeader: string | undefined): ParsedParams {
   const contentType = (contentTypeHeader ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const params: Params = new Map();
-  const add = (key: string, value: string): string | undefined => {
-    const name = normalizeParamKey(key);
-    if (params.has(name)) return `parameter ${name} is given more than once`;
-    params.set(name, value);
-    return undefined;
-  };
-
+  let entries: [string, unknown][];
   if (contentType === 'application/json' || contentType.endsWith('+json')) {
-    if (raw.trim() === '') return { ok: true, params };
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      return { ok: false, details: 'The request body is not valid JSON' };
-    }
-    if (!isObject(value)) {
-      return { ok: false, details: 'The request body must be a JSON object' };
-    }
-    for (const [key, inner] of Object.entries(value)) {
-      if (inner === null || inner === undefined) continue;
-      if (typeof inner !== 'string')
-        return { ok: false, details: `parameter ${normalizeParamKey(key)} must be a string` };
-      const problem = add(key, inner);
-      if (problem) return { ok: false, details: problem };
-    }
-    return { ok: true, params };
+    const body = parseJsonObject(raw);
+    if (typeof body === 'string') return { ok: false, details: body };
+    entries = Object.entries(body).filter(([, value]) => value !== null && value !== undefined);
+  } else if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
+    entries = [...new URLSearchParams(raw)];
+  } else {
+    const supported = 'application/x-www-form-urlencoded or application/json';
+    return { ok: false, details: `Unsupported Content-Type ${contentType}: use ${supported}` };
   }
-
-  if (contentType === '' || contentType === 'application/x-www-form-urlencoded') {
-    for (const [key, value] of new URLSearchParams(raw)) {
-      const problem = add(key, value);
-      if (problem) return { ok: false, details: problem };
-    }
-    return { ok: true, params };
+  const params: Params = new Map();
+  for (const [key, value] of entries) {
+    const name = kebabCase(key);
+    if (typeof value !== 'string') return { ok: false, details: `parameter ${name} must be a string` };
+    if (params.has(name)) return { ok: false, details: `parameter ${name} is given more than once` };
+    params.set(name, value);
   }
-
-  return {
-    ok: false,
-    details: `Unsupported Content-Type ${contentType}: use application/x-www-form-urlencoded or application/json`,
-  };
+  return { ok: true, params };
 }
 
-/** A header as one string (the first value when repeated). */
-export function headerValue(value: string | string[] | undefined): string | undefined {
+/** A request header as one string (the first value when repeated). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -176,11 +162,11 @@ export function inflectDeep(value: unknown, inflection: KeyInflection): unknown 
 }
 
 /**
- * Brings a request parameter name in any inflection to kebab-case:
- * `grant_type`, `grantType` and `grant-type` all become `grant-type`.
+ * A name in any inflection in kebab-case: `grant_type`, `grantType` and `grant-type` all become
+ * `grant-type`, and `addressStreet1` becomes `address-street-1`.
  */
-export function normalizeParamKey(key: string): string {
-  if (key.includes('_')) return key.replace(/_/g, '-');
-  if (/^[a-z][a-zA-Z0-9]*$/.test(key)) return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return key;
+export function kebabCase(name: string): string {
+  if (name.includes('_')) return name.replace(/_/g, '-');
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) return name;
+  return name.replace(/[A-Z]|\d+/g, (part) => `-${part.toLowerCase()}`);
 }

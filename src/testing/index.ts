@@ -9,16 +9,4 @@
  * @module passport-withpersona/testing
  */
 export { startPersonaEmulator } from './emulator.js';
-export type {
-  EmulatedInquiry,
-  EmulatedOrganization,
-  EmulatedRequest,
-  EmulatedVerification,
-  EmulatorClock,
-  EmulatorEndpoint,
-  EmulatorFault,
-  OrganizationInit,
-  PersonaEmulator,
-  PersonaEmulatorOptions,
-  VerificationCheck,
-} from './types.js';
+export type * from './types.js';

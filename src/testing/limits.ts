@@ -1,25 +1,18 @@
-import { errorResponse, type EmulatorResponse, type ParsedParams } from './http.js';
-import type { Decorate, PipelineState, Principal } from './pipeline.js';
-import type { EmulatedOrganization } from './types.js';
+import { errorResponse, type EmulatorResponse } from './http.js';
+import type { Principal } from './pipeline.js';
+import { isPositiveInteger } from './settings.js';
+import type { EmulatorClock } from './types.js';
 
 // ── Rate limits ─────────────────────────────────────────────────────────────
 
 const WINDOW_MS = 60_000;
 
-/** The outcome of counting one request. */
-export interface RateCount {
-  /** Which limit was passed, if any: the API key's own, or the environment's. */
-  limited: 'api-key' | 'environment' | undefined;
-  /** `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, names in lower case. */
-  headers: Record<string, string>;
-}
-
+/** A fixed 60-second window of requests, opened by the first one (or by the clock set back). */
 interface Window {
   start: number;
   count: number;
 }
 
-/** One request counted in a fixed 60-second window, opened by the first request (or a clock set back). */
 function tick(window: Window | undefined, now: number): Window {
   const fresh = !window || now >= window.start + WINDOW_MS || now < window.start;
   const next = fresh ? { start: now, count: 0 } : window;
@@ -27,22 +20,9 @@ function tick(window: Window | undefined, now: number): Window {
   return next;
 }
 
-function report(window: Window, limit: number, now: number): { remaining: number; headers: Record<string, string> } {
-  const remaining = Math.max(0, limit - window.count);
-  return {
-    remaining,
-    headers: {
-      'ratelimit-limit': String(limit),
-      'ratelimit-remaining': String(remaining),
-      'ratelimit-reset': String(Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000))),
-    },
-  };
-}
-
 /**
  * The environment's request limit, shared by every API key and token, and the limits some API
- * keys have of their own. A request with such a key counts against both, and the RateLimit
- * headers report whichever is closer to being reached (the key's on a tie).
+ * keys have of their own (`apiKeyRateLimit`): a request with such a key counts against both.
  */
 export class RateLimiter {
   private environment: Window | undefined;
@@ -50,17 +30,30 @@ export class RateLimiter {
 
   constructor(private readonly limit: number) {}
 
-  /** Counts one request at `now`, against the environment and against `key`'s own limit when it has one. */
-  count(now: number, key?: { id: string; limit: number }): RateCount {
+  /**
+   * Counts a request: the RateLimit headers of whichever limit is closer to being reached (the
+   * key's on a tie), and the 429 when either is passed. An access token counts against the environment only.
+   */
+  count(now: number, principal: Principal): { headers: Record<string, string>; refusal?: EmulatorResponse } {
     this.environment = tick(this.environment, now);
-    const environment = report(this.environment, this.limit, now);
-    const environmentLimited = this.environment.count > this.limit;
-    if (!key) return { limited: environmentLimited ? 'environment' : undefined, headers: environment.headers };
-    const window = tick(this.keys.get(key.id), now);
-    this.keys.set(key.id, window);
-    const own = report(window, key.limit, now);
-    const limited = window.count > key.limit ? 'api-key' : environmentLimited ? 'environment' : undefined;
-    return { limited, headers: own.remaining <= environment.remaining ? own.headers : environment.headers };
+    const counted = [{ window: this.environment, limit: this.limit, name: "the environment's" }];
+    const keyLimit = principal.kind === 'api-key' ? principal.org.apiKeyRateLimit : undefined;
+    if (isPositiveInteger(keyLimit)) {
+      const window = tick(this.keys.get(principal.credential), now);
+      this.keys.set(principal.credential, window);
+      counted.unshift({ window, limit: keyLimit, name: "this API key's" });
+    }
+    const remaining = ({ window, limit }: (typeof counted)[number]) => Math.max(0, limit - window.count);
+    const shown = counted.reduce((closest, next) => (remaining(next) < remaining(closest) ? next : closest));
+    const headers = {
+      'ratelimit-limit': String(shown.limit),
+      'ratelimit-remaining': String(remaining(shown)),
+      'ratelimit-reset': String(Math.max(1, Math.ceil((shown.window.start + WINDOW_MS - now) / 1000))),
+    };
+    const over = counted.find(({ window, limit }) => window.count > limit);
+    if (!over) return { headers };
+    const details = `More than ${over.name} ${over.limit} requests in this minute; retry after RateLimit-Reset seconds`;
+    return { headers, refusal: errorResponse(429, 'Rate limit exceeded', details) };
   }
 
   /** Starts fresh windows, the environment's and every key's, with the next request. */
@@ -70,36 +63,10 @@ export class RateLimiter {
   }
 }
 
-/** An organisation's API key's own limit, when it has a valid one. */
-function ownRateLimit(org: EmulatedOrganization): number | undefined {
-  const limit = org.apiKeyRateLimit;
-  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : undefined;
-}
-
-/**
- * Counts the request against the environment and, for an API key with a limit of its own,
- * against the key: the RateLimit headers, and the 429 when either limit is passed. An access
- * token counts against the environment only.
- */
-export function countRequest(
-  state: PipelineState,
-  principal: Principal,
-): { headers: Record<string, string>; refusal?: EmulatorResponse } {
-  const keyLimit = principal.kind === 'api-key' ? ownRateLimit(principal.org) : undefined;
-  const key = keyLimit === undefined ? undefined : { id: principal.credential, limit: keyLimit };
-  const rate = state.rateLimiter.count(state.clock.now(), key);
-  if (!rate.limited) return { headers: rate.headers };
-  const which =
-    rate.limited === 'api-key' ? `this API key's ${keyLimit}` : `the environment's ${state.settings.rateLimit}`;
-  const details = `More than ${which} requests in this minute; retry after RateLimit-Reset seconds`;
-  const refusal = errorResponse(429, 'Rate limit exceeded', details);
-  return { headers: rate.headers, refusal };
-}
-
 // ── Idempotency ─────────────────────────────────────────────────────────────
 
 /** Longest `Idempotency-Key` accepted. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 interface StoredAnswer {
   fingerprint: string;
@@ -107,85 +74,46 @@ interface StoredAnswer {
   storedAt: number;
 }
 
-/** What the store holds for a key: nothing, the same request's answer, or another request's. */
-export type IdempotencyLookup =
-  | { kind: 'miss' }
-  | { kind: 'replay'; response: EmulatorResponse }
-  | { kind: 'conflict' };
+const idempotencyError = (details: string) => errorResponse(400, 'Idempotency error', details);
 
-/**
- * What makes two requests "the same" for an Idempotency-Key: the method, the endpoint and the
- * parameters after normalisation (names to kebab-case, sorted), so JSON and form bodies in any
- * inflection compare equal. An unparseable body is compared by its raw text.
- */
-export function requestFingerprint(
-  method: string,
-  endpoint: string,
-  parsed: ParsedParams | undefined,
-  body: string,
-): string {
-  const params = parsed?.ok
-    ? JSON.stringify([...parsed.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : `raw:${body}`;
-  return `${method} ${endpoint} ${params}`;
-}
-
-/** Stored answers per key (credential and Idempotency-Key), each kept `ttlMs` on the emulated clock. */
+/** The answers stored per credential and Idempotency-Key, each replayed for `ttlMs` on the emulated clock. */
 export class IdempotencyStore {
   private readonly answers = new Map<string, StoredAnswer>();
 
-  constructor(private readonly ttlMs: number) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly clock: EmulatorClock,
+  ) {}
 
-  /** Looks a key up; an answer past its lifetime is dropped and counts as a miss. */
-  lookup(key: string, fingerprint: string, now: number): IdempotencyLookup {
-    const stored = this.answers.get(key);
-    if (!stored) return { kind: 'miss' };
-    if (now - stored.storedAt >= this.ttlMs) {
-      this.answers.delete(key);
-      return { kind: 'miss' };
+  /**
+   * Runs a POST under its Idempotency-Key: replays the answer stored for the same request (the
+   * same `fingerprint`), refuses another request, and stores what `run` answers (except 401 and 429).
+   */
+  run(credential: string, key: string, fingerprint: string, run: () => EmulatorResponse): EmulatorResponse {
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return idempotencyError(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
-    if (stored.fingerprint !== fingerprint) return { kind: 'conflict' };
-    return { kind: 'replay', response: { ...stored.response, headers: { ...stored.response.headers } } };
-  }
-
-  store(key: string, fingerprint: string, response: EmulatorResponse, now: number): void {
-    this.answers.set(key, {
-      fingerprint,
-      response: { ...response, headers: { ...response.headers } },
-      storedAt: now,
-    });
+    const slot = `${credential}\u0000${key}`;
+    const stored = this.answers.get(slot);
+    if (stored && this.live(stored)) {
+      if (stored.fingerprint !== fingerprint) {
+        return idempotencyError('This Idempotency-Key was already used with different parameters');
+      }
+      return { ...stored.response, headers: { ...stored.response.headers, 'idempotent-replayed': 'true' } };
+    }
+    const response = run();
+    if (response.status !== 401 && response.status !== 429) {
+      this.answers.set(slot, { fingerprint, response, storedAt: this.clock.now() });
+    }
+    return response;
   }
 
   /** Drops every answer past its lifetime. */
-  sweep(now: number): void {
-    for (const [key, stored] of this.answers) {
-      if (now - stored.storedAt >= this.ttlMs) this.answers.delete(key);
-    }
+  sweep(): void {
+    for (const [slot, stored] of this.answers) if (!this.live(stored)) this.answers.delete(slot);
   }
-}
 
-/**
- * Runs a POST under its Idempotency-Key: replays the stored answer for the same parameters,
- * refuses other parameters, and stores what `run` answers (except 401 and 429).
- */
-export function idempotent(
-  state: PipelineState,
-  key: { credential: string; idempotencyKey: string; fingerprint: string },
-  run: () => EmulatorResponse,
-  decorate: Decorate,
-): EmulatorResponse {
-  const { credential, idempotencyKey, fingerprint } = key;
-  const refuse = (details: string): EmulatorResponse => decorate(errorResponse(400, 'Idempotency error', details));
-  if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return refuse(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  private live(stored: StoredAnswer): boolean {
+    return this.clock.now() - stored.storedAt < this.ttlMs;
   }
-  const slot = `${credential}\u0000${idempotencyKey}`;
-  const found = state.idempotency.lookup(slot, fingerprint, state.clock.now());
-  if (found.kind === 'conflict') return refuse('This Idempotency-Key was already used with different parameters');
-  if (found.kind === 'replay') return decorate(found.response, { 'idempotent-replayed': 'true' });
-  const response = run();
-  if (response.status !== 401 && response.status !== 429) {
-    state.idempotency.store(slot, fingerprint, response, state.clock.now());
-  }
-  return decorate(response);
 }

@@ -8,14 +8,15 @@ import {
   type KeyInflection,
   type Params,
 } from './http.js';
-import { objectTypeOf, type ObjectRegistry } from './objects.js';
+import { objectTypeOf } from './objects.js';
+import type { EmulatorState } from './pipeline.js';
 import { secureRandom, uuid } from './settings.js';
-import type { EmulatedOrganization, EmulatorClock } from './types.js';
+import type { EmulatedOrganization } from './types.js';
 
 // ── Codes and tokens ────────────────────────────────────────────────────────
 
 /** An authorization code as issued by Create Authorization. */
-export interface CodeRecord {
+interface CodeRecord {
   fromOrgId: string;
   toOrgId: string;
   scopes: string[];
@@ -32,7 +33,7 @@ export interface TokenRecord {
 }
 
 /** What redeeming a code gives: a new token, or why not. */
-export type Redemption =
+type Redemption =
   | { ok: true; accessToken: string; token: TokenRecord }
   | { ok: false; reason: 'unknown' | 'used' | 'expired' };
 
@@ -86,11 +87,8 @@ export class GrantStore {
    * same 404/401 it would get for an unknown one.
    */
   sweep(now: number, graceMs: number): void {
-    for (const [code, record] of this.codes) {
-      if (now - record.expiresAt >= graceMs) this.codes.delete(code);
-    }
-    for (const [token, record] of this.tokens) {
-      if (now - record.expiresAt >= graceMs) this.tokens.delete(token);
+    for (const records of [this.codes, this.tokens]) {
+      for (const [key, record] of records) if (now - record.expiresAt >= graceMs) records.delete(key);
     }
   }
 }
@@ -98,74 +96,57 @@ export class GrantStore {
 // ── Scopes ──────────────────────────────────────────────────────────────────
 
 const MAX_SCOPE_ENTRIES = 100;
-const SCOPE_ENTRY = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*):(.+)$/;
-const OBJECT_ID = /^[a-z]+_[A-Za-z0-9]+$/;
+const SCOPE_ENTRY = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*):([a-z]+_[A-Za-z0-9]+)$/;
 
 /** A scope string that passed every check (its entries, deduplicated), or the status and reason it failed. */
-export type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; status: 400 | 404 | 422; details: string };
-
-interface ScopeEntry {
-  permission: string;
-  resource: string;
-  object: string;
-}
-
-const refuse = (status: 400 | 404 | 422, details: string): ScopeCheck => ({ ok: false, status, details });
-
-/** Splits a scope string into its distinct entries and checks their grammar (400). */
-function parseEntries(raw: string): { entries: string[]; parsed: ScopeEntry[] } | ScopeCheck {
-  const entries = [...new Set(raw.split(/\s+/).filter((entry) => entry !== ''))];
-  if (entries.length === 0) return refuse(400, 'scope must list at least one permission:object pair');
-  if (entries.length > MAX_SCOPE_ENTRIES) return refuse(400, `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`);
-  const parsed: ScopeEntry[] = [];
-  for (const entry of entries) {
-    const match = SCOPE_ENTRY.exec(entry);
-    if (!match || !OBJECT_ID.test(match[3] ?? '')) {
-      return refuse(400, `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`);
-    }
-    parsed.push({ permission: `${match[1]}.${match[2]}`, resource: match[1] ?? '', object: match[3] ?? '' });
-  }
-  return { entries, parsed };
-}
+type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; status: 400 | 404 | 422; details: string };
 
 /**
  * Checks a scope string: well-formed `permission:object` pairs (400), each object (of any
  * type the emulator holds) existing and owned by `from` (404, the same answer whether it belongs
  * to someone else or to nobody), and the permission's resource matching the object's type (422).
  */
-export function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck {
-  const grammar = parseEntries(raw);
-  if ('ok' in grammar) return grammar;
-  for (const { object } of grammar.parsed) {
+function checkScope(raw: string, from: EmulatedOrganization): ScopeCheck {
+  const refuse = (status: 400 | 404 | 422, details: string): ScopeCheck => ({ ok: false, status, details });
+  const scopes = [...new Set(raw.split(/\s+/).filter((entry) => entry !== ''))];
+  if (scopes.length === 0) return refuse(400, 'scope must list at least one permission:object pair');
+  if (scopes.length > MAX_SCOPE_ENTRIES) return refuse(400, `scope may list at most ${MAX_SCOPE_ENTRIES} pairs`);
+  const entries: { resource: string; action: string; object: string }[] = [];
+  for (const entry of scopes) {
+    const [, resource = '', action = '', object = ''] = SCOPE_ENTRY.exec(entry) ?? [];
+    if (!object) return refuse(400, `scope entry ${JSON.stringify(entry)} is not a resource.action:object_id pair`);
+    entries.push({ resource, action, object });
+  }
+  for (const { object } of entries) {
     if (!objectTypeOf(object)?.find(from, object)) return refuse(404, `${object} was not found`);
   }
-  for (const { permission, resource, object } of grammar.parsed) {
+  for (const { resource, action, object } of entries) {
     if (resource !== objectTypeOf(object)?.resource) {
-      return refuse(422, `permission ${permission} does not apply to ${object}`);
+      return refuse(422, `permission ${resource}.${action} does not apply to ${object}`);
     }
   }
-  return { ok: true, scopes: grammar.entries };
+  return { ok: true, scopes };
 }
 
 // ── The two endpoints ───────────────────────────────────────────────────────
 
 /** What the OAuth endpoints read and change. */
-export interface OAuthState {
-  registry: ObjectRegistry;
-  grants: GrantStore;
-  clock: EmulatorClock;
-}
+type OAuthState = Pick<EmulatorState, 'registry' | 'grants' | 'clock'>;
 
-function missing(name: string, inflection: KeyInflection): EmulatorResponse {
+/** An error about one parameter, pointing at it as the request spells it; `details` gets that spelling. */
+function paramError(
+  status: number,
+  title: string,
+  name: string,
+  inflection: KeyInflection,
+  details: (spelled: string) => string,
+): EmulatorResponse {
   const spelled = inflectKey(name, inflection);
-  return errorResponse(400, 'Missing required parameter', `${spelled} is required`, { pointer: `/${spelled}` });
+  return errorResponse(status, title, details(spelled), { pointer: `/${spelled}` });
 }
 
-/** The answer to a failed scope check, its pointer naming the `scope` parameter. */
-function scopeRefusal(check: { status: number; details: string }, inflection: KeyInflection): EmulatorResponse {
-  const title = check.status === 404 ? 'Record not found' : 'Invalid parameter';
-  return errorResponse(check.status, title, check.details, { pointer: `/${inflectKey('scope', inflection)}` });
-}
+const missing = (name: string, inflection: KeyInflection): EmulatorResponse =>
+  paramError(400, 'Missing required parameter', name, inflection, (spelled) => `${spelled} is required`);
 
 /**
  * `POST /api/v1/oauth/authorize`: checks the parameters (400; `response-type` defaults to `code`),
@@ -178,32 +159,34 @@ export function createAuthorization(
   params: Params,
   inflection: KeyInflection,
 ): EmulatorResponse {
-  const pointer = { pointer: `/${inflectKey('client-id', inflection)}` };
   const clientId = params.get('client-id');
   // Create Authorization documents `response-type` as defaulting to `code`: absent is code.
   const responseType = params.get('response-type') ?? 'code';
   const scope = params.get('scope');
   if (!clientId) return missing('client-id', inflection);
   if (responseType !== 'code') {
-    const spelled = inflectKey('response-type', inflection);
-    return errorResponse(400, 'Invalid parameter', `${spelled} must be code`, { pointer: `/${spelled}` });
+    return paramError(400, 'Invalid parameter', 'response-type', inflection, (name) => `${name} must be code`);
   }
   if (scope === undefined || scope.trim() === '') return missing('scope', inflection);
 
   const scopes = checkScope(scope, caller);
-  if (!scopes.ok && scopes.status === 400) return scopeRefusal(scopes, inflection);
+  const scopeRefusal = (refusal: { status: number; details: string }) => {
+    const title = refusal.status === 404 ? 'Record not found' : 'Invalid parameter';
+    return paramError(refusal.status, title, 'scope', inflection, () => refusal.details);
+  };
+  if (!scopes.ok && scopes.status === 400) return scopeRefusal(scopes);
   const recipient = state.registry.organization(clientId);
-  if (!recipient) return errorResponse(404, 'Record not found', `Organization ${clientId} was not found`, pointer);
-  if (recipient.id === caller.id) {
-    const details = `${inflectKey('client-id', inflection)} must name another organization than the caller`;
-    return errorResponse(422, 'Invalid parameter', details, pointer);
+  if (!recipient) {
+    return paramError(404, 'Record not found', 'client-id', inflection, () => `Organization ${clientId} was not found`);
   }
-  if (!scopes.ok) return scopeRefusal(scopes, inflection);
+  if (recipient.id === caller.id) {
+    const details = (name: string) => `${name} must name another organization than the caller`;
+    return paramError(422, 'Invalid parameter', 'client-id', inflection, details);
+  }
+  if (!scopes.ok) return scopeRefusal(scopes);
 
   const { code, expiresIn } = state.grants.issueCode(caller.id, recipient.id, scopes.scopes, state.clock.now());
-  return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), {
-    'cache-control': 'no-store',
-  });
+  return jsonResponse(201, inflectDeep({ code, 'expires-in': expiresIn }, inflection), { 'cache-control': 'no-store' });
 }
 
 const REDEEM_REFUSALS = {
@@ -242,9 +225,9 @@ export function createAccessToken(
   const code = params.get('code');
   if (!grantType) return missing('grant-type', inflection);
   if (grantType !== 'authorization_code') {
-    const spelled = inflectKey('grant-type', inflection);
-    const details = `Unsupported ${spelled} ${JSON.stringify(grantType)}; the emulator supports authorization_code`;
-    return errorResponse(400, 'Invalid parameter', details, { pointer: `/${spelled}` });
+    const details = (name: string) =>
+      `Unsupported ${name} ${JSON.stringify(grantType)}; the emulator supports authorization_code`;
+    return paramError(400, 'Invalid parameter', 'grant-type', inflection, details);
   }
   if (!code) return missing('code', inflection);
   const now = state.clock.now();

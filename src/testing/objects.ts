@@ -2,12 +2,11 @@ import {
   errorResponse,
   inflectDeep,
   jsonResponse,
-  normalizeParamKey,
+  kebabCase,
   type EmulatorResponse,
   type KeyInflection,
 } from './http.js';
-import { FINISHED_STATUSES, type SeedInquiry, type SeedVerification } from './seed-data.js';
-import { prefixedId, uuid, type RandomSource } from './settings.js';
+import { isPositiveInteger, prefixedId, uuid, type RandomSource } from './settings.js';
 import type {
   EmulatedInquiry,
   EmulatedOrganization,
@@ -32,19 +31,57 @@ export interface Resource {
  * {@link EmulatedOrganization}, its {@link EmulatorEndpoint} name, a handle method to add one).
  */
 export interface ObjectType {
-  /** The resource of its permissions: `inquiry` in `inquiry.read`. */
-  readonly resource: string;
+  /** The resource of its permissions (`inquiry` in `inquiry.read`), and the name of its endpoint. */
+  readonly resource: Exclude<EmulatorEndpoint, 'authorize' | 'token'>;
   /** The prefix of its ids: `inq_`. */
   readonly idPrefix: string;
   /** Its retrieval path under `/api/v1/`: `inquiries`. */
   readonly path: string;
-  /** The endpoint name faults attach to. */
-  readonly endpoint: EmulatorEndpoint;
   /** Its name in error messages: `Inquiry`. */
   readonly label: string;
   /** Object `id` of `org` as a resource object, or undefined when `org` holds none. */
   find(org: EmulatedOrganization, id: string): Resource | undefined;
 }
+
+/** Statuses after which an inquiry has a completion time. */
+const FINISHED_STATUSES = new Set(['completed', 'approved', 'declined', 'failed', 'needs_review']);
+
+/** An inquiry's attribute fields, in the order Persona answers them (`nameFirst` as `name-first`). */
+const INQUIRY_FIELDS = [
+  'status',
+  'referenceId',
+  'nameFirst',
+  'nameMiddle',
+  'nameLast',
+  'birthdate',
+  'emailAddress',
+  'phoneNumber',
+  'addressStreet1',
+  'addressCity',
+  'addressSubdivision',
+  'addressPostalCode',
+  'addressCountryCode',
+  'createdAt',
+  'completedAt',
+  'tags',
+] as const;
+/** A verification's: a subset of Persona's, those every type has, then those a government ID adds. */
+const VERIFICATION_FIELDS = ['status', 'createdAt', 'submittedAt', 'completedAt', 'countryCode', 'checks'] as const;
+const GOVERNMENT_ID_FIELDS = ['idClass', 'nameFirst', 'nameLast', 'birthdate'] as const;
+
+/** The named fields of `object`, each null where it is unset (a list: empty). */
+function pick<T extends object>(object: Partial<T>, fields: readonly (keyof T & string)[]): Record<string, unknown> {
+  const list = (field: string): boolean => field === 'tags' || field === 'checks';
+  return Object.fromEntries(fields.map((field) => [field, object[field] ?? (list(field) ? [] : null)]));
+}
+
+/** The named fields of `object` as kebab-case attributes, copied: a later change to it is not an answer's. */
+function attributes<T extends object>(object: T, fields: readonly (keyof T & string)[]): Record<string, unknown> {
+  return structuredClone(Object.fromEntries(Object.entries(pick(object, fields)).map(([k, v]) => [kebabCase(k), v])));
+}
+
+/** A to-one relationship: a reference, or null. */
+const toOne = (type: string, id: string | null | undefined) => ({ data: id ? { type, id } : null });
 
 function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): Resource {
   const verifications = org.verifications
@@ -53,62 +90,24 @@ function inquiryResource(inquiry: EmulatedInquiry, org: EmulatedOrganization): R
   return {
     type: 'inquiry',
     id: inquiry.id,
-    attributes: {
-      status: inquiry.status,
-      'reference-id': inquiry.referenceId ?? null,
-      'name-first': inquiry.nameFirst,
-      'name-middle': inquiry.nameMiddle ?? null,
-      'name-last': inquiry.nameLast,
-      birthdate: inquiry.birthdate ?? null,
-      'email-address': inquiry.emailAddress ?? null,
-      'phone-number': inquiry.phoneNumber ?? null,
-      'address-street-1': inquiry.addressStreet1 ?? null,
-      'address-city': inquiry.addressCity ?? null,
-      'address-subdivision': inquiry.addressSubdivision ?? null,
-      'address-postal-code': inquiry.addressPostalCode ?? null,
-      'address-country-code': inquiry.addressCountryCode ?? null,
-      'created-at': inquiry.createdAt,
-      'completed-at': inquiry.completedAt ?? null,
-      tags: [...(inquiry.tags ?? [])],
-    },
+    attributes: attributes(inquiry, INQUIRY_FIELDS),
     relationships: {
-      'inquiry-template': {
-        data: inquiry.inquiryTemplateId ? { type: 'inquiry-template', id: inquiry.inquiryTemplateId } : null,
-      },
+      'inquiry-template': toOne('inquiry-template', inquiry.inquiryTemplateId),
       reports: { data: [] },
       verifications: { data: verifications },
     },
   };
 }
 
-/**
- * A verification (`verification/<type>`), linked to its inquiry. The attributes are a subset of
- * Persona's: those common to every type, and a government ID's class, name and birthdate.
- */
 function verificationResource(verification: EmulatedVerification): Resource {
-  const attributes: Record<string, unknown> = {
-    status: verification.status,
-    'created-at': verification.createdAt,
-    'submitted-at': verification.submittedAt ?? null,
-    'completed-at': verification.completedAt ?? null,
-    'country-code': verification.countryCode ?? null,
-    checks: (verification.checks ?? []).map((check) => ({ ...check, reasons: [...check.reasons] })),
-  };
-  if (verification.type === 'government-id') {
-    Object.assign(attributes, {
-      'id-class': verification.idClass ?? null,
-      'name-first': verification.nameFirst ?? null,
-      'name-last': verification.nameLast ?? null,
-      birthdate: verification.birthdate ?? null,
-    });
-  }
+  const governmentId = verification.type === 'government-id';
   return {
     type: `verification/${verification.type}`,
     id: verification.id,
-    attributes,
+    attributes: attributes(verification, [...VERIFICATION_FIELDS, ...(governmentId ? GOVERNMENT_ID_FIELDS : [])]),
     relationships: {
-      inquiry: { data: verification.inquiryId ? { type: 'inquiry', id: verification.inquiryId } : null },
-      account: { data: verification.accountId ? { type: 'account', id: verification.accountId } : null },
+      inquiry: toOne('inquiry', verification.inquiryId),
+      account: toOne('account', verification.accountId),
     },
   };
 }
@@ -119,7 +118,6 @@ export const OBJECT_TYPES: readonly ObjectType[] = Object.freeze([
     resource: 'inquiry',
     idPrefix: 'inq_',
     path: 'inquiries',
-    endpoint: 'inquiry',
     label: 'Inquiry',
     find(org: EmulatedOrganization, id: string) {
       const inquiry = org.inquiries.find((object) => object.id === id);
@@ -130,7 +128,6 @@ export const OBJECT_TYPES: readonly ObjectType[] = Object.freeze([
     resource: 'verification',
     idPrefix: 'ver_',
     path: 'verifications',
-    endpoint: 'verification',
     label: 'Verification',
     find(org: EmulatedOrganization, id: string) {
       const verification = org.verifications.find((object) => object.id === id);
@@ -168,8 +165,7 @@ export function retrieveObject(
     return errorResponse(404, 'Record not found', `${type.label} ${id} was not found`);
   }
   const include = query.get('include');
-  const paths =
-    include === null || include.trim() === '' ? [] : include.split(',').map((p) => normalizeParamKey(p.trim()));
+  const paths = include === null || include.trim() === '' ? [] : include.split(',').map((p) => kebabCase(p.trim()));
   const unknown = paths.find((path) => !Object.hasOwn(data.relationships, path));
   if (unknown !== undefined) {
     const details = `include: ${JSON.stringify(unknown)} is not a relationship of ${data.type}`;
@@ -177,23 +173,19 @@ export function retrieveObject(
   }
   const readable = (related: Resource): boolean =>
     !token || token.scopes.includes(`${objectTypeOf(related.id)?.resource}.read:${related.id}`);
-  const included = paths
-    .flatMap((path) => references(data.relationships[path]?.data))
-    .map((ref) => objectTypeOf(ref.id)?.find(holder, ref.id))
+  const ids = new Set(paths.flatMap((path) => referencedIds(data.relationships[path]?.data)));
+  const included = [...ids]
+    .map((relatedId) => objectTypeOf(relatedId)?.find(holder, relatedId))
     .filter((related): related is Resource => related !== undefined && readable(related));
   const sparse = sparseFieldsets(query);
-  const document = { data: sparse(data), ...(include === null ? {} : { included: unique(included).map(sparse) }) };
+  const document = { data: sparse(data), ...(include === null ? {} : { included: included.map(sparse) }) };
   return jsonResponse(200, inflectDeep(document, inflection));
 }
 
-/** The `{ type, id }` references of a relationship's `data`: one, many or none. */
-function references(data: unknown): { id: string }[] {
-  const list = Array.isArray(data) ? data : data ? [data] : [];
-  return list.filter((ref): ref is { id: string } => typeof (ref as { id?: unknown }).id === 'string');
-}
-
-function unique(resources: Resource[]): Resource[] {
-  return resources.filter((resource, index) => resources.findIndex((r) => r.id === resource.id) === index);
+/** The ids a relationship's `data` references: one, many or none. */
+function referencedIds(data: unknown): string[] {
+  const list: unknown[] = Array.isArray(data) ? data : data ? [data] : [];
+  return list.map((ref) => (ref as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
 }
 
 /**
@@ -205,7 +197,7 @@ function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resour
   const wanted = new Map<string, Set<string>>();
   for (const [key, value] of query) {
     const type = /^fields\[([^\]]+)\]$/.exec(key)?.[1];
-    if (type) wanted.set(type, new Set(value.split(',').map((name) => normalizeParamKey(name.trim()))));
+    if (type) wanted.set(type, new Set(value.split(',').map((name) => kebabCase(name.trim()))));
   }
   return (resource) => {
     const keep = wanted.get(resource.type) ?? wanted.get(resource.type.split('/')[0] ?? '');
@@ -222,18 +214,13 @@ function sparseFieldsets(query: URLSearchParams): (resource: Resource) => Resour
 export class ObjectRegistry {
   readonly organizations: EmulatedOrganization[] = [];
   private readonly templates = new Map<string, string>();
-  // The account each seeded inquiry's person has, shared by that inquiry's verifications.
-  private readonly accounts = new Map<string, string>();
 
   constructor(
     private readonly random: RandomSource,
     private readonly clock: EmulatorClock,
   ) {}
 
-  /**
-   * Adds an organisation. Throws TypeError on an empty or spaced API key, a key rate limit that
-   * is not a positive integer or an unknown inflection; Error on an API key in use.
-   */
+  /** The handle's `addOrganization`: TypeError on an invalid field, Error on an API key in use. */
   addOrganization(init: OrganizationInit = {}): EmulatedOrganization {
     const apiKey = init.apiKey ?? `persona_sandbox_${uuid(this.random)}`;
     if (typeof apiKey !== 'string' || apiKey.trim() === '' || /\s/.test(apiKey)) {
@@ -241,7 +228,7 @@ export class ObjectRegistry {
     }
     if (this.byApiKey(apiKey)) throw new Error('apiKey is already used by another organization');
     const { apiKeyRateLimit, apiKeyInflection } = init;
-    if (apiKeyRateLimit !== undefined && (!Number.isInteger(apiKeyRateLimit) || apiKeyRateLimit <= 0)) {
+    if (apiKeyRateLimit !== undefined && !isPositiveInteger(apiKeyRateLimit)) {
       throw new TypeError('apiKeyRateLimit must be a positive integer');
     }
     if (apiKeyInflection !== undefined && !['kebab', 'snake', 'camel'].includes(apiKeyInflection)) {
@@ -261,40 +248,27 @@ export class ObjectRegistry {
     return org;
   }
 
-  /** Adds an inquiry to an organisation. Throws on an unknown organisation or a bad or taken id. */
+  /** The handle's `addInquiry`: every field it is not told is null, or a realistic default. */
   addInquiry(orgId: string, init: Partial<EmulatedInquiry> = {}): EmulatedInquiry {
     const { org, id } = this.placeFor(orgId, init.id, 'inq_', 'inquiry');
     const status = init.status ?? 'approved';
     const createdAt = init.createdAt ?? new Date(this.clock.now()).toISOString();
     const inquiry: EmulatedInquiry = {
       id,
+      ...pick(init, INQUIRY_FIELDS),
       status,
       nameFirst: init.nameFirst ?? 'Alex',
-      nameMiddle: init.nameMiddle ?? null,
       nameLast: init.nameLast ?? 'Rivera',
-      birthdate: init.birthdate ?? null,
-      referenceId: init.referenceId ?? null,
-      emailAddress: init.emailAddress ?? null,
-      phoneNumber: init.phoneNumber ?? null,
-      addressStreet1: init.addressStreet1 ?? null,
-      addressCity: init.addressCity ?? null,
-      addressSubdivision: init.addressSubdivision ?? null,
-      addressPostalCode: init.addressPostalCode ?? null,
-      addressCountryCode: init.addressCountryCode ?? null,
       createdAt,
       completedAt: init.completedAt !== undefined ? init.completedAt : FINISHED_STATUSES.has(status) ? createdAt : null,
-      tags: init.tags ? [...init.tags] : [],
+      tags: [...(init.tags ?? [])],
       inquiryTemplateId: init.inquiryTemplateId ?? this.templates.get(org.id) ?? prefixedId(this.random, 'itmpl_'),
     };
     org.inquiries.push(inquiry);
     return inquiry;
   }
 
-  /**
-   * Adds a verification to an organisation: by default a passed `government-id` verification
-   * on its own, created now. Throws on an unknown organisation, a bad or taken id, or an
-   * `inquiryId` the organisation does not hold.
-   */
+  /** The handle's `addVerification`: by default a passed `government-id` on its own, created now. */
   addVerification(orgId: string, init: Partial<EmulatedVerification> = {}): EmulatedVerification {
     const { org, id } = this.placeFor(orgId, init.id, 'ver_', 'verification');
     const inquiryId = init.inquiryId ?? null;
@@ -325,43 +299,9 @@ export class ObjectRegistry {
     return verification;
   }
 
-  /** Adds a seeded inquiry, its times counted back from `start`. */
-  seedInquiry(org: EmulatedOrganization, seed: SeedInquiry, start: number): void {
-    const { ageHours, completedAfterMinutes, ...fields } = seed;
-    const created = start - ageHours * 3_600_000;
-    this.addInquiry(org.id, {
-      ...fields,
-      tags: [...(fields.tags ?? [])],
-      createdAt: new Date(created).toISOString(),
-      completedAt:
-        completedAfterMinutes === null ? null : new Date(created + completedAfterMinutes * 60_000).toISOString(),
-    });
-  }
-
-  /** Adds a seeded verification to one of `org`'s inquiries, its times counted from the inquiry's creation. */
-  seedVerification(org: EmulatedOrganization, seed: SeedVerification): void {
-    const { inquiryIndex, submittedAfterMinutes, completedAfterMinutes, ...fields } = seed;
-    const inquiry = org.inquiries[inquiryIndex];
-    if (!inquiry) throw new Error(`seed: ${org.name} has no inquiry #${inquiryIndex}`);
-    const created = Date.parse(inquiry.createdAt) + 60_000;
-    const at = (minutes: number | null): string | null =>
-      minutes === null ? null : new Date(created + minutes * 60_000).toISOString();
-    let accountId = this.accounts.get(inquiry.id);
-    if (!accountId) {
-      accountId = prefixedId(this.random, 'act_');
-      this.accounts.set(inquiry.id, accountId);
-    }
-    this.addVerification(org.id, {
-      ...fields,
-      inquiryId: inquiry.id,
-      accountId,
-      createdAt: new Date(created).toISOString(),
-      submittedAt: at(submittedAfterMinutes),
-      completedAt: at(completedAfterMinutes),
-      ...(fields.type === 'government-id'
-        ? { nameFirst: inquiry.nameFirst, nameLast: inquiry.nameLast, birthdate: inquiry.birthdate ?? null }
-        : {}),
-    });
+  /** A new id with this prefix, from the emulator's source of data ids. */
+  newId(prefix: string): string {
+    return prefixedId(this.random, prefix);
   }
 
   /** Where a new object goes and its id; throws on an unknown organisation or a malformed or taken id. */

@@ -1,34 +1,47 @@
 import type { IncomingMessage } from 'node:http';
-import { forcedResponse, quotaExceededResponse, withNullFields } from './faults.js';
+import { forcedResponse, quotaExceededResponse, withNullFields, type FaultBoard } from './faults.js';
 import {
   errorResponse,
-  headerValue,
+  header,
+  internalError,
   parseKeyInflection,
   parseParams,
   type EmulatorResponse,
   type KeyInflection,
   type ParsedParams,
 } from './http.js';
-import { countRequest, idempotent, IdempotencyStore, RateLimiter, requestFingerprint } from './limits.js';
+import type { IdempotencyStore, RateLimiter } from './limits.js';
 import { OBJECT_TYPES, retrieveObject, type ObjectRegistry, type ObjectType } from './objects.js';
-import { createAccessToken, createAuthorization, GrantStore, type OAuthState, type TokenRecord } from './oauth.js';
+import { createAccessToken, createAuthorization, type GrantStore, type TokenRecord } from './oauth.js';
 import type { EmulatorSettings } from './settings.js';
 import type { EmulatedOrganization, EmulatorClock, EmulatorEndpoint, EmulatorFault } from './types.js';
 
-// ── Routing ─────────────────────────────────────────────────────────────────
-
-/** What a request path names: an emulated endpoint and the methods it takes, or nothing (`other`). */
-export interface Route {
-  endpoint: EmulatorEndpoint | 'other';
-  methods: readonly string[];
-  /** The object type of a retrieval path (`/api/v1/inquiries/:id`). */
-  objectType?: ObjectType;
-  /** The object id of a retrieval path, percent-decoded. */
-  objectId?: string;
+/** Everything the emulator holds: what decides an answer, and the faults armed. */
+export interface EmulatorState {
+  settings: EmulatorSettings;
+  environmentId: string;
+  clock: EmulatorClock;
+  registry: ObjectRegistry;
+  grants: GrantStore;
+  rateLimiter: RateLimiter;
+  idempotency: IdempotencyStore;
+  faults: FaultBoard;
 }
 
-/** A path that names no endpoint. */
-export const NO_ROUTE: Route = Object.freeze({ endpoint: 'other', methods: Object.freeze([]) });
+// ── Routing ─────────────────────────────────────────────────────────────────
+
+/** A request target: its path and query, and the emulated endpoint it names (`other` for none). */
+export interface Route {
+  endpoint: EmulatorEndpoint | 'other';
+  /** The one method the endpoint takes. */
+  method?: string;
+  /** The path, percent-encoded as sent (the raw target when it is no URL path at all). */
+  pathname: string;
+  query: URLSearchParams;
+  /** The object type and percent-decoded id of a retrieval path (`/api/v1/inquiries/:id`). */
+  objectType?: ObjectType;
+  objectId?: string;
+}
 
 const RETRIEVAL = /^\/api\/v1\/([a-z-]+)\/([^/]+)$/;
 
@@ -41,25 +54,24 @@ function decodeId(raw: string): string {
   }
 }
 
-/** Matches a path (no query string) to the endpoint it names. */
-export function matchRoute(pathname: string): Route {
-  if (pathname === '/api/v1/oauth/authorize') return { endpoint: 'authorize', methods: ['POST'] };
-  if (pathname === '/api/v1/oauth/token') return { endpoint: 'token', methods: ['POST'] };
+/** Reads a request target (path and query string) and the endpoint it names. */
+export function matchRoute(target: string): Route {
+  let url: URL;
+  try {
+    url = new URL(target, 'http://emulator.invalid');
+  } catch {
+    return { endpoint: 'other', pathname: target, query: new URLSearchParams() };
+  }
+  const { pathname, searchParams: query } = url;
+  if (pathname === '/api/v1/oauth/authorize') return { endpoint: 'authorize', method: 'POST', pathname, query };
+  if (pathname === '/api/v1/oauth/token') return { endpoint: 'token', method: 'POST', pathname, query };
   const retrieval = RETRIEVAL.exec(pathname);
   const objectType = OBJECT_TYPES.find((type) => type.path === retrieval?.[1]);
   if (objectType && retrieval?.[2] !== undefined) {
-    return { endpoint: objectType.endpoint, methods: ['GET'], objectType, objectId: decodeId(retrieval[2]) };
+    const objectId = decodeId(retrieval[2]);
+    return { endpoint: objectType.resource, method: 'GET', pathname, query, objectType, objectId };
   }
-  return NO_ROUTE;
-}
-
-/** The path of a request target, or undefined when the target is not a URL path at all. */
-export function pathnameOf(target: string): string | undefined {
-  try {
-    return new URL(target, 'http://emulator.invalid').pathname;
-  } catch {
-    return undefined;
-  }
+  return { endpoint: 'other', pathname, query };
 }
 
 // ── Credentials ─────────────────────────────────────────────────────────────
@@ -78,53 +90,21 @@ const unauthenticated = (details: string): EmulatorResponse =>
  * Reads `Authorization: Bearer <credential>`: an organisation's API key, or a live access token
  * (acting for the organisation it was issued to). Anything else is a 401 refusal.
  */
-export function authenticate(
-  header: string | undefined,
-  registry: ObjectRegistry,
-  grants: GrantStore,
-  now: number,
-): Principal | EmulatorResponse {
-  const match = header === undefined ? null : /^\s*bearer\s+(\S+)\s*$/i.exec(header);
-  const credential = match?.[1];
+function authenticate(req: IncomingMessage, state: EmulatorState): Principal | EmulatorResponse {
+  const credential = /^\s*bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1];
   if (credential === undefined) return unauthenticated('Send Authorization: Bearer <API key or access token>');
-  const org = registry.byApiKey(credential);
+  const org = state.registry.byApiKey(credential);
   if (org) return { kind: 'api-key', credential, org };
-  const token = grants.token(credential);
+  const token = state.grants.token(credential);
   if (token) {
-    const holder = registry.organization(token.orgId);
-    if (now >= token.expiresAt) return unauthenticated('The access token has expired');
+    const holder = state.registry.organization(token.orgId);
+    if (state.clock.now() >= token.expiresAt) return unauthenticated('The access token has expired');
     if (holder) return { kind: 'access-token', credential, org: holder, token };
   }
   return unauthenticated('The API key or access token is not valid');
 }
 
 // ── The layers, in order ────────────────────────────────────────────────────
-
-/** Everything that decides an answer. */
-export interface PipelineState extends OAuthState {
-  rateLimiter: RateLimiter;
-  idempotency: IdempotencyStore;
-  settings: EmulatorSettings;
-  environmentId: string;
-}
-
-/** A fresh pipeline state over `registry` and `clock`: empty grants, rate limits and idempotency records sized by `settings`. */
-export function createPipelineState(
-  registry: ObjectRegistry,
-  clock: EmulatorClock,
-  settings: EmulatorSettings,
-  environmentId: string,
-): PipelineState {
-  return {
-    registry,
-    grants: new GrantStore(settings.codeTtlMs, settings.tokenTtlMs),
-    clock,
-    rateLimiter: new RateLimiter(settings.rateLimit),
-    idempotency: new IdempotencyStore(settings.idempotencyTtlMs),
-    settings,
-    environmentId,
-  };
-}
 
 /** One request, read in full, with the fault it met on arrival. */
 export interface RequestContext {
@@ -135,118 +115,87 @@ export interface RequestContext {
   fault: EmulatorFault | undefined;
 }
 
-export type Decorate = (response: EmulatorResponse, extra?: Record<string, string>) => EmulatorResponse;
-
 /**
  * Decides the answer to a request, in the order Persona's layers would: routing and body size,
  * credentials, rate limits (and a `quota-exceeded` fault), the version and inflection headers,
  * the idempotency lookup, then the endpoint (or a `status` fault in its place), whose answer is
  * stored under the Idempotency-Key.
  */
-export function decideResponse(state: PipelineState, ctx: RequestContext): EmulatorResponse {
-  const { req, route } = ctx;
+export function decideResponse(state: EmulatorState, ctx: RequestContext): EmulatorResponse {
+  const { req, route, fault } = ctx;
   const refused = routingRefusal(ctx, state.settings.maxBodyBytes);
   if (refused) return refused;
-
-  const principal = authenticate(
-    headerValue(req.headers.authorization),
-    state.registry,
-    state.grants,
-    state.clock.now(),
-  );
+  const principal = authenticate(req, state);
   if ('status' in principal) return principal;
 
-  const rate = countRequest(state, principal);
-  const common: Record<string, string> = {
-    'persona-organization-id': principal.org.id,
-    'persona-environment-id': state.environmentId,
-    ...rate.headers,
+  const rate = state.rateLimiter.count(state.clock.now(), principal);
+  // From here on every answer names its organisation and environment and reports the rate limit.
+  const decorate = (response: EmulatorResponse): EmulatorResponse => {
+    const ids = { 'persona-organization-id': principal.org.id, 'persona-environment-id': state.environmentId };
+    return { ...response, headers: { ...ids, ...rate.headers, ...response.headers } };
   };
-  const decorate: Decorate = (response, extra = {}) => ({
-    ...response,
-    headers: { ...common, ...response.headers, ...extra },
-  });
   if (rate.refusal) return decorate(rate.refusal);
-  if (ctx.fault?.kind === 'quota-exceeded') return decorate(quotaExceededResponse());
+  if (fault?.kind === 'quota-exceeded') return decorate(quotaExceededResponse());
 
-  const requestedInflection = parseKeyInflection(headerValue(req.headers['key-inflection']));
-  const headerProblem = headerRefusal(req, state.settings.versions, requestedInflection);
-  if (headerProblem) return decorate(headerProblem);
+  const { versions } = state.settings;
+  const version = header(req, 'persona-version');
+  if (version !== undefined && !versions.has(version.trim())) {
+    const details = `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`;
+    return decorate(errorResponse(400, 'Invalid Persona-Version', details));
+  }
+  const requestedInflection = parseKeyInflection(header(req, 'key-inflection'));
+  if (requestedInflection === null) {
+    return decorate(errorResponse(400, 'Invalid Key-Inflection', 'Key-Inflection must be kebab, snake or camel'));
+  }
   // Without the header, an API key answers in the inflection its dashboard setting gives it.
   const keyDefault = principal.kind === 'api-key' ? parseKeyInflection(principal.org.apiKeyInflection) : undefined;
   const inflection: KeyInflection = requestedInflection ?? keyDefault ?? 'kebab';
 
   const method = req.method ?? 'GET';
-  const parsed = method === 'POST' ? parseParams(ctx.body, headerValue(req.headers['content-type'])) : undefined;
+  const parsed = method === 'POST' ? parseParams(ctx.body, header(req, 'content-type')) : undefined;
   const run = (): EmulatorResponse => {
-    if (ctx.fault?.kind === 'status') return forcedResponse(ctx.fault);
-    const response = orInternalError(() => runEndpoint(state, ctx, principal, parsed, inflection));
-    const { fault, route } = ctx;
-    const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
-    return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
+    if (fault?.kind === 'status') return forcedResponse(fault);
+    try {
+      const response = runEndpoint(state, route, principal, parsed, inflection);
+      const oauth = route.endpoint === 'token' || route.endpoint === 'authorize' ? route.endpoint : undefined;
+      return fault?.kind === 'null-fields' && oauth ? withNullFields(response, fault, oauth, inflection) : response;
+    } catch (error) {
+      // An exception is a 500 in Persona's form, stored like any answer.
+      return internalError(error);
+    }
   };
-  const idempotencyKey = method === 'POST' ? headerValue(req.headers['idempotency-key']) : undefined;
+  const idempotencyKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;
   if (idempotencyKey === undefined) return decorate(run());
-  const fingerprint = requestFingerprint(method, route.endpoint, parsed, ctx.body);
-  return idempotent(state, { credential: principal.credential, idempotencyKey, fingerprint }, run, decorate);
+  // The same request for an Idempotency-Key: the same method, endpoint and parameters (names in
+  // kebab-case, sorted, so JSON and form bodies in any inflection compare equal), or the same raw body.
+  const params = parsed?.ok ? JSON.stringify([...parsed.params].sort()) : `raw:${ctx.body}`;
+  const fingerprint = `${method} ${route.endpoint} ${params}`;
+  return decorate(state.idempotency.run(principal.credential, idempotencyKey, fingerprint, run));
 }
 
 /** 404 for an unknown path, 405 for a wrong method, 413 for a body over the cap. */
-function routingRefusal(ctx: RequestContext, maxBodyBytes: number): EmulatorResponse | undefined {
-  const { req, route } = ctx;
+function routingRefusal({ req, route, tooLarge }: RequestContext, maxBodyBytes: number): EmulatorResponse | undefined {
   const method = req.method ?? 'GET';
-  if (route.endpoint === 'other') {
-    return errorResponse(404, 'Not Found', `No route matches ${method} ${pathnameOf(req.url ?? '/') ?? req.url ?? ''}`);
+  if (route.method === undefined) {
+    return errorResponse(404, 'Not Found', `No route matches ${method} ${route.pathname}`);
   }
-  if (!route.methods.includes(method)) {
-    const allow = route.methods.join(', ');
-    return errorResponse(405, 'Method Not Allowed', `${method} is not supported here; use ${allow}`, {
-      headers: { allow },
-    });
+  if (method !== route.method) {
+    const details = `${method} is not supported here; use ${route.method}`;
+    return errorResponse(405, 'Method Not Allowed', details, { headers: { allow: route.method } });
   }
-  if (ctx.tooLarge) {
-    return errorResponse(413, 'Payload Too Large', `The request body is larger than ${maxBodyBytes} bytes`);
-  }
+  if (tooLarge) return errorResponse(413, 'Payload Too Large', `The request body is larger than ${maxBodyBytes} bytes`);
   return undefined;
-}
-
-/** 400 for a `Persona-Version` not accepted or a `Key-Inflection` not kebab, snake or camel. */
-function headerRefusal(
-  req: IncomingMessage,
-  versions: ReadonlySet<string>,
-  inflection: KeyInflection | null | undefined,
-): EmulatorResponse | undefined {
-  const version = headerValue(req.headers['persona-version']);
-  if (version !== undefined && !versions.has(version.trim())) {
-    const details = `Unknown API version ${JSON.stringify(version)}; known: ${[...versions].join(', ')}`;
-    return errorResponse(400, 'Invalid Persona-Version', details);
-  }
-  if (inflection === null) {
-    return errorResponse(400, 'Invalid Key-Inflection', 'Key-Inflection must be kebab, snake or camel');
-  }
-  return undefined;
-}
-
-/** The endpoint's answer; an exception inside it is a 500 in Persona's form (and is stored like one). */
-function orInternalError(run: () => EmulatorResponse): EmulatorResponse {
-  try {
-    return run();
-  } catch (error) {
-    return errorResponse(500, 'Internal server error', error instanceof Error ? error.message : String(error));
-  }
 }
 
 function runEndpoint(
-  state: PipelineState,
-  { route, req }: RequestContext,
+  state: EmulatorState,
+  route: Route,
   principal: Principal,
   parsed: ParsedParams | undefined,
   inflection: KeyInflection,
 ): EmulatorResponse {
   if (route.objectType) {
-    const query = new URL(req.url ?? '/', 'http://emulator.invalid').searchParams;
-    const reader = principal.kind === 'access-token' ? { org: principal.org, token: principal.token } : principal;
-    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', reader, query, inflection);
+    return retrieveObject(state.registry, route.objectType, route.objectId ?? '', principal, route.query, inflection);
   }
   if (principal.kind !== 'api-key') {
     const details = 'An OAuth access token cannot create authorizations or access tokens; use an API key';

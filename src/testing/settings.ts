@@ -11,7 +11,7 @@ import type { EmulatorClock, PersonaEmulatorOptions } from './types.js';
  * documentation index names besides. What Persona answers to a version it does not know is not
  * documented: the emulator's 400 is its own choice.
  */
-export const KNOWN_VERSIONS: readonly string[] = Object.freeze([
+const KNOWN_VERSIONS: readonly string[] = Object.freeze([
   '2020-05-18',
   '2021-02-21',
   '2021-05-14',
@@ -43,6 +43,8 @@ function acceptedVersions(extra: readonly string[] | undefined): ReadonlySet<str
 
 /** The emulator's options, checked and with their defaults filled in. */
 export interface EmulatorSettings {
+  port: number;
+  host: string;
   rateLimit: number;
   codeTtlMs: number;
   tokenTtlMs: number;
@@ -56,26 +58,29 @@ export interface EmulatorSettings {
   freezeClock: boolean;
 }
 
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
-  return value;
-}
+export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 
-// Enough for any test's assertions, and a bound on what a long-running emulator holds.
-function recordCap(value: number | undefined): number {
-  const cap = value ?? 1000;
-  if (!(Number.isInteger(cap) || cap === Number.POSITIVE_INFINITY) || cap < 0) {
-    throw new RangeError('maxRecordedRequests must be a whole number');
-  }
-  return cap;
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value !== undefined && !isPositiveInteger(value)) throw new RangeError(`${name} must be a positive integer`);
+  return value ?? fallback;
 }
 
 /** Reads {@link PersonaEmulatorOptions}. Throws RangeError on an invalid value (TypeError for `personaVersions`). */
 export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings {
   const start = options.now ?? Date.now();
   if (!isClockInstant(start)) throw new RangeError(`now must be an epoch ms from 0 to ${LATEST_INSTANT}`);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError('port must be an integer from 0 to 65535');
+  }
+  // Enough for any test's assertions, and a bound on what a long-running emulator holds.
+  const maxRecordedRequests = options.maxRecordedRequests ?? 1000;
+  if (!(Number.isInteger(maxRecordedRequests) || maxRecordedRequests === Infinity) || maxRecordedRequests < 0) {
+    throw new RangeError('maxRecordedRequests must be a whole number');
+  }
   return {
+    port,
+    host: options.host ?? '127.0.0.1',
     rateLimit: positiveInteger(options.rateLimit, 300, 'rateLimit'),
     codeTtlMs: positiveInteger(options.codeTtlSeconds, 600, 'codeTtlSeconds') * 1000,
     tokenTtlMs: positiveInteger(options.tokenTtlSeconds, 3600, 'tokenTtlSeconds') * 1000,
@@ -84,7 +89,7 @@ export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings 
     start,
     versions: acceptedVersions(options.personaVersions),
     control: options.control === true,
-    maxRecordedRequests: recordCap(options.maxRecordedRequests),
+    maxRecordedRequests,
     freezeClock: options.freezeClock === true,
   };
 }
@@ -95,7 +100,7 @@ export function readSettings(options: PersonaEmulatorOptions): EmulatorSettings 
 const LATEST_INSTANT = 8_640_000_000_000_000;
 
 /** True for an epoch-ms time the emulated clock may show: from 0 to {@link LATEST_INSTANT}. */
-export function isClockInstant(ms: unknown): ms is number {
+function isClockInstant(ms: unknown): ms is number {
   return typeof ms === 'number' && ms >= 0 && ms <= LATEST_INSTANT;
 }
 

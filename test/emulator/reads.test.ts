@@ -116,6 +116,14 @@ describe('fields[<type>]', () => {
     const other = await ownerRead(`/api/v1/inquiries/${inquiry.id}?fields[verification]=status`);
     expect(other.json.data.attributes).toHaveProperty('reference-id');
   });
+  it('reads a camelCase field name with a digit as the kebab-case attribute it spells', async () => {
+    const { inquiry } = firstInquiryWithSteps();
+    const reply = await ownerRead(`/api/v1/inquiries/${inquiry.id}?fields[inquiry]=addressStreet1,address_city`);
+    expect(reply.json.data.attributes).toEqual({
+      'address-street-1': inquiry.addressStreet1,
+      'address-city': inquiry.addressCity,
+    });
+  });
 });
 
 describe("a verification's account", () => {

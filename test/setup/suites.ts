@@ -11,4 +11,9 @@ export const SLOW_SUITES = [
   // short runs of the benchmark and of the load test (they check the scripts, not the figures)
   'test/bench.test.ts',
   'test/load.test.ts',
+  // every code block of the README and of the docs it checks, compiled in an ES-module and a
+  // CommonJS project and run (a child Vitest, a Node process per program, the Quickstart as a
+  // server): about a sixth of the quick run's CPU. After editing them, run it on its own:
+  // npx vitest run test/readme.test.ts
+  'test/readme.test.ts',
 ];
