@@ -263,14 +263,14 @@ export class PersonaHttp {
   }
 
   #options(call: PersonaCall): Dispatcher.DispatchOptions {
-    const url = new URL(call.path, this.#settings.baseURL);
+    const { baseURL, timeoutMs } = this.#settings;
     const headers = { ...this.#headers };
     if (call.bearer !== undefined) headers.authorization = `Bearer ${call.bearer}`;
+    // The base URL's path ends in `/`; the call's path is relative to it.
+    const path = `${baseURL.pathname}${call.path}`;
+    const options: Dispatcher.DispatchOptions = { origin: baseURL.origin, path, method: call.method, headers };
     // The deadline ends the call; these two only stop undici's own 300 s defaults.
-    const bound = this.#settings.timeoutMs + 1000;
-    const path = `${url.pathname}${url.search}`;
-    const options: Dispatcher.DispatchOptions = { origin: url.origin, path, method: call.method, headers };
-    options.headersTimeout = options.bodyTimeout = bound;
+    options.headersTimeout = options.bodyTimeout = timeoutMs + 1000;
     if (call.method === 'POST') {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       // Random, never derived from what is sent: a key derived from a code would make Persona

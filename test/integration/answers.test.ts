@@ -1,6 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthorization, createSharedObjectReader, type PersonaOAuthError } from '../../src/index.js';
+import {
+  createAuthorization,
+  createCodeExchanger,
+  createSharedObjectReader,
+  type PersonaOAuthError,
+} from '../../src/index.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 // How the owner's and the recipient's calls read what Persona answers, field by field, where the
@@ -75,6 +80,26 @@ describe('a read’s answer', () => {
     answers(200, { data: { type: 'txn', id: 'txn_1' } });
     await read('txn', 'txn_1');
     expect(server.requests.at(-1)?.url).toBe('/api/v1/transactions/txn_1');
+  });
+
+  it('puts every call under a base URL with a path of its own, without its query or fragment', async () => {
+    const prefixed = `${server.url}/gateway/persona?x=1#y`;
+    answers(200, { data: { type: 'inquiry', id: 'inq_1' } });
+    const own = createSharedObjectReader({ baseURL: prefixed });
+    await own.read(tokens, 'inquiry', 'inq_1', { include: ['account'] }).finally(() => own.close());
+    expect(server.requests.at(-1)?.url).toBe('/gateway/persona/api/v1/inquiries/inq_1?include=account');
+    answers(201, { code: 'c_1', 'expires-in': 600 });
+    await createAuthorization({
+      apiKey: 'persona_sandbox_owner-key-0000000000',
+      baseURL: `${server.url}/gateway/persona/`,
+      clientId: 'org_recipient1',
+      scope: 'inquiry.read:inq_1',
+    });
+    expect(server.requests.at(-1)?.url).toBe('/gateway/persona/api/v1/oauth/authorize');
+    answers(201, { 'access-token': 'persona_access_token_answers', 'expires-in': 60, scope: 'inquiry.read:inq_1' });
+    const exchanger = createCodeExchanger({ apiKey: 'persona_sandbox_recipient-key-00000', baseURL: prefixed });
+    await exchanger.exchange('code_prefixed').finally(() => exchanger.close());
+    expect(server.requests.at(-1)?.url).toBe('/gateway/persona/api/v1/oauth/token');
   });
 
   it('encodes the id into the path', async () => {
