@@ -18,7 +18,7 @@ import { type Behaviour, json, type RawServer, respond, startRawServer } from '.
 // call must end with the right code, on time, with the right number of attempts, leaving no
 // socket open, and no secret in the error, its JSON or inspect output, the DEBUG line or the report.
 
-const TIMEOUT_MS = 500;
+const TIMEOUT_MS = 300;
 // What the call's own duration (from its report) may exceed the deadline by.
 const MARGIN_MS = 150;
 
