@@ -137,10 +137,12 @@ describe('bench/run.mjs', () => {
 
   it('measures another build beside the library in the same rounds with --variant, writing nothing', async () => {
     const before = written.map(snapshot);
+    const profiles = mkdtempSync(path.join(os.tmpdir(), 'pwp-bench-profiles-'));
     const outcome = await runBench(
       [
         ...['--scenarios', 'loopback', '--rounds', '1', '--duration', '0.3', '--warmup', '0'],
-        ...['--memory-logins', '0', '--variant', `same=${root}`],
+        ...['--memory-logins', '0', '--variant', `same=${root}`, '--profile', profiles],
+        ...['--servers', 'passport-withpersona'],
       ],
       120_000,
     );
@@ -151,6 +153,25 @@ describe('bench/run.mjs', () => {
     expect(outcome.stdout, report).toMatch(/^passport-withpersona@same +\d+ .* \d+\.\d\d \(/m);
     expect(outcome.stdout, report).toMatch(/results not written \(--quick, --no-write, --servers or --variant\)/);
     expect(written.map(snapshot)).toEqual(before);
+
+    // Each server's profile (--profile), summarised by bench/profile-summary.mjs: which build it
+    // ran, the shares of its busy time, the library's files and its costliest functions.
+    const summary = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['bench/profile-summary.mjs', profiles, '--functions', '2'], { cwd: root });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stdout}`))));
+    });
+    rmSync(profiles, { recursive: true, force: true });
+    const heads = summary.match(/^\S+\.cpuprofile: .+, \d+\.\d s busy$/gm) ?? [];
+    expect(heads, summary).toHaveLength(2);
+    for (const head of heads) expect(head).toContain(`: ${root}, `);
+    expect(
+      summary.match(/^ {2}library \d+\.\d %, call internals \d+\.\d %, garbage collector \d+\.\d %$/gm),
+    ).toHaveLength(2);
+    expect(summary).toMatch(/^ {2}.*persona-http\.js \d+\.\d %/m);
+    expect(summary).toMatch(/^ {4} +\d+\.\d % {2}\S+ [\w/-]+\.js:\d+$/m);
   }, 150_000);
 
   it('refuses a --load-fraction that is not a positive number', async () => {
