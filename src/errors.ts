@@ -291,6 +291,8 @@ export class PersonaOAuthError extends Error {
       cause?: unknown;
     } = {},
   ) {
+    // Error's constructor makes `cause` a property that is not enumerable: JSON and inspect
+    // never walk into a third-party object we do not control.
     super(redact(message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     this.status = STATUS_OF[code];
@@ -300,9 +302,6 @@ export class PersonaOAuthError extends Error {
     this.requestId = init.requestId;
     this.personaErrors = (init.personaErrors ?? []).map((e) => ({ ...e }));
     this.retryAfter = init.retryAfter;
-    // Keep `cause` off enumerable output so JSON and inspect never walk into a third-party
-    // object we do not control.
-    if (init.cause !== undefined) Object.defineProperty(this, 'cause', { enumerable: false });
     Object.defineProperty(this, PERSONA_OAUTH_ERROR_BRAND, { value: true });
   }
 

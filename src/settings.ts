@@ -38,7 +38,7 @@ export interface CodeExchangerOptions {
 
 /** Everything a call to Persona needs, resolved from {@link CodeExchangerOptions} once. */
 export interface ClientSettings {
-  /** Persona's API base URL, ending in `/`. */
+  /** Persona's API base URL, its path ending in `/` (its query and fragment are not used). */
   baseURL: URL;
   apiKey: string;
   personaVersion: string | undefined;
@@ -75,9 +75,8 @@ function resolveBaseURL(value: string | URL | undefined): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError('passport-withpersona: baseURL must be an https URL');
   }
+  // Calls go to `${origin}${pathname}<their path>`: a query or fragment of its own is never sent.
   if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
-  url.search = '';
-  url.hash = '';
   return url;
 }
 
