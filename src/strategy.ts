@@ -310,11 +310,9 @@ function verifyOutcome<TUser>(
 ): Promise<Outcome> {
   const verify = flow.verify;
   if (!verify) return Promise.resolve({ kind: 'success', user: tokens, info });
+  // Only the first call of `done` counts: a promise settles once.
   return new Promise<Outcome>((resolve) => {
-    let settled = false;
     const done: PersonaVerifyCallback<TUser> = (err, user, extra) => {
-      if (settled) return;
-      settled = true;
       if (err) return resolve({ kind: 'error', error: err });
       if (user) return resolve({ kind: 'success', user, info: { ...info, ...extra } });
       const message = typeof extra?.message === 'string' ? extra.message : 'The account was not accepted';
