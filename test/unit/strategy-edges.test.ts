@@ -4,7 +4,7 @@
 // verify that answers later, every option's message, and a strategy method called on an object
 // that is not one.
 import { describe, expect, it } from 'vitest';
-import { PersonaStrategy, type PersonaTokenSet, type StateStore } from '../../src/index.js';
+import { PersonaStrategy, type PersonaTokenSet, type PersonaVerify, type StateStore } from '../../src/index.js';
 import type { PersonaRequest } from '../../src/request.js';
 import { callbackOutcome, type CallbackFlow } from '../../src/strategy.js';
 
@@ -133,10 +133,10 @@ describe('a verify that answers later', () => {
     ['returns a value that is not a promise', { not: 'a promise' }],
   ])('calls done on a later turn and %s: the user it gives signs in', async (_name, returned) => {
     const flow = flowWith({
-      verify: (_tokens, done) => {
+      verify: ((_tokens, done) => {
         setTimeout(() => done(null, { id: 'later' }), 5);
         return returned as never;
-      },
+      }) satisfies PersonaVerify<unknown>,
     });
     expect(await callbackOutcome(flow, request({ code: 'code_1' }), {})).toMatchObject({
       kind: 'success',
@@ -186,10 +186,10 @@ describe('the strategy’s options: each refusal says what is wrong', () => {
     ['null', null],
     ['a string', 'yes'],
     ['a number', 1],
-    ['a store without verify', { store: async () => 's' }],
-    ['a store whose verify is not a function', { store: async () => 's', verify: true }],
-    ['a store whose store is not a function', { store: 's', verify: async () => ({ valid: false, reason: 'x' }) }],
-  ])('refuses %s for state', (_name, state) => {
+    ['a store without verify', { store: async (): Promise<string> => 's' }],
+    ['a store whose verify is not a function', { store: async (): Promise<string> => 's', verify: true }],
+    ['a store whose store is not a function', { store: 's', verify: async (): Promise<object> => ({ valid: false }) }],
+  ] as [string, unknown][])('refuses %s for state', (_name, state) => {
     expect(make({ apiKey: API_KEY, state })).toThrow(refused(STATE));
   });
 
