@@ -37,6 +37,15 @@ describe('where echo forms begin and end', () => {
     expect(new Redactor(['abcd']).with([KEY]).text('abcd then qqqq')).toBe('[REDACTED] then qqqq');
   });
 
+  it('redacts a run as it stands, separators included, from the first secrets of a redactor made with more', () => {
+    // Folded, the run starts at its first letter; as it stands, at the separator before it.
+    expect(new Redactor([KEY]).with([CODE]).text('see _production_Qm4Tz8 done')).toBe('see [REDACTED] done');
+  });
+
+  it('matches a run split between fields, but a run as it stands only within one field', () => {
+    expect(new Redactor([KEY]).texts(['see _produ', 'ction_Qm4Tz8 x'])).toEqual(['see _[REDACTED]', '[REDACTED] x']);
+  });
+
   it('gives echo forms to a secret of exactly 12 letters and digits, and none to a shorter one', () => {
     expect(redact('id=ABCDEF123456', ['abcdef123456'])).toBe('id=[REDACTED]');
     // An 8-character secret is redacted where it stands whole, not in hex or another case.
