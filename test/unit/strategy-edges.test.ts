@@ -100,6 +100,26 @@ describe('the callback input', () => {
     expect(flow.exchanged).toEqual([]);
   });
 
+  it('refuses a code in flight to a callback of another flow, saying so, without a second exchange', async () => {
+    let answered: (tokens: PersonaTokenSet) => void = () => {};
+    const flow = flowWith({
+      stateStore: storeAnswering({ valid: true, appState: {} }),
+      exchanger: { exchange: () => new Promise<PersonaTokenSet>((resolve) => (answered = resolve)) },
+    });
+    const first = callbackOutcome(flow, request({ code: 'code_1', state: 'state-one' }), {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await callbackOutcome(flow, request({ code: 'code_1', state: 'state-two' }), {})).toEqual({
+      kind: 'fail',
+      status: 401,
+      challenge: {
+        code: 'invalid_grant',
+        message: 'The authorization code is already being exchanged for another sign-in',
+      },
+    });
+    answered({ ...TOKENS });
+    expect((await first).kind).toBe('success');
+  });
+
   it('gives a double click its own copy of the token set and of each scope', async () => {
     let answered: (tokens: PersonaTokenSet) => void = () => {};
     let verifications = 0;
