@@ -5,8 +5,8 @@
 // that is not one.
 import { describe, expect, it } from 'vitest';
 import { PersonaStrategy, type PersonaTokenSet, type PersonaVerify, type StateStore } from '../../src/index.js';
-import type { PersonaRequest } from '../../src/request.js';
-import { callbackOutcome, type CallbackFlow } from '../../src/strategy.js';
+import { callbackOutcome } from '../../src/strategy.js';
+import { callbackRequest, flowsAnswering } from '../helpers/callback-flow.js';
 
 const API_KEY = 'persona_sandbox_strategy_edges_key';
 const TOKENS: PersonaTokenSet = {
@@ -18,28 +18,8 @@ const TOKENS: PersonaTokenSet = {
   scopes: [{ permission: 'inquiry.read', resource: 'inquiry', action: 'read', objectId: 'inq_1' }],
 };
 
-const request = (query: Record<string, string>) =>
-  ({ method: 'GET', url: '/callback', query, headers: {} }) as unknown as PersonaRequest;
-
-function flowWith(overrides: Partial<CallbackFlow<unknown>> = {}): CallbackFlow<unknown> & { exchanged: string[] } {
-  const exchanged: string[] = [];
-  return {
-    exchanger: {
-      exchange: async (code) => {
-        exchanged.push(code);
-        return { ...TOKENS, scopes: TOKENS.scopes.map((s) => ({ ...s })) };
-      },
-    },
-    stateStore: undefined,
-    authorizationURL: undefined,
-    callbackURL: undefined,
-    verify: undefined,
-    passReqToCallback: false,
-    inFlight: new Map(),
-    ...overrides,
-    exchanged,
-  };
-}
+const request = callbackRequest;
+const flowWith = flowsAnswering(async () => ({ ...TOKENS, scopes: TOKENS.scopes.map((s) => ({ ...s })) }));
 
 /** A store that answers every verification with `answer`. */
 const storeAnswering = (answer: Awaited<ReturnType<StateStore['verify']>>): StateStore => ({

@@ -8,8 +8,8 @@ import {
   type PersonaVerifyWithRequest,
   type StateStore,
 } from '../../src/index.js';
-import type { PersonaRequest } from '../../src/request.js';
-import { callbackOutcome, type CallbackFlow } from '../../src/strategy.js';
+import { callbackOutcome } from '../../src/strategy.js';
+import { callbackRequest, flowsAnswering } from '../helpers/callback-flow.js';
 
 const TOKENS: PersonaTokenSet = {
   accessToken: 'persona_access_token_outcome',
@@ -21,33 +21,9 @@ const TOKENS: PersonaTokenSet = {
   requestId: 'req_exchange',
 };
 
-function requestWith(query: Record<string, unknown>): PersonaRequest {
-  return { method: 'GET', url: '/callback', query, headers: {} } as unknown as PersonaRequest;
-}
-
-/** A flow whose exchanger records the codes it is given and answers with `answer`. */
-function flowWith(
-  overrides: Partial<CallbackFlow<unknown>> = {},
-  answer: (code: string) => Promise<PersonaTokenSet> = async () => ({ ...TOKENS }),
-): CallbackFlow<unknown> & { exchanged: string[] } {
-  const exchanged: string[] = [];
-  return {
-    exchanger: {
-      exchange: (code) => {
-        exchanged.push(code);
-        return answer(code);
-      },
-    },
-    stateStore: undefined,
-    authorizationURL: undefined,
-    callbackURL: undefined,
-    verify: undefined,
-    passReqToCallback: false,
-    inFlight: new Map(),
-    ...overrides,
-    exchanged,
-  };
-}
+const requestWith = callbackRequest;
+/** A flow whose exchanger records the codes it is given and answers with the token set. */
+const flowWith = flowsAnswering(async () => ({ ...TOKENS }));
 
 /** A state store that accepts exactly `good` (once), remembering `returnTo`. */
 function storeAccepting(good: string, returnTo?: string): StateStore & { stored: unknown[] } {
